@@ -1,0 +1,196 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import F, Func, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from commitlog.models import OutboxEvent
+from controlplane.admin_display import ReadOnlyAdminMixin, pretty_json
+from controlplane.models import ApiCredential, RebalanceBatch, StrategySubmission
+from controlplane.services.credentials import credential_issue, credential_revoke
+
+admin.site.site_header = "Strategy control plane"
+admin.site.site_title = "Control plane"
+admin.site.index_title = "Operations"
+
+
+class WorldFilter(admin.SimpleListFilter):
+    """Any of a submission's worlds, not only the first."""
+
+    title = "world"
+    parameter_name = "world"
+    max_choices = 200
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        worlds = (
+            StrategySubmission.objects.annotate(world=Func(F("world_ids"), function="unnest"))
+            .values_list("world", flat=True)
+            .distinct()
+            .order_by("world")[: self.max_choices]
+        )
+        return [(world, world) for world in worlds]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        return queryset.filter(world_ids__contains=[value]) if value else queryset
+
+
+def _outbox_link(aggregate_id: str) -> SafeString | str:
+    row = OutboxEvent.objects.filter(aggregate_id=aggregate_id).only("id", "state").first()
+    if row is None:
+        return "-"
+    url = reverse("admin:commitlog_outboxevent_change", args=[row.pk])
+    return format_html('<a href="{}">#{} ({})</a>', url, row.pk, row.state)
+
+
+@admin.register(StrategySubmission)
+class StrategySubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmission]):
+    list_display = (
+        "strategy_id",
+        "status",
+        "world_id",
+        "execution_domain",
+        "downgraded",
+        "submitted_at",
+        "commitlog_partition",
+        "commitlog_offset",
+    )
+    list_filter = ("status", WorldFilter, "execution_domain", "downgraded", "downgrade_reason")
+    search_fields = ("=strategy_id", "dag_hash", "world_id")
+    date_hierarchy = "submitted_at"
+    list_per_page = 50
+    show_full_result_count = False
+    fields = (
+        "strategy_id",
+        "status",
+        "dag_hash",
+        "world_ids",
+        "execution_domain",
+        "downgraded",
+        "downgrade_reason",
+        "node_ids_crc32",
+        "insert_sentinel",
+        "submitted_at",
+        "published_at",
+        "recorded_at",
+        "commitlog_partition",
+        "commitlog_offset",
+        "outbox_row",
+        "compute_context_json",
+        "meta_json",
+        "dag_json",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="outbox row")
+    def outbox_row(self, obj: StrategySubmission) -> SafeString | str:
+        return _outbox_link(str(obj.strategy_id))
+
+    @admin.display(description="compute context")
+    def compute_context_json(self, obj: StrategySubmission) -> SafeString:
+        return pretty_json(obj.compute_context)
+
+    @admin.display(description="meta")
+    def meta_json(self, obj: StrategySubmission) -> SafeString:
+        return pretty_json(obj.meta)
+
+    @admin.display(description="DAG")
+    def dag_json(self, obj: StrategySubmission) -> SafeString:
+        return pretty_json(obj.dag)
+
+
+@admin.register(RebalanceBatch)
+class RebalanceBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[RebalanceBatch]):
+    list_display = (
+        "batch_id",
+        "status",
+        "world_id",
+        "scope",
+        "total_orders",
+        "reduce_only_orders",
+        "reduce_only_ratio",
+        "mode",
+        "shared_account",
+        "submitted_at",
+    )
+    list_filter = ("status", "scope", "world_id", "mode", "shared_account")
+    search_fields = ("=batch_id", "world_id")
+    date_hierarchy = "submitted_at"
+    list_per_page = 50
+    show_full_result_count = False
+    fields = (
+        "batch_id",
+        "status",
+        "world_id",
+        "scope",
+        "mode",
+        "shared_account",
+        "total_orders",
+        "reduce_only_orders",
+        "reduce_only_ratio",
+        "submitted_at",
+        "published_at",
+        "recorded_at",
+        "commitlog_partition",
+        "commitlog_offset",
+        "outbox_row",
+        "orders_json",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="outbox row")
+    def outbox_row(self, obj: RebalanceBatch) -> SafeString | str:
+        return _outbox_link(obj.batch_id)
+
+    @admin.display(description="orders")
+    def orders_json(self, obj: RebalanceBatch) -> SafeString:
+        return pretty_json(obj.orders)
+
+
+@admin.register(ApiCredential)
+class ApiCredentialAdmin(admin.ModelAdmin[ApiCredential]):
+    list_display = ("name", "key_prefix", "is_active", "created_at", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("name", "key_prefix")
+    readonly_fields = ("key_prefix", "created_at", "last_used_at", "revoked_at")
+    actions = ("revoke",)
+
+    @admin.display(boolean=True, description="active")
+    def is_active(self, obj: ApiCredential) -> bool:
+        return obj.is_active
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # The name is set once, when the credential is issued.
+        return (*self.readonly_fields, "name") if obj is not None else ()
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ("name",) if obj is None else ("name", *self.readonly_fields)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # revoke instead, so the audit trail stays
+
+    def save_model(self, request: HttpRequest, obj: ApiCredential, form: Any, change: bool) -> None:
+        if change:
+            return
+        issued = credential_issue(name=obj.name)
+        obj.pk = issued.credential.pk
+        obj.key_prefix = issued.credential.key_prefix
+        obj.key_hash = issued.credential.key_hash
+        obj.created_at = issued.credential.created_at
+        messages.warning(
+            request,
+            f"Token for {obj.name!r} (shown only now, copy it): {issued.token}",
+        )
+
+    @admin.action(description="Revoke selected credentials")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiCredential]) -> None:
+        revoked = 0
+        for credential in queryset.filter(revoked_at__isnull=True):
+            credential_revoke(credential=credential)
+            revoked += 1
+        self.message_user(request, f"Revoked {revoked} credential(s).", messages.SUCCESS)

@@ -1,0 +1,72 @@
+"""One place where errors become HTTP responses: `{"code": "E_...", "message": "..."}`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from controlplane.exceptions import ApplicationError
+
+_DRF_CODES: dict[type[exceptions.APIException], str] = {
+    exceptions.ParseError: "E_MALFORMED_JSON",
+    exceptions.NotAuthenticated: "E_UNAUTHENTICATED",
+    exceptions.AuthenticationFailed: "E_UNAUTHENTICATED",
+    exceptions.PermissionDenied: "E_FORBIDDEN",
+    exceptions.NotFound: "E_NOT_FOUND",
+    exceptions.MethodNotAllowed: "E_METHOD_NOT_ALLOWED",
+    exceptions.NotAcceptable: "E_NOT_ACCEPTABLE",
+    exceptions.UnsupportedMediaType: "E_UNSUPPORTED_MEDIA_TYPE",
+    exceptions.Throttled: "E_THROTTLED",
+    exceptions.ValidationError: "E_INVALID_REQUEST",
+}
+
+
+def _first_message(detail: Any) -> str:
+    """A readable one-liner out of DRF's nested error details."""
+    if isinstance(detail, dict):
+        for field, value in detail.items():
+            inner = _first_message(value)
+            return inner if field == "non_field_errors" else f"{field}: {inner}"
+        return "invalid request"
+    if isinstance(detail, list):
+        return _first_message(detail[0]) if detail else "invalid request"
+    return str(detail)
+
+
+def _code_for(exc: exceptions.APIException) -> str:
+    if isinstance(exc, exceptions.ValidationError):
+        # A serializer may raise a specific code (E_WORLD_ID_DEPRECATED...).
+        codes = exc.get_codes()
+        while isinstance(codes, dict | list) and codes:
+            codes = next(iter(codes.values())) if isinstance(codes, dict) else codes[0]
+        if isinstance(codes, str) and codes.startswith("E_"):
+            return codes
+    for exc_type, code in _DRF_CODES.items():
+        if isinstance(exc, exc_type):
+            return code
+    default = exc.default_code
+    return default if isinstance(default, str) and default.startswith("E_") else "E_ERROR"
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ApplicationError):
+        set_rollback()
+        return Response(exc.as_body(), status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    if not isinstance(exc, exceptions.APIException):
+        return None  # a 500: logged by Django, the transaction rolls back with the request
+    set_rollback()
+    http_status = exc.status_code
+    if isinstance(exc, exceptions.ValidationError):
+        http_status = status.HTTP_422_UNPROCESSABLE_ENTITY
+    headers: dict[str, str] = {}
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        headers["WWW-Authenticate"] = 'Bearer realm="controlplane"'
+        http_status = status.HTTP_401_UNAUTHORIZED
+    body = {"code": _code_for(exc), "message": _first_message(exc.detail)}
+    return Response(body, status=http_status, headers=headers)

@@ -1,0 +1,111 @@
+"""Gateway configuration: the optional YAML file, overridden by the environment.
+
+Kept free of Django so that settings.py, the launcher and tests can all load it
+the same way, and so that a bad configuration is one clear line, not a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+Profile = Literal["dev", "prod"]
+PROFILES: tuple[Profile, ...] = ("dev", "prod")
+
+# (YAML key under `gateway`, environment variable, default)
+_GATEWAY_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("commitlog_bootstrap", "COMMITLOG_BOOTSTRAP", ""),
+    ("commitlog_topic", "COMMITLOG_TOPIC", "commit-log"),
+    ("commitlog_group", "COMMITLOG_GROUP", "gateway-commits"),
+    ("commitlog_transactional_id", "COMMITLOG_TRANSACTIONAL_ID", "gateway-writer"),
+)
+_REQUIRED_IN_PROD = ("commitlog_bootstrap", "commitlog_topic")
+
+
+class ConfigError(Exception):
+    """A configuration that no process may start with; the message is one line."""
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    profile: Profile
+    commitlog_bootstrap: str
+    commitlog_topic: str
+    commitlog_group: str
+    commitlog_transactional_id: str
+
+    @property
+    def writer_enabled(self) -> bool:
+        """Publishing needs both a bootstrap and a topic; dev may leave them blank."""
+        return bool(self.commitlog_bootstrap and self.commitlog_topic)
+
+
+def _read_yaml(path: str) -> dict[str, Any]:
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(f"CONTROLPLANE_CONFIG={path}: no such file")
+    try:
+        loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else "invalid YAML"
+        raise ConfigError(f"CONTROLPLANE_CONFIG={path}: {first_line}") from exc
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"CONTROLPLANE_CONFIG={path}: top level must be a mapping")
+    gateway = loaded.get("gateway", {})
+    if gateway is not None and not isinstance(gateway, dict):
+        raise ConfigError(f"CONTROLPLANE_CONFIG={path}: `gateway` must be a mapping")
+    return loaded
+
+
+def _env_value(environ: Mapping[str, str], name: str) -> str | None:
+    # An empty variable counts as unset, so `X=${X:-}` in compose files keeps the file's value.
+    value = environ.get(name, "").strip()
+    return value or None
+
+
+def _yaml_string(value: object, key: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ConfigError(f"gateway.{key} must be a string")
+    return str(value).strip()
+
+
+def load_gateway_config(environ: Mapping[str, str] | None = None) -> GatewayConfig:
+    """Build the gateway configuration; raises ConfigError naming what is wrong."""
+    env = os.environ if environ is None else environ
+    config_path = _env_value(env, "CONTROLPLANE_CONFIG")
+    document = _read_yaml(config_path) if config_path else {}
+    gateway = document.get("gateway") or {}
+
+    profile_raw = _env_value(env, "PROFILE") or _yaml_string(document.get("profile"), "profile")
+    profile = (profile_raw or "dev").lower()
+    if profile not in PROFILES:
+        raise ConfigError(f"profile must be one of {', '.join(PROFILES)}, got {profile_raw!r}")
+
+    values: dict[str, str] = {}
+    for key, env_name, default in _GATEWAY_FIELDS:
+        from_env = _env_value(env, env_name)
+        if from_env is not None:
+            values[key] = from_env
+        elif key in gateway:
+            values[key] = _yaml_string(gateway[key], key)
+        else:
+            values[key] = default
+
+    if profile == "prod":
+        for key in _REQUIRED_IN_PROD:
+            if not values[key]:
+                env_name = next(e for k, e, _ in _GATEWAY_FIELDS if k == key)
+                raise ConfigError(
+                    f"profile prod requires {key} (gateway.{key} in the config file or {env_name})"
+                )
+
+    return GatewayConfig(profile=profile, **values)

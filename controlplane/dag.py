@@ -1,0 +1,112 @@
+"""Strategy DAG handling: decoding, validation, checksum, hash and the VersionSentinel."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import hashlib
+import json
+import zlib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from controlplane.exceptions import ChecksumMismatch, InvalidDag
+
+SENTINEL_NODE_TYPE = "VersionSentinel"
+_VERSION_META_KEYS = ("version", "strategy_version", "build_version")
+
+
+def decode_dag_json(dag_json: str) -> dict[str, Any]:
+    """Parse `dag_json`: base64 of the DAG JSON, or the JSON itself.
+
+    A JSON object starts with `{`, which is not a base64 character, so the two
+    forms cannot be confused.
+    """
+    text = dag_json.strip()
+    if not text:
+        raise InvalidDag("dag_json is empty")
+    if not text.startswith("{"):
+        try:
+            text = base64.b64decode(text, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError) as exc:
+            raise InvalidDag("dag_json is neither base64 nor a JSON object") from exc
+    try:
+        dag = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidDag("dag_json does not decode to JSON") from exc
+    if not isinstance(dag, dict):
+        raise InvalidDag("the DAG must be a JSON object")
+    return dag
+
+
+def node_ids(dag: Mapping[str, Any]) -> list[str]:
+    """The DAG's node ids, in order; raises InvalidDag unless every node has one."""
+    nodes = dag.get("nodes")
+    if not isinstance(nodes, list):
+        raise InvalidDag("the DAG must have a `nodes` list")
+    if not nodes:
+        raise InvalidDag("the DAG has no nodes")
+    ids: list[str] = []
+    seen: set[str] = set()
+    for index, node in enumerate(nodes):
+        if not isinstance(node, dict):
+            raise InvalidDag(f"nodes[{index}] is not an object")
+        node_id = node.get("node_id")
+        if not isinstance(node_id, str) or not node_id.strip():
+            raise InvalidDag(f"nodes[{index}] has no non-empty string node_id")
+        if node_id in seen:
+            raise InvalidDag(f"node_id {node_id!r} appears more than once")
+        seen.add(node_id)
+        ids.append(node_id)
+    return ids
+
+
+def node_ids_crc32(ids: Iterable[str]) -> int:
+    """CRC32 chained over the node ids in order (the client computes the same)."""
+    crc = 0
+    for node_id in ids:
+        crc = zlib.crc32(node_id.encode(), crc)
+    return crc & 0xFFFFFFFF
+
+
+def verify_checksum(ids: Iterable[str], claimed: int) -> None:
+    expected = node_ids_crc32(ids)
+    if expected != claimed:
+        raise ChecksumMismatch(
+            f"node_ids_crc32 {claimed} does not match the DAG's node ids (expected {expected})"
+        )
+
+
+def dag_hash(dag: Mapping[str, Any]) -> str:
+    """SHA-256 hex of the DAG as submitted, canonicalised by sorted keys."""
+    return hashlib.sha256(json.dumps(dag, sort_keys=True).encode()).hexdigest()
+
+
+def sentinel_id(strategy_id: str) -> str:
+    return f"{strategy_id}-sentinel"
+
+
+def version_from_meta(meta: Mapping[str, Any] | None) -> str | None:
+    """The first non-blank string among meta.version, .strategy_version, .build_version."""
+    if not meta:
+        return None
+    for key in _VERSION_META_KEYS:
+        value = meta.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def with_sentinel(dag: Mapping[str, Any], strategy_id: str, version: str | None) -> dict[str, Any]:
+    """A copy of the DAG with the VersionSentinel node appended; the input is untouched."""
+    stored = copy.deepcopy(dict(dag))
+    node: dict[str, Any] = {"node_type": SENTINEL_NODE_TYPE, "node_id": sentinel_id(strategy_id)}
+    if version is not None:
+        node["version"] = version
+    stored["nodes"] = [*stored["nodes"], node]
+    return stored
+
+
+def dag_base64(dag: Mapping[str, Any]) -> str:
+    return base64.b64encode(json.dumps(dag).encode()).decode("ascii")

@@ -1,0 +1,61 @@
+"""The one family of errors services raise; the API turns each into `{code, message}`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApplicationError(Exception):
+    """A request the service refuses; nothing has been written when it is raised."""
+
+    status_code = 422
+    code = "E_INVALID_REQUEST"
+
+    def __init__(self, message: str, *, code: str | None = None, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.extra = extra
+
+    def as_body(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, **self.extra}
+
+
+class InvalidDag(ApplicationError):
+    code = "E_INVALID_DAG"
+
+
+class ChecksumMismatch(ApplicationError):
+    code = "E_CHECKSUM_MISMATCH"
+
+
+class WorldIdsRequired(ApplicationError):
+    code = "E_WORLD_IDS_REQUIRED"
+
+
+class WorldIdDeprecated(ApplicationError):
+    code = "E_WORLD_ID_DEPRECATED"
+
+
+class InvalidContext(ApplicationError):
+    code = "E_INVALID_CONTEXT"
+
+
+class InvalidOrders(ApplicationError):
+    code = "E_INVALID_ORDERS"
+
+
+class ShadowOrdersBlocked(ApplicationError):
+    code = "E_SHADOW_ORDERS_BLOCKED"
+
+
+class DuplicateSubmission(ApplicationError):
+    status_code = 409
+    code = "E_DUPLICATE"
+
+    def __init__(self, strategy_id: str) -> None:
+        super().__init__(
+            "a strategy with the same DAG was already submitted", strategy_id=strategy_id
+        )
+        self.strategy_id = strategy_id

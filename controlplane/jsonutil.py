@@ -1,0 +1,49 @@
+"""Turning arbitrary Python values into plain JSON values, and bounding JSON depth."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+JsonValue = Any
+
+
+def coerce_json(value: object) -> JsonValue:
+    """A JSON-safe copy: keys to strings, tuples and sets to lists, other values to str.
+
+    Sets have no order, so their items are sorted (by their text when they do not
+    compare) to keep the stored value, and so the record bytes, deterministic.
+    """
+    if value is None or isinstance(value, bool | str | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, Mapping):
+        return {str(key): coerce_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [coerce_json(item) for item in value]
+    if isinstance(value, set | frozenset):
+        items = [coerce_json(item) for item in value]
+        try:
+            return sorted(items)
+        except TypeError:
+            return sorted(items, key=repr)
+    return str(value)
+
+
+def json_depth(value: object) -> int:
+    """Nesting depth of a parsed JSON value (a scalar is 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: list[object] = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest

@@ -1,0 +1,156 @@
+"""Submissions, rebalance batches and API credentials, with their rules in the database."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.db.models import F, Q
+
+
+class SubmissionStatus(models.TextChoices):
+    ACCEPTED = "accepted", "accepted (saved, outbox pending)"
+    PUBLISHED = "published", "published (in Kafka)"
+    RECORDED = "recorded", "recorded (read back by the consumer)"
+
+
+class Scope(models.TextChoices):
+    PER_WORLD = "per_world", "per world"
+    GLOBAL = "global", "global"
+    PER_STRATEGY = "per_strategy", "per strategy"
+
+
+class StrategySubmission(models.Model):
+    strategy_id = models.UUIDField(
+        primary_key=True, default=uuid.uuid4, editable=False, help_text="Id assigned on submit."
+    )
+    dag_hash = models.CharField(
+        max_length=64,
+        unique=True,
+        help_text="SHA-256 of the DAG as submitted (before the sentinel); one submission per DAG.",
+    )
+    dag = models.JSONField(help_text="The stored DAG, including the VersionSentinel if inserted.")
+    node_ids_crc32 = models.BigIntegerField(help_text="The checksum the client sent.")
+    insert_sentinel = models.BooleanField(help_text="Whether the VersionSentinel node was added.")
+    world_ids = ArrayField(
+        models.CharField(max_length=200), help_text="Unique world ids, in request order."
+    )
+    world_id = models.CharField(max_length=200, db_index=True, help_text="First of world_ids.")
+    execution_domain = models.CharField(
+        max_length=100, db_index=True, help_text="Normalised execution domain."
+    )
+    compute_context = models.JSONField(help_text="As published in the ingest record.")
+    downgraded = models.BooleanField(default=False, help_text="Downgraded into safe mode.")
+    downgrade_reason = models.CharField(
+        max_length=40, blank=True, default="", help_text="Why it was downgraded, if it was."
+    )
+    meta = models.JSONField(null=True, blank=True, help_text="Client metadata, JSON-coerced.")
+    status = models.CharField(
+        max_length=20,
+        choices=SubmissionStatus.choices,
+        default=SubmissionStatus.ACCEPTED,
+        db_index=True,
+        help_text="accepted -> published -> recorded.",
+    )
+    submitted_at = models.DateTimeField(help_text="Set by the control plane on submit.")
+    published_at = models.DateTimeField(null=True, blank=True, help_text="Kafka commit time.")
+    recorded_at = models.DateTimeField(null=True, blank=True, help_text="Read back from the log.")
+    commitlog_partition = models.IntegerField(null=True, blank=True, help_text="Kafka partition.")
+    commitlog_offset = models.BigIntegerField(null=True, blank=True, help_text="Kafka offset.")
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        indexes = [GinIndex(fields=["world_ids"], name="submission_world_ids_gin")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=SubmissionStatus.values), name="submission_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(node_ids_crc32__gte=0) & Q(node_ids_crc32__lte=0xFFFFFFFF),
+                name="submission_crc32_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(downgraded=False, downgrade_reason="")
+                | (Q(downgraded=True) & ~Q(downgrade_reason="")),
+                name="submission_downgrade_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.strategy_id)
+
+    @property
+    def sentinel_id(self) -> str:
+        return f"{self.strategy_id}-sentinel" if self.insert_sentinel else ""
+
+
+class RebalanceBatch(models.Model):
+    batch_id = models.CharField(
+        max_length=250, primary_key=True, help_text="`<world_id>:<uuid4 hex>`."
+    )
+    world_id = models.CharField(max_length=200, db_index=True, help_text="`global` for global.")
+    scope = models.CharField(max_length=20, choices=Scope.choices, db_index=True)
+    mode = models.CharField(max_length=100, blank=True, default="", help_text="As given, if any.")
+    shared_account = models.BooleanField(default=False, help_text="Shared-account netting on.")
+    orders = models.JSONField(help_text="The orders, other keys kept as given.")
+    total_orders = models.PositiveIntegerField()
+    reduce_only_orders = models.PositiveIntegerField()
+    reduce_only_ratio = models.FloatField(help_text="reduce_only / total.")
+    status = models.CharField(
+        max_length=20,
+        choices=SubmissionStatus.choices,
+        default=SubmissionStatus.ACCEPTED,
+        db_index=True,
+    )
+    submitted_at = models.DateTimeField()
+    published_at = models.DateTimeField(null=True, blank=True)
+    recorded_at = models.DateTimeField(null=True, blank=True)
+    commitlog_partition = models.IntegerField(null=True, blank=True)
+    commitlog_offset = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        verbose_name_plural = "rebalance batches"
+        constraints = [
+            models.CheckConstraint(condition=Q(scope__in=Scope.values), name="batch_scope_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=SubmissionStatus.values), name="batch_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(total_orders__gt=0), name="batch_has_orders"),
+            models.CheckConstraint(
+                condition=Q(reduce_only_orders__lte=F("total_orders")),
+                name="batch_reduce_only_le_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.batch_id
+
+
+class ApiCredential(models.Model):
+    """A bearer token an operator issues to one API client; only its hash is kept."""
+
+    name = models.CharField(max_length=200, help_text="Who or what uses this credential.")
+    key_prefix = models.CharField(
+        max_length=16, editable=False, help_text="First characters of the token, to recognise it."
+    )
+    key_hash = models.CharField(
+        max_length=64, unique=True, editable=False, help_text="SHA-256 of the whole token."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Set when revoked; then it stops working."
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

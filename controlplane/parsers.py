@@ -1,0 +1,55 @@
+"""The API's only parser: JSON, bounded in size and depth before anything else looks at it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import IO, Any
+
+from django.conf import settings
+from rest_framework import exceptions, status
+from rest_framework.parsers import JSONParser
+
+from controlplane.jsonutil import json_depth
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "request body is too large"
+    default_code = "E_PAYLOAD_TOO_LARGE"
+
+
+class JsonTooDeep(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "request body is nested too deeply"
+    default_code = "E_JSON_TOO_DEEP"
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+class BoundedJSONParser(JSONParser):
+    def parse(
+        self,
+        stream: IO[Any],
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
+        limit: int = settings.API_MAX_BODY_BYTES
+        request = (parser_context or {}).get("request")
+        declared = request.META.get("CONTENT_LENGTH") if request is not None else None
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise PayloadTooLarge(f"request body is over {limit} bytes")
+        raw = stream.read(limit + 1) if stream is not None else b""
+        if len(raw) > limit:
+            raise PayloadTooLarge(f"request body is over {limit} bytes")
+        try:
+            data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        except RecursionError:
+            raise JsonTooDeep() from None
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise exceptions.ParseError(f"request body is not JSON: {exc}") from None
+        if json_depth(data) > settings.API_MAX_JSON_DEPTH:
+            raise JsonTooDeep(f"request body nests deeper than {settings.API_MAX_JSON_DEPTH}")
+        return data

@@ -1,0 +1,112 @@
+"""Request and response shapes of the REST API (the validation boundary for types)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
+
+from controlplane.fields import StrictBooleanField, StrictCharField, StrictIntegerField
+from controlplane.models import Scope
+
+_ANY_LIST = serializers.ListField(child=serializers.JSONField())
+
+
+class StrategySubmitIn(serializers.Serializer[Any]):
+    dag_json = StrictCharField(trim_whitespace=False, help_text="base64 of the DAG JSON, or JSON")
+    meta = serializers.DictField(required=False, allow_null=True, default=None)
+    world_ids = serializers.ListField(
+        child=StrictCharField(allow_blank=True, trim_whitespace=False),
+        required=False,
+        allow_null=True,
+        default=list,
+        help_text="At least one non-blank world id.",
+    )
+    node_ids_crc32 = StrictIntegerField(min_value=0, max_value=0xFFFFFFFF)
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        fields = super().get_fields()
+        # `context` would shadow Serializer.context if declared as an attribute.
+        fields["context"] = serializers.DictField(required=False, allow_null=True, default=None)
+        return fields
+
+    def to_internal_value(self, data: Any) -> Any:
+        # Checked first: a client still sending world_id needs to hear that, not other errors.
+        if isinstance(data, dict) and data.get("world_id") is not None:
+            raise serializers.ValidationError(
+                {
+                    "world_id": ErrorDetail(
+                        "world_id is deprecated; send world_ids", code="E_WORLD_ID_DEPRECATED"
+                    )
+                }
+            )
+        return super().to_internal_value(data)
+
+
+class StrategyAckOut(serializers.Serializer[Any]):
+    strategy_id = serializers.UUIDField()
+    sentinel_id = serializers.CharField()
+    node_ids_crc32 = serializers.IntegerField()
+    downgraded = serializers.BooleanField()
+    downgrade_reason = serializers.CharField(allow_null=True)
+    safe_mode = serializers.BooleanField()
+    queue_map = serializers.DictField()
+
+
+class StrategyStatusOut(serializers.Serializer[Any]):
+    status = serializers.CharField()
+
+
+class ErrorOut(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    strategy_id = serializers.UUIDField(required=False)
+
+
+class RebalanceIn(serializers.Serializer[Any]):
+    """Either `{world_id, scope, orders}` or `{per_world, global, per_strategy}`."""
+
+    world_id = StrictCharField(required=False, allow_null=True, allow_blank=True)
+    scope = serializers.ChoiceField(choices=Scope.values, required=False)
+    orders = serializers.ListField(child=serializers.JSONField(), required=False)
+    per_world = serializers.DictField(child=_ANY_LIST, required=False)
+    per_strategy = serializers.ListField(child=serializers.JSONField(), required=False)
+    mode = StrictCharField(required=False, allow_null=True)
+    execution_domain = StrictCharField(required=False, allow_null=True)
+    shared_account = StrictBooleanField(required=False, default=False)
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        fields = super().get_fields()
+        # `global` is a Python keyword, so it cannot be declared as an attribute.
+        fields["global"] = serializers.ListField(child=serializers.JSONField(), required=False)
+        return fields
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        single = "orders" in attrs or "scope" in attrs
+        multi = any(key in attrs for key in ("per_world", "global", "per_strategy"))
+        if single and multi:
+            raise serializers.ValidationError(
+                "send either {world_id, scope, orders} or {per_world, global, per_strategy}"
+            )
+        if not single and not multi:
+            raise serializers.ValidationError(
+                ErrorDetail("the request has no orders", code="E_NO_ORDERS")
+            )
+        if single and ("orders" not in attrs or "scope" not in attrs):
+            raise serializers.ValidationError("the single-batch form needs scope and orders")
+        return attrs
+
+
+class BatchOut(serializers.Serializer[Any]):
+    batch_id = serializers.CharField()
+    world_id = serializers.CharField()
+    scope = serializers.CharField()
+    counts = serializers.DictField(child=serializers.IntegerField())
+    reduce_only_ratio = serializers.FloatField()
+    mode = serializers.CharField(required=False)
+    shared_account = serializers.BooleanField(required=False)
+
+
+class RebalanceAckOut(serializers.Serializer[Any]):
+    batches = BatchOut(many=True)

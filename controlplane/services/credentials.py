@@ -1,0 +1,69 @@
+"""API credentials: issue (the token is shown once), authenticate, revoke."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from controlplane.models import ApiCredential
+
+logger = logging.getLogger(__name__)
+
+TOKEN_PREFIX = "cp_"  # noqa: S105 (a prefix, not a secret)
+# last_used_at is a hint for operators; writing it on every call would cost a write per request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class IssuedCredential:
+    credential: ApiCredential
+    token: str  # the only time the plain token exists
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def credential_issue(*, name: str) -> IssuedCredential:
+    name = name.strip()
+    if not name:
+        raise ValueError("a credential needs a name")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    credential = ApiCredential.objects.create(
+        name=name, key_prefix=token[:10], key_hash=hash_token(token)
+    )
+    logger.info("event=credential_issued credential_id=%s name=%s", credential.pk, name)
+    return IssuedCredential(credential=credential, token=token)
+
+
+def credential_revoke(*, credential: ApiCredential) -> ApiCredential:
+    with transaction.atomic():
+        updated = ApiCredential.objects.filter(pk=credential.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+    credential.refresh_from_db()
+    if updated:
+        logger.info("event=credential_revoked credential_id=%s", credential.pk)
+    return credential
+
+
+def credential_authenticate(token: str) -> ApiCredential | None:
+    """The active credential for a token, or None; marks it used (coarsely)."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    credential = ApiCredential.objects.filter(
+        key_hash=hash_token(token), revoked_at__isnull=True
+    ).first()
+    if credential is None:
+        return None
+    now = timezone.now()
+    if credential.last_used_at is None or now - credential.last_used_at > LAST_USED_RESOLUTION:
+        ApiCredential.objects.filter(pk=credential.pk).update(last_used_at=now)
+        credential.last_used_at = now
+    return credential

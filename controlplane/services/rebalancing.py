@@ -1,0 +1,252 @@
+"""Rebalance order batches: group orders by (world, scope), store each batch with its record."""
+
+from __future__ import annotations
+
+import logging
+import math
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from commitlog.outbox import outbox_enqueue_many
+from commitlog.records import CommitLogRecord, Event
+from controlplane.compute_context import normalize_execution_domain
+from controlplane.exceptions import InvalidOrders, ShadowOrdersBlocked
+from controlplane.jsonutil import coerce_json
+from controlplane.models import RebalanceBatch, Scope
+from controlplane.services.clock import now_stamp
+from controlplane.services.worlds import MAX_WORLD_ID_LENGTH
+
+logger = logging.getLogger(__name__)
+
+REBALANCE_PAYLOAD_VERSION = 1
+GLOBAL_WORLD = "global"
+# Keys that carry an order's quantity, in order of precedence.
+QUANTITY_KEYS = ("quantity", "qty", "delta_qty")
+
+
+@dataclass
+class OrderGroup:
+    world_id: str
+    scope: Scope
+    orders: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BatchAck:
+    batch_id: str
+    world_id: str
+    scope: str
+    total: int
+    reduce_only: int
+    reduce_only_ratio: float
+    mode: str | None
+    shared_account: bool
+
+
+def _check_quantity(order: Mapping[str, Any], where: str) -> None:
+    for key in QUANTITY_KEYS:
+        if key in order:
+            value = order[key]
+            number_ok = isinstance(value, int | float) and not isinstance(value, bool)
+            if not number_ok or not math.isfinite(value):
+                raise InvalidOrders(f"{where}.{key} must be a finite number")
+            return
+    raise InvalidOrders(f"{where} needs a quantity ({' or '.join(QUANTITY_KEYS)})")
+
+
+def clean_order(order: object, where: str) -> dict[str, Any]:
+    """Validate one order; `reduce_only` is made explicit, other keys are kept as given."""
+    if not isinstance(order, dict):
+        raise InvalidOrders(f"{where} is not an object")
+    symbol = order.get("symbol")
+    if not isinstance(symbol, str) or not symbol.strip():
+        raise InvalidOrders(f"{where}.symbol must be a non-empty string")
+    _check_quantity(order, where)
+    reduce_only = order.get("reduce_only", False)
+    if not isinstance(reduce_only, bool):
+        raise InvalidOrders(f"{where}.reduce_only must be true or false")
+    cleaned: dict[str, Any] = coerce_json(order)
+    cleaned["reduce_only"] = reduce_only
+    return cleaned
+
+
+def _world(value: object, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidOrders(f"{where} must be a non-empty string")
+    world_id = value.strip()
+    if len(world_id) > MAX_WORLD_ID_LENGTH:
+        raise InvalidOrders(f"{where} is longer than {MAX_WORLD_ID_LENGTH} characters")
+    return world_id
+
+
+def _group(groups: dict[tuple[str, Scope], OrderGroup], world_id: str, scope: Scope) -> OrderGroup:
+    return groups.setdefault((world_id, scope), OrderGroup(world_id, scope))
+
+
+def group_single(world_id: object, scope: str, orders: Sequence[object]) -> list[OrderGroup]:
+    """The single-batch form `{world_id, scope, orders}`."""
+    try:
+        parsed_scope = Scope(scope)
+    except ValueError:
+        raise InvalidOrders(f"scope must be one of {', '.join(Scope.values)}") from None
+    if parsed_scope is Scope.GLOBAL and world_id in (None, ""):
+        world = GLOBAL_WORLD
+    else:
+        world = _world(world_id, "world_id")
+    group = OrderGroup(world, parsed_scope)
+    for index, order in enumerate(orders):
+        if parsed_scope is Scope.PER_STRATEGY:
+            strategy_id = order.get("strategy_id") if isinstance(order, dict) else None
+            if not isinstance(strategy_id, str) or not strategy_id.strip():
+                raise InvalidOrders(f"orders[{index}].strategy_id is required for per_strategy")
+        group.orders.append(clean_order(order, f"orders[{index}]"))
+    return [group]
+
+
+def group_multi(
+    per_world: Mapping[str, Sequence[object]] | None,
+    global_orders: Sequence[object] | None,
+    per_strategy: Sequence[object] | None,
+) -> list[OrderGroup]:
+    """The multi-world form; groups come out in request order, empty ones dropped."""
+    groups: dict[tuple[str, Scope], OrderGroup] = {}
+    for raw_world, orders in (per_world or {}).items():
+        world = _world(raw_world, f"per_world key {raw_world!r}")
+        for index, order in enumerate(orders):
+            cleaned = clean_order(order, f"per_world[{raw_world!r}][{index}]")
+            _group(groups, world, Scope.PER_WORLD).orders.append(cleaned)
+    for index, order in enumerate(global_orders or []):
+        cleaned = clean_order(order, f"global[{index}]")
+        _group(groups, GLOBAL_WORLD, Scope.GLOBAL).orders.append(cleaned)
+    for index, entry in enumerate(per_strategy or []):
+        where = f"per_strategy[{index}]"
+        if not isinstance(entry, dict):
+            raise InvalidOrders(f"{where} is not an object")
+        world = _world(entry.get("world_id"), f"{where}.world_id")
+        strategy_id = entry.get("strategy_id")
+        if not isinstance(strategy_id, str) or not strategy_id.strip():
+            raise InvalidOrders(f"{where}.strategy_id must be a non-empty string")
+        cleaned = clean_order(entry.get("order"), f"{where}.order")
+        if cleaned.get("strategy_id", strategy_id) != strategy_id:
+            raise InvalidOrders(f"{where}.order.strategy_id differs from {where}.strategy_id")
+        cleaned["strategy_id"] = strategy_id
+        _group(groups, world, Scope.PER_STRATEGY).orders.append(cleaned)
+    return [group for group in groups.values() if group.orders]
+
+
+def _blocks_orders(value: object) -> bool:
+    return isinstance(value, str) and normalize_execution_domain(value) == "shadow"
+
+
+def _check_not_shadow(
+    mode: str | None, execution_domain: str | None, groups: list[OrderGroup]
+) -> None:
+    if _blocks_orders(mode) or _blocks_orders(execution_domain):
+        raise ShadowOrdersBlocked("orders are blocked in the shadow execution domain")
+    for group in groups:
+        for order in group.orders:
+            if _blocks_orders(order.get("execution_domain")) or _blocks_orders(order.get("mode")):
+                raise ShadowOrdersBlocked(
+                    f"order for {order['symbol']!r} in {group.world_id} targets the shadow domain"
+                )
+
+
+def rebalance_payload(
+    *, batch_id: str, group: OrderGroup, reduce_only: int, mode: str | None,
+    shared_account: bool, submitted_at: str,
+) -> dict[str, Any]:  # fmt: skip
+    """The `gateway.rebalance` payload of SPEC section 3."""
+    total = len(group.orders)
+    payload: dict[str, Any] = {
+        "event": Event.REBALANCE.value,
+        "version": REBALANCE_PAYLOAD_VERSION,
+        "batch_id": batch_id,
+        "world_id": group.world_id,
+        "scope": group.scope.value,
+        "orders": group.orders,
+        "counts": {"total": total, "reduce_only": reduce_only},
+        "reduce_only_ratio": reduce_only / total,
+        "submitted_at": submitted_at,
+    }
+    if mode is not None:
+        payload["mode"] = mode
+    if shared_account:
+        payload["shared_account"] = True
+    return payload
+
+
+def rebalance_submit(
+    *,
+    groups: list[OrderGroup],
+    mode: str | None = None,
+    shared_account: bool = False,
+    execution_domain: str | None = None,
+) -> list[BatchAck]:
+    """Store one batch per non-empty group, each with its outbox row, in one transaction."""
+    groups = [group for group in groups if group.orders]
+    if not groups:
+        raise InvalidOrders("the request has no orders", code="E_NO_ORDERS")
+    _check_not_shadow(mode, execution_domain, groups)
+
+    stamp = now_stamp()
+    batches: list[RebalanceBatch] = []
+    records: list[CommitLogRecord] = []
+    acks: list[BatchAck] = []
+    for group in groups:
+        batch_id = f"{group.world_id}:{uuid.uuid4().hex}"
+        total = len(group.orders)
+        reduce_only = sum(1 for order in group.orders if order["reduce_only"])
+        payload = rebalance_payload(
+            batch_id=batch_id,
+            group=group,
+            reduce_only=reduce_only,
+            mode=mode,
+            shared_account=shared_account,
+            submitted_at=stamp.iso,
+        )
+        batches.append(
+            RebalanceBatch(
+                batch_id=batch_id,
+                world_id=group.world_id,
+                scope=group.scope.value,
+                mode=mode or "",
+                shared_account=shared_account,
+                orders=group.orders,
+                total_orders=total,
+                reduce_only_orders=reduce_only,
+                reduce_only_ratio=payload["reduce_only_ratio"],
+                submitted_at=stamp.at,
+            )
+        )
+        records.append(CommitLogRecord(Event.REBALANCE, stamp.timestamp_ms, batch_id, payload))
+        acks.append(
+            BatchAck(
+                batch_id=batch_id,
+                world_id=group.world_id,
+                scope=group.scope.value,
+                total=total,
+                reduce_only=reduce_only,
+                reduce_only_ratio=payload["reduce_only_ratio"],
+                mode=mode,
+                shared_account=shared_account,
+            )
+        )
+
+    with transaction.atomic():
+        RebalanceBatch.objects.bulk_create(batches)
+        outbox_enqueue_many(records=records)
+
+    for ack in acks:
+        logger.info(
+            "event=rebalance_accepted batch_id=%s world_id=%s scope=%s orders=%d reduce_only=%d",
+            ack.batch_id,
+            ack.world_id,
+            ack.scope,
+            ack.total,
+            ack.reduce_only,
+        )
+    return acks

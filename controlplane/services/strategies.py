@@ -1,0 +1,182 @@
+"""Strategy submission: validate, compute the ingest record, store it with its outbox row."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from commitlog.outbox import outbox_enqueue
+from commitlog.records import CommitLogRecord, Event
+from controlplane import dag as dags
+from controlplane.compute_context import (
+    ACCEPTED_CONTEXT_KEYS,
+    ComputeContext,
+    build_compute_context,
+)
+from controlplane.exceptions import DuplicateSubmission, InvalidContext
+from controlplane.jsonutil import coerce_json
+from controlplane.models import StrategySubmission
+from controlplane.services.clock import Stamp, now_stamp
+from controlplane.services.worlds import normalize_world_ids
+
+logger = logging.getLogger(__name__)
+
+INGEST_PAYLOAD_VERSION = 1
+
+
+@dataclass(frozen=True)
+class StrategyAck:
+    strategy_id: str
+    sentinel_id: str
+    node_ids_crc32: int
+    compute_context: ComputeContext
+
+
+def _check_context_keys(context: Mapping[str, Any] | None) -> None:
+    if not context:
+        return
+    unknown = sorted(set(context) - ACCEPTED_CONTEXT_KEYS)
+    if unknown:
+        raise InvalidContext(
+            f"unknown context keys: {', '.join(unknown)}; "
+            f"accepted: {', '.join(sorted(ACCEPTED_CONTEXT_KEYS))}"
+        )
+
+
+def ingest_payload(
+    *,
+    strategy_id: str,
+    submitted_dag_hash: str,
+    stored_dag: dict[str, Any],
+    node_ids_crc32: int,
+    insert_sentinel: bool,
+    compute_context: ComputeContext,
+    world_ids: list[str],
+    meta: Any,
+    stamp: Stamp,
+) -> dict[str, Any]:
+    """The `gateway.ingest` payload of SPEC section 3."""
+    return {
+        "event": Event.INGEST.value,
+        "version": INGEST_PAYLOAD_VERSION,
+        "strategy_id": strategy_id,
+        "dag_hash": submitted_dag_hash,
+        "dag": stored_dag,
+        "dag_base64": dags.dag_base64(stored_dag),
+        "node_ids_crc32": node_ids_crc32,
+        "insert_sentinel": insert_sentinel,
+        "compute_context": compute_context.as_payload(),
+        "world_ids": world_ids,
+        "world_id": world_ids[0],
+        "meta": meta,
+        "submitted_at": stamp.iso,
+    }
+
+
+def _existing_strategy_id(dag_hash: str) -> str | None:
+    found = (
+        StrategySubmission.objects.filter(dag_hash=dag_hash)
+        .values_list("strategy_id", flat=True)
+        .first()
+    )
+    return str(found) if found is not None else None
+
+
+def strategy_submit(
+    *,
+    dag_json: str,
+    node_ids_crc32: int,
+    world_ids: Sequence[str],
+    meta: Mapping[str, Any] | None = None,
+    context: Mapping[str, Any] | None = None,
+    insert_sentinel: bool | None = None,
+) -> StrategyAck:
+    """Accept a strategy: the submission row and its outbox row commit together or not at all.
+
+    Raises an ApplicationError (nothing written) for bad input, DuplicateSubmission when
+    the same DAG is already stored, even when the other submission is racing this one.
+    """
+    worlds = normalize_world_ids(world_ids)
+    submitted_dag = dags.decode_dag_json(dag_json)
+    dags.verify_checksum(dags.node_ids(submitted_dag), node_ids_crc32)
+    _check_context_keys(context)
+    clean_meta = coerce_json(meta) if meta is not None else None
+    compute_context = build_compute_context(clean_meta, context)
+
+    submitted_hash = dags.dag_hash(submitted_dag)
+    existing = _existing_strategy_id(submitted_hash)
+    if existing is not None:
+        raise DuplicateSubmission(existing)
+
+    if insert_sentinel is None:
+        insert_sentinel = settings.GATEWAY_INSERT_SENTINEL
+    strategy_id = str(uuid.uuid4())
+    stored_dag = (
+        dags.with_sentinel(submitted_dag, strategy_id, dags.version_from_meta(clean_meta))
+        if insert_sentinel
+        else submitted_dag
+    )
+    stamp = now_stamp()
+    payload = ingest_payload(
+        strategy_id=strategy_id,
+        submitted_dag_hash=submitted_hash,
+        stored_dag=stored_dag,
+        node_ids_crc32=node_ids_crc32,
+        insert_sentinel=insert_sentinel,
+        compute_context=compute_context,
+        world_ids=worlds,
+        meta=clean_meta,
+        stamp=stamp,
+    )
+    record = CommitLogRecord(Event.INGEST, stamp.timestamp_ms, strategy_id, payload)
+
+    try:
+        with transaction.atomic():
+            StrategySubmission.objects.create(
+                strategy_id=strategy_id,
+                dag_hash=submitted_hash,
+                dag=stored_dag,
+                node_ids_crc32=node_ids_crc32,
+                insert_sentinel=insert_sentinel,
+                world_ids=worlds,
+                world_id=worlds[0],
+                execution_domain=compute_context.execution_domain or "",
+                compute_context=payload["compute_context"],
+                downgraded=compute_context.downgraded,
+                downgrade_reason=(
+                    compute_context.downgrade_reason.value
+                    if compute_context.downgrade_reason
+                    else ""
+                ),
+                meta=clean_meta,
+                submitted_at=stamp.at,
+            )
+            outbox_enqueue(record=record)
+    except IntegrityError:
+        # The unique dag_hash lost a race with a concurrent identical submission.
+        existing = _existing_strategy_id(submitted_hash)
+        if existing is None:
+            raise
+        raise DuplicateSubmission(existing) from None
+
+    logger.info(
+        "event=strategy_accepted strategy_id=%s dag_hash=%s world_id=%s execution_domain=%s "
+        "downgraded=%s",
+        strategy_id,
+        submitted_hash,
+        worlds[0],
+        compute_context.execution_domain,
+        compute_context.downgraded,
+    )
+    return StrategyAck(
+        strategy_id=strategy_id,
+        sentinel_id=dags.sentinel_id(strategy_id) if insert_sentinel else "",
+        node_ids_crc32=node_ids_crc32,
+        compute_context=compute_context,
+    )

@@ -1,0 +1,186 @@
+"""Django settings: every knob comes from the environment or the YAML `gateway` section.
+
+A configuration that must not start (see SPEC section 1) ends the process here with
+one line on stderr and exit status 2, which covers web, worker, beat and consumer alike.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import django_stubs_ext
+import environ
+
+from controlplane.config import ConfigError, GatewayConfig, load_gateway_config
+
+# Generic admin/serializer classes (ModelAdmin[Model]) at run time, as the type stubs see them.
+django_stubs_ext.monkeypatch()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+
+def _fail(message: str) -> None:
+    sys.stderr.write(f"controlplane: configuration error: {message}\n")
+    raise SystemExit(2)
+
+
+try:
+    GATEWAY: GatewayConfig = load_gateway_config()
+except ConfigError as exc:
+    _fail(str(exc))
+    raise  # unreachable; keeps type checkers sure GATEWAY is bound
+
+PROFILE = GATEWAY.profile
+IS_PROD = PROFILE == "prod"
+
+
+def _required_in_prod(name: str, dev_default: str) -> str:
+    value = str(env.str(name, default="")).strip()
+    if value:
+        return value
+    if IS_PROD:
+        _fail(f"profile prod requires {name}")
+    return dev_default
+
+
+SECRET_KEY = _required_in_prod("DJANGO_SECRET_KEY", "dev-only-insecure-key-do-not-use-in-prod")
+DEBUG = env.bool("DJANGO_DEBUG", default=not IS_PROD)
+ALLOWED_HOSTS: list[str] = env.list(
+    "DJANGO_ALLOWED_HOSTS", default=[] if IS_PROD else ["localhost", "127.0.0.1", "[::1]"]
+)
+if IS_PROD and not ALLOWED_HOSTS:
+    _fail("profile prod requires DJANGO_ALLOWED_HOSTS")
+CSRF_TRUSTED_ORIGINS: list[str] = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+DATABASES = {
+    "default": env.db_url_config(
+        _required_in_prod("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/controlplane")
+    )
+}
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    _fail("DATABASE_URL must point at PostgreSQL (postgres://...)")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "rest_framework",
+    "drf_spectacular",
+    "controlplane.apps.ControlPlaneConfig",
+    "commitlog.apps.CommitLogConfig",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "controlplane.urls"
+WSGI_APPLICATION = "controlplane.wsgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / ".local" / "static"))
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+if IS_PROD:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+# --- API -------------------------------------------------------------------------------
+
+# Largest request body the API reads; larger ones get 413 before any parsing.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
+# Deepest JSON nesting accepted in a request body.
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=64)
+# Anonymous API calls: dev only, and only when asked for explicitly.
+API_ALLOW_ANONYMOUS = env.bool("API_ALLOW_ANONYMOUS", default=False)
+if IS_PROD and API_ALLOW_ANONYMOUS:
+    _fail("API_ALLOW_ANONYMOUS cannot be enabled with profile prod")
+# Append the VersionSentinel node to submitted DAGs (SPEC section 3).
+GATEWAY_INSERT_SENTINEL = env.bool("GATEWAY_INSERT_SENTINEL", default=True)
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["controlplane.auth.ApiCredentialAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["controlplane.auth.HasApiCredential"],
+    "DEFAULT_PARSER_CLASSES": ["controlplane.parsers.BoundedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "controlplane.api_errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Strategy submission control plane",
+    "DESCRIPTION": "Accepts strategy submissions and rebalance batches; see SPEC section 2.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Logs ------------------------------------------------------------------------------
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "keyvalue": {
+            "format": "ts=%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "keyvalue"},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+    },
+}

@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from controlplane import api
+from controlplane.auth import HasApiCredentialOrStaff
+
+_schema_auth = {"permission_classes": [HasApiCredentialOrStaff]}
+
+urlpatterns = [
+    path("strategies", api.StrategySubmitView.as_view(), name="strategy-submit"),
+    path(
+        "strategies/<str:strategy_id>/status",
+        api.StrategyStatusView.as_view(),
+        name="strategy-status",
+    ),
+    path("rebalancing/batches", api.RebalanceBatchView.as_view(), name="rebalance-batches"),
+    path("api/schema", SpectacularAPIView.as_view(**_schema_auth), name="openapi-schema"),
+    path(
+        "api/docs",
+        SpectacularSwaggerView.as_view(url_name="openapi-schema", **_schema_auth),
+        name="openapi-docs",
+    ),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "controlplane.api.not_found"
+handler500 = "controlplane.api.server_error"

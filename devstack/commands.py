@@ -1,0 +1,74 @@
+"""The local run and the test run, each bringing up what is not configured."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from devstack.database import postgres_for
+from devstack.supervisor import Supervisor
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE = ROOT / ".local"
+PYTHON = sys.executable
+
+
+def _manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([PYTHON, str(ROOT / "manage.py"), *args], env=env, check=True, cwd=ROOT)  # noqa: S603
+
+
+def run(*, port: int) -> int:
+    env = dict(os.environ)
+    env.setdefault("PROFILE", "dev")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    STATE.mkdir(exist_ok=True)
+    with postgres_for(
+        "run", state_dir=STATE / "postgres", try_local_service=False, database="controlplane"
+    ) as database_url:
+        env["DATABASE_URL"] = database_url
+        _manage(env, "migrate", "--noinput")
+        _manage(
+            env,
+            "bootstrap_local_operator",
+            "--state-file",
+            str(STATE / "operator.json"),
+            "--base-url",
+            f"http://127.0.0.1:{port}",
+        )
+        with Supervisor() as children:
+            children.start(
+                "web",
+                [PYTHON, str(ROOT / "manage.py"), "runserver", "--noreload", f"127.0.0.1:{port}"],
+                env,
+                str(ROOT),
+            )
+            print(f"[run] web on http://127.0.0.1:{port}/ (Ctrl-C stops everything)", flush=True)
+            return children.wait()
+
+
+def test(*, pytest_args: list[str]) -> int:
+    env = dict(os.environ)
+    if env.get("SKIP_LINT") != "1":
+        checks = [
+            [PYTHON, "-m", "ruff", "check", "."],
+            [PYTHON, "-m", "ruff", "format", "--check", "."],
+            [PYTHON, "-m", "mypy", "."],
+        ]
+        for check in checks:
+            print(f"[test] {' '.join(check[2:])}", flush=True)
+            if subprocess.run(check, cwd=ROOT, env=env).returncode != 0:  # noqa: S603
+                return 1
+    with (
+        tempfile.TemporaryDirectory(prefix="controlplane-test-pg-") as state_dir,
+        postgres_for(
+            "test", state_dir=Path(state_dir), try_local_service=True, database="postgres"
+        ) as database_url,
+    ):
+        env["DATABASE_URL"] = database_url
+        args = [arg for arg in pytest_args if arg != "--"]
+        command = [PYTHON, "-m", "pytest", *args]
+        print(f"[test] {' '.join(command[2:])}", flush=True)
+        return subprocess.run(command, cwd=ROOT, env=env).returncode  # noqa: S603

@@ -1,0 +1,265 @@
+"""POST /strategies and GET /strategies/{id}/status against a real PostgreSQL."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+from commitlog.models import OutboxEvent, OutboxState
+from commitlog.records import decode_value
+from controlplane.models import StrategySubmission
+from tests.conftest import crc_of, make_dag, submission_body
+
+pytestmark = pytest.mark.django_db
+
+
+def post(api: APIClient, body: Any, **kwargs: Any) -> Any:
+    return api.post("/strategies", body, format="json", **kwargs)
+
+
+def assert_nothing_written() -> None:
+    assert StrategySubmission.objects.count() == 0
+    assert OutboxEvent.objects.count() == 0
+
+
+def test_accepted_submission_answers_202_with_the_ack_shape(api: APIClient) -> None:
+    response = post(api, submission_body(meta={"execution_domain": "live"}))
+    assert response.status_code == 202, response.json()
+    body = response.json()
+    strategy_id = body["strategy_id"]
+    assert uuid.UUID(strategy_id)
+    assert body == {
+        "strategy_id": strategy_id,
+        "sentinel_id": f"{strategy_id}-sentinel",
+        "node_ids_crc32": crc_of(["a", "b", "c"]),
+        "downgraded": False,
+        "downgrade_reason": None,
+        "safe_mode": False,
+        "queue_map": {},
+    }
+
+
+def test_submission_and_outbox_row_hold_the_ingest_record(api: APIClient) -> None:
+    dag = make_dag("n1", "n2", name="momentum")
+    meta = {
+        "execution_domain": "Paper Trading",
+        "as_of": "2025-06-01",
+        "strategy_version": " 2.1 ",
+        "datasetFingerprint": "fp-1",
+        7: "seven",
+    }
+    body = submission_body(
+        dag,
+        meta=meta,
+        world_ids=[" w2 ", "w1", "", "w2", "   ", "w3"],
+        context={"partition": "p9"},
+    )
+    response = post(api, body)
+    assert response.status_code == 202, response.json()
+    strategy_id = response.json()["strategy_id"]
+
+    submission = StrategySubmission.objects.get()
+    outbox = OutboxEvent.objects.get()
+    assert str(submission.strategy_id) == strategy_id
+    assert submission.status == "accepted"
+    assert outbox.state == OutboxState.PENDING
+    assert outbox.key == f"ingest:{strategy_id}"
+    assert outbox.aggregate_id == strategy_id
+
+    record = decode_value(bytes(outbox.value))
+    assert record.event.value == "gateway.ingest"
+    assert record.id == strategy_id
+    payload = record.payload
+    submitted_at = datetime.fromisoformat(payload["submitted_at"])
+    assert submitted_at.tzinfo is not None
+    assert submitted_at.utcoffset() == timedelta(0)
+    assert record.timestamp_ms == int(submitted_at.timestamp() * 1000)
+
+    expected_dag = make_dag("n1", "n2", name="momentum")
+    expected_dag["nodes"].append(
+        {"node_type": "VersionSentinel", "node_id": f"{strategy_id}-sentinel", "version": "2.1"}
+    )
+    assert payload == {
+        "event": "gateway.ingest",
+        "version": 1,
+        "strategy_id": strategy_id,
+        "dag_hash": hashlib.sha256(json.dumps(dag, sort_keys=True).encode()).hexdigest(),
+        "dag": expected_dag,
+        "dag_base64": base64.b64encode(json.dumps(expected_dag).encode()).decode(),
+        "node_ids_crc32": crc_of(["n1", "n2"]),
+        "insert_sentinel": True,
+        "compute_context": {
+            "world_id": None,
+            "execution_domain": "dryrun",
+            "as_of": "2025-06-01",
+            "partition": "p9",
+            "dataset_fingerprint": "fp-1",
+        },
+        "world_ids": ["w2", "w1", "w3"],
+        "world_id": "w2",
+        "meta": {**{k: v for k, v in meta.items() if k != 7}, "7": "seven"},
+        "submitted_at": payload["submitted_at"],
+    }
+    assert submission.dag == expected_dag
+    assert submission.world_ids == ["w2", "w1", "w3"]
+    assert submission.execution_domain == "dryrun"
+
+
+def test_plain_json_dag_is_accepted(api: APIClient) -> None:
+    dag = make_dag("x")
+    response = post(api, submission_body(dag, dag_json=json.dumps(dag)))
+    assert response.status_code == 202, response.json()
+
+
+def test_downgrade_is_reported_in_ack_and_record(api: APIClient) -> None:
+    response = post(api, submission_body(meta=None))
+    assert response.status_code == 202
+    body = response.json()
+    assert body["downgraded"] is True
+    assert body["downgrade_reason"] == "decision_unavailable"
+    assert body["safe_mode"] is True
+    payload = decode_value(bytes(OutboxEvent.objects.get().value)).payload
+    assert payload["compute_context"]["execution_domain"] == "backtest"
+    assert payload["compute_context"]["downgrade_reason"] == "decision_unavailable"
+    assert StrategySubmission.objects.get().downgrade_reason == "decision_unavailable"
+
+
+def test_missing_as_of_downgrade_through_the_api(api: APIClient) -> None:
+    response = post(api, submission_body(meta={"execution_domain": "sim"}))
+    assert response.json()["downgrade_reason"] == "missing_as_of"
+
+
+@override_settings(GATEWAY_INSERT_SENTINEL=False)
+def test_without_sentinel_insertion_the_dag_is_stored_as_submitted(api: APIClient) -> None:
+    dag = make_dag("a")
+    response = post(api, submission_body(dag))
+    assert response.json()["sentinel_id"] == ""
+    payload = decode_value(bytes(OutboxEvent.objects.get().value)).payload
+    assert payload["dag"] == dag
+    assert payload["insert_sentinel"] is False
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        ({"world_id": "w1"}, "E_WORLD_ID_DEPRECATED"),
+        ({"world_id": "w1", "world_ids": []}, "E_WORLD_ID_DEPRECATED"),
+        ({"world_ids": []}, "E_WORLD_IDS_REQUIRED"),
+        ({"world_ids": ["", "  "]}, "E_WORLD_IDS_REQUIRED"),
+        ({"world_ids": None}, "E_WORLD_IDS_REQUIRED"),
+        ({"dag_json": "@@@"}, "E_INVALID_DAG"),
+        ({"dag_json": json.dumps({"nodes": [{"node_id": ""}]})}, "E_INVALID_DAG"),
+        ({"dag_json": json.dumps({"edges": []})}, "E_INVALID_DAG"),
+        ({"node_ids_crc32": 12345}, "E_CHECKSUM_MISMATCH"),
+        ({"node_ids_crc32": "123"}, "E_INVALID_REQUEST"),
+        ({"node_ids_crc32": -1}, "E_INVALID_REQUEST"),
+        ({"meta": ["not", "an", "object"]}, "E_INVALID_REQUEST"),
+        ({"world_ids": [1, 2]}, "E_INVALID_REQUEST"),
+        ({"context": {"asof": "2025-01-01"}}, "E_INVALID_CONTEXT"),
+        ({"context": "live"}, "E_INVALID_REQUEST"),
+    ],
+)
+def test_invalid_submissions_get_422_with_a_code_and_write_nothing(
+    api: APIClient, overrides: dict[str, Any], code: str
+) -> None:
+    response = post(api, submission_body(**overrides))
+    assert response.status_code == 422
+    assert response.json()["code"] == code
+    assert response.json()["message"]
+    assert_nothing_written()
+
+
+def test_missing_fields_are_invalid_requests(api: APIClient) -> None:
+    for field in ("dag_json", "node_ids_crc32"):
+        body = submission_body()
+        del body[field]
+        response = post(api, body)
+        assert response.status_code == 422
+        assert response.json()["code"] == "E_INVALID_REQUEST"
+        assert field in response.json()["message"]
+    assert_nothing_written()
+
+
+def test_body_that_is_not_json_is_400(api: APIClient) -> None:
+    response = api.post("/strategies", b"{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "E_MALFORMED_JSON"
+    assert_nothing_written()
+
+
+def test_json_array_body_is_rejected(api: APIClient) -> None:
+    response = api.post("/strategies", b"[1,2]", content_type="application/json")
+    assert response.status_code == 422
+    assert_nothing_written()
+
+
+@override_settings(API_MAX_BODY_BYTES=2048)
+def test_body_over_the_limit_is_413(api: APIClient) -> None:
+    body = submission_body(meta={"pad": "x" * 4096})
+    response = post(api, body)
+    assert response.status_code == 413
+    assert response.json()["code"] == "E_PAYLOAD_TOO_LARGE"
+    assert_nothing_written()
+
+
+def test_too_deep_json_is_rejected(api: APIClient) -> None:
+    deep: Any = "x"
+    for _ in range(100):
+        deep = {"d": deep}
+    response = post(api, submission_body(meta=deep))
+    assert response.status_code == 422
+    assert response.json()["code"] == "E_JSON_TOO_DEEP"
+    assert_nothing_written()
+
+
+def test_same_dag_again_is_409_with_the_existing_id(api: APIClient) -> None:
+    first = post(api, submission_body())
+    assert first.status_code == 202
+    again = post(api, submission_body(world_ids=["other"], meta={"note": "retry"}))
+    assert again.status_code == 409
+    assert again.json()["code"] == "E_DUPLICATE"
+    assert again.json()["strategy_id"] == first.json()["strategy_id"]
+    assert StrategySubmission.objects.count() == 1
+    assert OutboxEvent.objects.count() == 1
+
+
+def test_same_dag_in_plain_json_or_other_key_order_is_a_duplicate(api: APIClient) -> None:
+    dag = {"nodes": [{"node_id": "a", "k": 1}], "name": "s"}
+    assert post(api, submission_body(dag)).status_code == 202
+    reordered = {"name": "s", "nodes": [{"k": 1, "node_id": "a"}]}
+    response = post(api, submission_body(reordered, dag_json=json.dumps(reordered)))
+    assert response.status_code == 409
+
+
+def test_status_of_a_submission(api: APIClient) -> None:
+    strategy_id = post(api, submission_body()).json()["strategy_id"]
+    response = api.get(f"/strategies/{strategy_id}/status")
+    assert response.status_code == 200
+    assert response.json() == {"status": "accepted"}
+
+
+@pytest.mark.parametrize("strategy_id", [str(uuid.uuid4()), "not-a-uuid"])
+def test_status_of_an_unknown_submission_is_404(api: APIClient, strategy_id: str) -> None:
+    response = api.get(f"/strategies/{strategy_id}/status")
+    assert response.status_code == 404
+    assert response.json()["code"] == "E_NOT_FOUND"
+
+
+def test_unknown_url_is_a_json_404(api: APIClient) -> None:
+    response = api.get("/no/such/thing")
+    assert response.status_code == 404
+    assert response.json()["code"] == "E_NOT_FOUND"
+
+
+def test_wrong_method_is_405(api: APIClient) -> None:
+    response = api.get("/strategies")
+    assert response.status_code == 405
+    assert response.json()["code"] == "E_METHOD_NOT_ALLOWED"

@@ -1,0 +1,140 @@
+"""Execution-domain aliases and the safe-mode downgrade (pure code, no server)."""
+
+from __future__ import annotations
+
+import pytest
+
+from controlplane.compute_context import (
+    DowngradeReason,
+    build_compute_context,
+    normalize_execution_domain,
+)
+
+BACKTEST = ["backtest", "backtesting", "compute", "computeonly", "offline", "sandbox"]
+BACKTEST += ["validate", "validation"]
+DRYRUN = ["dryrun", "dryrunmode", "paper", "papermode", "papertrade", "papertrading"]
+DRYRUN += ["papertrader", "sim", "simulation", "simulated"]
+LIVE = ["live", "prod", "production"]
+
+
+@pytest.mark.parametrize(
+    ("spelling", "canonical"),
+    [(s, "backtest") for s in BACKTEST]
+    + [(s, "dryrun") for s in DRYRUN]
+    + [(s, "live") for s in LIVE]
+    + [("shadow", "shadow")],
+)
+def test_every_alias_maps_to_its_domain(spelling: str, canonical: str) -> None:
+    assert normalize_execution_domain(spelling) == canonical
+
+
+@pytest.mark.parametrize(
+    ("spelling", "canonical"),
+    [
+        ("Paper-Trading", "dryrun"),
+        ("  DRY_RUN  ", "dryrun"),
+        ("Compute Only", "backtest"),
+        ("dry-run-mode", "dryrun"),
+        ("broker:paper", "dryrun"),
+        ("acme/Production", "live"),
+        ("x/y:Shadow", "shadow"),
+    ],
+)
+def test_aliases_ignore_case_spaces_dashes_underscores_and_match_segments(
+    spelling: str, canonical: str
+) -> None:
+    assert normalize_execution_domain(spelling) == canonical
+
+
+def test_unknown_domain_is_kept_lower_cased() -> None:
+    assert normalize_execution_domain("  Canary-EU ") == "canary-eu"
+
+
+@pytest.mark.parametrize("blank", [None, "", "   "])
+def test_blank_domain_is_absent(blank: str | None) -> None:
+    assert normalize_execution_domain(blank) is None
+
+
+@pytest.mark.parametrize("domain", [None, "", "  ", "default", "DEFAULT"])
+def test_missing_or_default_domain_downgrades_decision_unavailable(domain: str | None) -> None:
+    meta = {"as_of": "2025-01-01"} if domain is None else {"execution_domain": domain}
+    ctx = build_compute_context(meta, None)
+    assert ctx.execution_domain == "backtest"
+    assert ctx.downgrade_reason is DowngradeReason.DECISION_UNAVAILABLE
+    payload = ctx.as_payload()
+    assert payload["downgraded"] is True
+    assert payload["downgrade_reason"] == "decision_unavailable"
+    assert payload["safe_mode"] is True
+
+
+@pytest.mark.parametrize("domain", ["backtest", "validate", "paper", "dryrun", "sim"])
+def test_backtest_or_dryrun_without_as_of_downgrades_missing_as_of(domain: str) -> None:
+    ctx = build_compute_context({"execution_domain": domain}, None)
+    assert ctx.execution_domain == "backtest"
+    assert ctx.as_payload()["downgrade_reason"] == "missing_as_of"
+    assert ctx.safe_mode is True
+
+
+@pytest.mark.parametrize(("domain", "expected"), [("paper", "dryrun"), ("offline", "backtest")])
+def test_with_as_of_there_is_no_downgrade_and_no_downgrade_keys(domain: str, expected: str) -> None:
+    ctx = build_compute_context({"execution_domain": domain, "as_of": "2025-01-01"}, None)
+    assert ctx.execution_domain == expected
+    assert not ctx.downgraded
+    assert set(ctx.as_payload()) == {
+        "world_id",
+        "execution_domain",
+        "as_of",
+        "partition",
+        "dataset_fingerprint",
+    }
+
+
+@pytest.mark.parametrize("domain", ["live", "shadow", "canary"])
+def test_other_domains_are_not_downgraded_without_as_of(domain: str) -> None:
+    ctx = build_compute_context({"execution_domain": domain}, None)
+    assert not ctx.downgraded
+    assert "downgraded" not in ctx.as_payload()
+
+
+def test_values_come_from_meta_stripped_and_dataset_fingerprint_has_camel_case_spelling() -> None:
+    ctx = build_compute_context(
+        {
+            "world_id": " w1 ",
+            "execution_domain": "live",
+            "as_of": " 2025-01-02 ",
+            "partition": "p-7",
+            "datasetFingerprint": " fp:abc ",
+        },
+        None,
+    )
+    assert ctx.as_payload() == {
+        "world_id": "w1",
+        "execution_domain": "live",
+        "as_of": "2025-01-02",
+        "partition": "p-7",
+        "dataset_fingerprint": "fp:abc",
+    }
+
+
+def test_snake_case_dataset_fingerprint_wins_over_camel_case() -> None:
+    ctx = build_compute_context({"dataset_fingerprint": "a", "datasetFingerprint": "b"}, None)
+    assert ctx.dataset_fingerprint == "a"
+
+
+def test_context_overrides_meta_but_blank_override_means_absent() -> None:
+    ctx = build_compute_context(
+        {"execution_domain": "live", "as_of": "2025-01-01", "partition": "p1"},
+        {"execution_domain": "paper", "as_of": "  ", "partition": "p2"},
+    )
+    assert ctx.execution_domain == "dryrun"
+    assert ctx.as_of == "2025-01-01"
+    assert ctx.partition == "p2"
+    assert not ctx.downgraded
+
+
+def test_absent_values_are_null() -> None:
+    payload = build_compute_context({"execution_domain": "live"}, None).as_payload()
+    assert payload["world_id"] is None
+    assert payload["as_of"] is None
+    assert payload["partition"] is None
+    assert payload["dataset_fingerprint"] is None
