@@ -1,11 +1,16 @@
 from django.contrib import admin
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authentication import SessionAuthentication
 
 from controlplane import api
-from controlplane.auth import HasApiCredentialOrStaff
+from controlplane.auth import ApiCredentialAuthentication, HasApiCredentialOrStaff
 
-_schema_auth = {"permission_classes": [HasApiCredentialOrStaff]}
+# The schema is for API clients and for staff browsing it after logging in to the admin.
+_schema_auth = {
+    "authentication_classes": [ApiCredentialAuthentication, SessionAuthentication],
+    "permission_classes": [HasApiCredentialOrStaff],
+}
 
 urlpatterns = [
     path("strategies", api.StrategySubmitView.as_view(), name="strategy-submit"),

@@ -1,0 +1,92 @@
+"""API credentials: required, revocable, anonymous only when dev enables it."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+from controlplane.models import ApiCredential, StrategySubmission
+from controlplane.services.credentials import credential_issue, credential_revoke, hash_token
+from tests.conftest import submission_body
+
+pytestmark = pytest.mark.django_db
+
+API_CALLS = [
+    ("post", "/strategies"),
+    ("get", "/strategies/00000000-0000-0000-0000-000000000000/status"),
+    ("post", "/rebalancing/batches"),
+    ("get", "/api/schema"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), API_CALLS)
+def test_api_calls_without_a_credential_are_401(method: str, path: str) -> None:
+    response = getattr(APIClient(), method)(path, {}, format="json")
+    assert response.status_code == 401
+    if not path.startswith("/api/schema"):  # the schema view renders errors as OpenAPI
+        assert response.json()["code"] == "E_UNAUTHENTICATED"
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("header", ["Bearer cp_wrong", "Bearer", "Bearer a b", "Token nope"])
+def test_bad_credentials_are_401(header: str) -> None:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=header)
+    response = client.post("/strategies", submission_body(), format="json")
+    assert response.status_code == 401
+    assert StrategySubmission.objects.count() == 0
+
+
+def test_only_the_hash_of_a_token_is_stored() -> None:
+    issued = credential_issue(name="client a")
+    stored = ApiCredential.objects.get(pk=issued.credential.pk)
+    assert stored.key_hash == hash_token(issued.token)
+    assert issued.token not in {stored.key_hash, stored.key_prefix}
+    assert issued.token.startswith(stored.key_prefix)
+
+
+def test_revoked_credential_stops_working() -> None:
+    issued = credential_issue(name="client b")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.token}")
+    assert client.post("/strategies", submission_body(), format="json").status_code == 202
+    credential_revoke(credential=issued.credential)
+    response = client.get("/strategies/00000000-0000-0000-0000-000000000000/status")
+    assert response.status_code == 401
+
+
+def test_use_is_recorded() -> None:
+    issued = credential_issue(name="client c")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.token}")
+    client.get("/strategies/00000000-0000-0000-0000-000000000000/status")
+    assert ApiCredential.objects.get(pk=issued.credential.pk).last_used_at is not None
+
+
+@override_settings(API_ALLOW_ANONYMOUS=True)
+def test_dev_may_allow_anonymous_calls_when_enabled() -> None:
+    response = APIClient().post("/strategies", submission_body(), format="json")
+    assert response.status_code == 202
+
+
+@override_settings(API_ALLOW_ANONYMOUS=True, IS_PROD=True)
+def test_prod_ignores_anonymous_even_if_the_setting_slipped_through() -> None:
+    response = APIClient().post("/strategies", submission_body(), format="json")
+    assert response.status_code == 401
+
+
+def test_staff_session_sees_the_schema_but_cannot_call_the_api(admin_client) -> None:
+    schema = admin_client.get("/api/schema")
+    assert schema.status_code == 200
+    assert b"/strategies" in schema.content
+    assert admin_client.get("/api/docs").status_code == 200
+    response = admin_client.post("/strategies", submission_body(), content_type="application/json")
+    assert response.status_code == 401
+
+
+def test_schema_with_a_credential_documents_every_route(api: APIClient) -> None:
+    response = api.get("/api/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert {"/strategies", "/strategies/{strategy_id}/status", "/rebalancing/batches"} <= set(paths)
