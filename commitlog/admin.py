@@ -1,11 +1,14 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from commitlog.models import OutboxEvent
+from commitlog.models import OutboxEvent, OutboxState
+from commitlog.outbox import outbox_requeue_dead
 from commitlog.records import Event, InvalidRecord, decode_value
 from controlplane.admin_display import ReadOnlyAdminMixin, pretty_json
 
@@ -44,6 +47,19 @@ class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[OutboxEvent]):
         "value_json",
     )
     readonly_fields = fields
+    actions = ("requeue_dead",)
+
+    @admin.action(description="Requeue selected dead rows")
+    def requeue_dead(self, request: HttpRequest, queryset: QuerySet[OutboxEvent]) -> None:
+        ids = list(queryset.filter(state=OutboxState.DEAD).values_list("id", flat=True))
+        moved = outbox_requeue_dead(ids=ids)
+        skipped = queryset.count() - moved
+        note = (
+            f" ({skipped} selected row(s) were not dead and were left as they are)"
+            if skipped
+            else ""
+        )
+        self.message_user(request, f"Requeued {moved} dead row(s){note}.", messages.SUCCESS)
 
     @admin.display(description="submission or batch")
     def aggregate(self, obj: OutboxEvent) -> SafeString:

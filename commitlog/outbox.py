@@ -2,8 +2,29 @@
 
 from __future__ import annotations
 
-from commitlog.models import OutboxEvent
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from commitlog.models import OutboxEvent, OutboxState
+from commitlog.nudge import nudge_relay_on_commit
 from commitlog.records import CommitLogRecord, encode_value
+from controlplane.exceptions import RecordTooLarge
+
+logger = logging.getLogger(__name__)
+
+
+def encode_within_limit(record: CommitLogRecord) -> bytes:
+    """The record's bytes; RecordTooLarge when Kafka could never take them."""
+    value = encode_value(record)
+    limit: int = settings.COMMITLOG_MAX_RECORD_BYTES
+    if len(value) > limit:
+        raise RecordTooLarge(
+            f"the commit-log record would be {len(value)} bytes, over the {limit} byte limit"
+        )
+    return value
 
 
 def outbox_enqueue(*, record: CommitLogRecord) -> OutboxEvent:
@@ -12,7 +33,7 @@ def outbox_enqueue(*, record: CommitLogRecord) -> OutboxEvent:
         event=record.event.value,
         aggregate_id=record.id,
         key=record.key,
-        value=encode_value(record),
+        value=encode_within_limit(record),
     )
 
 
@@ -23,8 +44,23 @@ def outbox_enqueue_many(*, records: list[CommitLogRecord]) -> list[OutboxEvent]:
             event=record.event.value,
             aggregate_id=record.id,
             key=record.key,
-            value=encode_value(record),
+            value=encode_within_limit(record),
         )
         for record in records
     ]
     return OutboxEvent.objects.bulk_create(rows)
+
+
+def outbox_requeue_dead(*, ids: list[int]) -> int:
+    """Give dead rows a fresh start: pending, no attempts, due now. Returns how many moved.
+
+    The last error is kept so the operator still sees why the row had died.
+    """
+    with transaction.atomic():
+        moved = OutboxEvent.objects.filter(id__in=ids, state=OutboxState.DEAD).update(
+            state=OutboxState.PENDING, attempts=0, next_attempt_at=timezone.now()
+        )
+    if moved:
+        logger.info("event=outbox_requeued rows=%d ids=%s", moved, ",".join(map(str, ids[:50])))
+        nudge_relay_on_commit()
+    return moved

@@ -165,6 +165,46 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# --- Relay (outbox -> Kafka) ---------------------------------------------------------
+
+RELAY_BATCH_SIZE = env.int("RELAY_BATCH_SIZE", default=1000)
+RELAY_MAX_ATTEMPTS = env.int("RELAY_MAX_ATTEMPTS", default=10)
+RELAY_BACKOFF_BASE_SECONDS = env.float("RELAY_BACKOFF_BASE_SECONDS", default=1.0)
+RELAY_BACKOFF_MAX_SECONDS = env.float("RELAY_BACKOFF_MAX_SECONDS", default=300.0)
+# One run publishes until nothing is due or this budget is spent; the next nudge goes on.
+RELAY_RUN_BUDGET_SECONDS = env.float("RELAY_RUN_BUDGET_SECONDS", default=20.0)
+RELAY_PUBLISH_TIMEOUT_SECONDS = env.float("RELAY_PUBLISH_TIMEOUT_SECONDS", default=10.0)
+RELAY_BEAT_SECONDS = env.float("RELAY_BEAT_SECONDS", default=5.0)
+RELAY_NUDGE_ENABLED = env.bool("RELAY_NUDGE_ENABLED", default=True)
+RELAY_NUDGE_EXPIRES_SECONDS = env.float("RELAY_NUDGE_EXPIRES_SECONDS", default=60.0)
+# Largest record value a write may produce: below the producer's and broker's
+# message.max.bytes (1 MB by default), so an accepted submission can always be published.
+COMMITLOG_MAX_RECORD_BYTES = env.int("COMMITLOG_MAX_RECORD_BYTES", default=900_000)
+COMMITLOG_TOPIC_PARTITIONS = env.int("COMMITLOG_TOPIC_PARTITIONS", default=3)
+COMMITLOG_TOPIC_REPLICATION = env.int("COMMITLOG_TOPIC_REPLICATION", default=1)
+
+# --- Celery ------------------------------------------------------------------------------
+
+CELERY_BROKER_URL = _required_in_prod("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="controlplane")
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing a nudge must not stall a request when the Celery broker is away.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2.0
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 2.0, "socket_connect_timeout": 2.0}
+CELERY_BEAT_SCHEDULE = {
+    "relay-outbox": {
+        "task": "commitlog.relay_outbox",
+        "schedule": RELAY_BEAT_SECONDS,
+        "options": {"expires": RELAY_BEAT_SECONDS * 2},
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = env.str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".local" / "celerybeat-schedule")
+)
+
 # --- Logs ------------------------------------------------------------------------------
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()

@@ -2,13 +2,23 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import uuid
 import zlib
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
 
+from commitlog.topics import commitlog_topic_ensure
+from controlplane.config import GatewayConfig
 from controlplane.services.credentials import credential_issue
+from devstack.kafka import EmbeddedKafka
+from devstack.redis import LOCAL_SERVICE_URL as LOCAL_REDIS_URL
+from devstack.redis import EmbeddedRedis
+from devstack.redis import is_reachable as is_redis_reachable
 
 
 def crc_of(node_ids: list[str]) -> int:
@@ -45,3 +55,58 @@ def api(api_token: str) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token}")
     return client
+
+
+# --- Brokers ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    """A real Kafka-protocol broker: TEST_COMMITLOG_BOOTSTRAP if given, else embedded Tansu."""
+    configured = os.environ.get("TEST_COMMITLOG_BOOTSTRAP", "").strip()
+    if configured:
+        yield configured
+        return
+    broker = EmbeddedKafka()
+    broker.start()
+    try:
+        yield broker.bootstrap
+    finally:
+        broker.stop()
+
+
+@pytest.fixture
+def commitlog(settings: Any, kafka_bootstrap: str) -> GatewayConfig:
+    """A fresh compacted topic and transactional id for one test, set in settings.GATEWAY."""
+    suffix = uuid.uuid4().hex[:10]
+    settings.GATEWAY = replace(
+        settings.GATEWAY,
+        commitlog_bootstrap=kafka_bootstrap,
+        commitlog_topic=f"commit-log-{suffix}",
+        commitlog_group=f"gateway-commits-{suffix}",
+        commitlog_transactional_id=f"gateway-writer-{suffix}",
+    )
+    settings.RELAY_PUBLISH_TIMEOUT_SECONDS = 5.0
+    commitlog_topic_ensure(partitions=3, replication_factor=1)
+    gateway: GatewayConfig = settings.GATEWAY
+    return gateway
+
+
+@pytest.fixture(autouse=True)
+def _no_relay_nudges_by_default(settings: Any) -> None:
+    # Tests run the relay themselves; the Celery test turns nudges back on.
+    settings.RELAY_NUDGE_ENABLED = False
+
+
+@pytest.fixture(scope="session")
+def celery_broker_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Redis for Celery: the machine's service if it answers, else an embedded server."""
+    if is_redis_reachable(LOCAL_REDIS_URL):
+        yield LOCAL_REDIS_URL
+        return
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()

@@ -263,3 +263,22 @@ def test_wrong_method_is_405(api: APIClient) -> None:
     response = api.get("/strategies")
     assert response.status_code == 405
     assert response.json()["code"] == "E_METHOD_NOT_ALLOWED"
+
+
+@override_settings(COMMITLOG_MAX_RECORD_BYTES=3000)
+def test_submission_whose_record_would_be_too_large_for_kafka_is_413(api: APIClient) -> None:
+    dag = make_dag(*[f"node-{i}" for i in range(40)])
+    response = post(api, submission_body(dag))
+    assert response.status_code == 413
+    assert response.json()["code"] == "E_RECORD_TOO_LARGE"
+    assert_nothing_written()
+
+
+@override_settings(COMMITLOG_MAX_RECORD_BYTES=600)
+def test_rebalance_whose_record_would_be_too_large_is_413(api: APIClient) -> None:
+    orders = [{"symbol": f"S{i}", "quantity": i} for i in range(30)]
+    body = {"per_world": {"w1": [{"symbol": "A", "quantity": 1}], "w2": orders}}
+    response = api.post("/rebalancing/batches", body, format="json")
+    assert response.status_code == 413
+    assert response.json()["code"] == "E_RECORD_TOO_LARGE"
+    assert_nothing_written()

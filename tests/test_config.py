@@ -119,6 +119,7 @@ PROD_ENV = {
     "PROFILE": "prod",
     "DJANGO_SECRET_KEY": "a-long-random-secret-key-for-the-test-0123456789-abcdefghijklmnop",
     "DJANGO_ALLOWED_HOSTS": "controlplane.example",
+    "CELERY_BROKER_URL": "redis://redis.example:6379/0",
 }
 
 
@@ -129,6 +130,7 @@ PROD_ENV = {
         ({"COMMITLOG_BOOTSTRAP": "k:9092", "COMMITLOG_TOPIC": "  "}, None),
         ({"COMMITLOG_BOOTSTRAP": "k:9092", "DJANGO_SECRET_KEY": ""}, "DJANGO_SECRET_KEY"),
         ({"COMMITLOG_BOOTSTRAP": "k:9092", "API_ALLOW_ANONYMOUS": "true"}, "API_ALLOW_ANONYMOUS"),
+        ({"COMMITLOG_BOOTSTRAP": "k:9092", "CELERY_BROKER_URL": ""}, "CELERY_BROKER_URL"),
     ],
 )
 def test_prod_process_refuses_to_start_with_one_line(

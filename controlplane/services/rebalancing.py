@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import transaction
 
+from commitlog.nudge import nudge_relay_on_commit
 from commitlog.outbox import outbox_enqueue_many
 from commitlog.records import CommitLogRecord, Event
 from controlplane.compute_context import normalize_execution_domain
@@ -239,6 +240,7 @@ def rebalance_submit(
     with transaction.atomic():
         RebalanceBatch.objects.bulk_create(batches)
         outbox_enqueue_many(records=records)
+        nudge_relay_on_commit()
 
     for ack in acks:
         logger.info(

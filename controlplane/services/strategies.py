@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from commitlog.nudge import nudge_relay_on_commit
 from commitlog.outbox import outbox_enqueue
 from commitlog.records import CommitLogRecord, Event
 from controlplane import dag as dags
@@ -158,6 +159,7 @@ def strategy_submit(
                 submitted_at=stamp.at,
             )
             outbox_enqueue(record=record)
+            nudge_relay_on_commit()
     except IntegrityError:
         # The unique dag_hash lost a race with a concurrent identical submission.
         existing = _existing_strategy_id(submitted_hash)

@@ -1,0 +1,284 @@
+"""The only module that imports confluent_kafka: a transactional writer, a consumer and
+topic administration, all speaking plain Python values to the rest of the code."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin._config import ConfigResource
+from confluent_kafka.cimpl import NewTopic
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OutgoingRecord:
+    key: bytes
+    value: bytes
+
+
+@dataclass(frozen=True)
+class Position:
+    partition: int
+    offset: int
+
+
+class PublishError(Exception):
+    """A batch did not commit; its records may be retried by the next run.
+
+    `needs_new_writer`: the producer is unusable (fenced, fatal error, stuck transaction)
+    and must be rebuilt. `failed_indexes`: records the broker refused one by one (empty
+    when the whole batch failed, for example with the broker unreachable).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        needs_new_writer: bool = False,
+        fenced: bool = False,
+        failed_indexes: dict[int, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.needs_new_writer = needs_new_writer
+        self.fenced = fenced
+        self.failed_indexes = failed_indexes or {}
+
+
+_FENCING_CODES = {
+    KafkaError._FENCED,
+    KafkaError.PRODUCER_FENCED,
+    KafkaError.INVALID_PRODUCER_EPOCH,
+    KafkaError.TRANSACTION_COORDINATOR_FENCED,
+}
+
+
+# Errors that concern one record, not the producer or the broker.
+_RECORD_ERRORS = {
+    KafkaError.MSG_SIZE_TOO_LARGE,
+    KafkaError.INVALID_RECORD,
+    KafkaError.INVALID_MSG_SIZE,
+}
+
+
+def _kafka_error(exc: KafkaException) -> KafkaError | None:
+    first = exc.args[0] if exc.args else None
+    return first if isinstance(first, KafkaError) else None
+
+
+@dataclass
+class _Deliveries:
+    positions: dict[int, Position] = field(default_factory=dict)
+    errors: dict[int, str] = field(default_factory=dict)
+    fenced: bool = False
+
+    def callback(self, index: int) -> Any:
+        def on_delivery(error: KafkaError | None, message: Message) -> None:
+            if error is not None:
+                self.errors[index] = error.str()
+                self.fenced = self.fenced or error.code() in _FENCING_CODES
+                return
+            partition, offset = message.partition(), message.offset()
+            if partition is None or offset is None:
+                self.errors[index] = "delivery report without a partition and offset"
+            else:
+                self.positions[index] = Position(partition, offset)
+
+        return on_delivery
+
+
+class TransactionalWriter:
+    """A transactional, idempotent producer: one Kafka transaction per `publish` call."""
+
+    def __init__(
+        self,
+        *,
+        bootstrap: str,
+        topic: str,
+        transactional_id: str,
+        timeout_s: float = 10.0,
+        extra_config: dict[str, Any] | None = None,
+    ) -> None:
+        self.topic = topic
+        self.timeout_s = timeout_s
+        self._initialised = False
+        config: dict[str, Any] = {
+            "bootstrap.servers": bootstrap,
+            "transactional.id": transactional_id,
+            "enable.idempotence": True,
+            "acks": "all",
+            "linger.ms": 2,
+            "batch.num.messages": 10000,
+            "queue.buffering.max.messages": 200000,
+            "transaction.timeout.ms": max(int(timeout_s * 1000) * 3, 30000),
+            "message.timeout.ms": int(timeout_s * 1000),
+            "socket.connection.setup.timeout.ms": max(int(timeout_s * 1000), 1000),
+            "logger": logging.getLogger("commitlog.kafka.librdkafka"),
+        }
+        config.update(extra_config or {})
+        self._producer = Producer(config)
+
+    def _ensure_initialised(self) -> None:
+        if not self._initialised:
+            # Fences any earlier producer with this transactional.id and aborts its open txn.
+            self._producer.init_transactions(self.timeout_s)
+            self._initialised = True
+
+    def publish(self, records: Sequence[OutgoingRecord]) -> list[Position]:
+        """Produce the records in one transaction and commit it; positions in input order.
+
+        Raises PublishError when the transaction did not commit.
+        """
+        deliveries = _Deliveries()
+        try:
+            self._ensure_initialised()
+            self._producer.begin_transaction()
+            for index, record in enumerate(records):
+                refused = self._produce(record, deliveries.callback(index))
+                if refused is not None:
+                    # The client refused this record outright (too large, ...): the batch
+                    # cannot commit whole, so it is aborted and the record blamed.
+                    raise PublishError(
+                        f"record refused: {refused}", failed_indexes={index: refused}
+                    )
+            remaining = self._producer.flush(self.timeout_s)
+            if remaining or deliveries.errors:
+                first_error = next(iter(deliveries.errors.values()), "delivery timed out")
+                raise PublishError(
+                    f"{remaining} undelivered, {len(deliveries.errors)} failed: {first_error}",
+                    fenced=deliveries.fenced,
+                    needs_new_writer=deliveries.fenced,
+                    failed_indexes=dict(deliveries.errors),
+                )
+            self._producer.commit_transaction(self.timeout_s)
+        except KafkaException as exc:
+            error = _kafka_error(exc)
+            fenced = error is not None and error.code() in _FENCING_CODES
+            fatal = error is not None and error.fatal()
+            self._abort_quietly()
+            raise PublishError(
+                f"kafka: {error.str() if error else exc}",
+                fenced=fenced,
+                needs_new_writer=fenced or fatal or not self._initialised,
+            ) from exc
+        except PublishError as exc:
+            if not self._abort_quietly():
+                exc.needs_new_writer = True
+            raise
+        return [deliveries.positions[index] for index in range(len(records))]
+
+    def _produce(self, record: OutgoingRecord, on_delivery: Any) -> str | None:
+        """Queue one record; the client's reason when it refuses this record itself."""
+        while True:
+            try:
+                self._producer.produce(
+                    self.topic, key=record.key, value=record.value, on_delivery=on_delivery
+                )
+                return None
+            except BufferError:
+                # Local queue full: let deliveries drain, then go on.
+                self._producer.poll(0.05)
+            except KafkaException as exc:
+                error = _kafka_error(exc)
+                if error is None or error.code() not in _RECORD_ERRORS:
+                    raise
+                return error.str()
+
+    def _abort_quietly(self) -> bool:
+        """Abort the open transaction, if any; False when the producer is no longer usable."""
+        if not self._initialised:
+            return False
+        try:
+            self._producer.abort_transaction(self.timeout_s)
+            return True
+        except KafkaException as exc:
+            error = _kafka_error(exc)
+            if error is not None and error.code() == KafkaError._STATE:
+                return True  # no transaction was open
+            logger.warning("event=relay_abort_failed error=%s", error.str() if error else exc)
+            return False
+
+    def close(self) -> None:
+        try:
+            self._producer.flush(0)
+        finally:
+            self._initialised = False
+
+
+def _admin(bootstrap: str, timeout_s: float) -> AdminClient:
+    config: dict[str, Any] = {
+        "bootstrap.servers": bootstrap,
+        "socket.connection.setup.timeout.ms": int(timeout_s * 1000),
+        "logger": logging.getLogger("commitlog.kafka.librdkafka"),
+    }
+    return AdminClient(config)
+
+
+@dataclass(frozen=True)
+class TopicReport:
+    created: bool
+    partitions: int
+    differences: dict[str, tuple[str | None, str]]  # name -> (actual, wanted)
+
+
+def ensure_topic(
+    *,
+    bootstrap: str,
+    topic: str,
+    partitions: int,
+    replication_factor: int,
+    config: dict[str, str],
+    timeout_s: float = 15.0,
+) -> TopicReport:
+    """Create the topic if it is missing; report how an existing one differs."""
+    admin = _admin(bootstrap, timeout_s)
+    metadata = admin.list_topics(timeout=timeout_s)
+    existing = metadata.topics.get(topic)
+    if existing is None or existing.error is not None:
+        futures = admin.create_topics(
+            [NewTopic(topic, partitions, replication_factor, config=config)],
+            operation_timeout=timeout_s,
+            request_timeout=timeout_s,
+        )
+        try:
+            futures[topic].result(timeout_s)
+            return TopicReport(created=True, partitions=partitions, differences={})
+        except KafkaException as exc:
+            error = _kafka_error(exc)
+            if error is None or error.code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise
+        existing = admin.list_topics(topic, timeout=timeout_s).topics[topic]
+
+    actual_partitions = len(existing.partitions)
+    differences: dict[str, tuple[str | None, str]] = {}
+    if actual_partitions != partitions:
+        differences["partitions"] = (str(actual_partitions), str(partitions))
+    resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
+    described = admin.describe_configs([resource], request_timeout=timeout_s)[resource].result(
+        timeout_s
+    )
+    for name, wanted in config.items():
+        entry = described.get(name)
+        actual = entry.value if entry is not None else None
+        if actual != wanted:
+            differences[name] = (actual, wanted)
+    return TopicReport(created=False, partitions=actual_partitions, differences=differences)
+
+
+def wait_for_broker(bootstrap: str, timeout_s: float) -> bool:
+    """True once the broker answers a metadata request, False at the deadline."""
+    deadline = time.monotonic() + timeout_s
+    admin = _admin(bootstrap, 2.0)
+    while time.monotonic() < deadline:
+        try:
+            admin.list_topics(timeout=2.0)
+            return True
+        except KafkaException:
+            time.sleep(0.2)
+    return False

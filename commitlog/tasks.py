@@ -1,0 +1,29 @@
+"""Thin Celery task around the relay; all logic lives in commitlog.relay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+from celery.signals import worker_process_shutdown
+
+from commitlog.relay import relay_outbox
+from commitlog.writer import process_writer
+
+RELAY_TASK = "commitlog.relay_outbox"
+
+
+@shared_task(name=RELAY_TASK, ignore_result=True, acks_late=False)
+def relay_outbox_task() -> dict[str, Any]:
+    run = relay_outbox(writers=process_writer)
+    return {
+        "skipped": run.skipped,
+        "published": run.published,
+        "failed": run.failed,
+        "dead": run.dead,
+    }
+
+
+@worker_process_shutdown.connect
+def _close_writer(**kwargs: Any) -> None:
+    process_writer.close()

@@ -1,0 +1,238 @@
+"""The relay against a real PostgreSQL and a real Kafka-protocol broker."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter, defaultdict
+from typing import Any
+
+import pytest
+from django.db import connections
+from django.utils import timezone
+
+import commitlog.relay as relay_module
+from commitlog.models import OutboxEvent, OutboxState
+from commitlog.relay import RelayPolicy, relay_lock, relay_outbox
+from commitlog.writer import ProcessWriter
+from controlplane.config import GatewayConfig
+from controlplane.models import RebalanceBatch, StrategySubmission
+from controlplane.services.rebalancing import group_multi, rebalance_submit
+from controlplane.services.strategies import strategy_submit
+from tests.conftest import crc_of
+from tests.kafka_reader import read_topic
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def submit_strategies(count: int, prefix: str = "s") -> list[str]:
+    ids = []
+    for i in range(count):
+        node_ids = [f"{prefix}{i}-a", f"{prefix}{i}-b"]
+        dag_json = json.dumps({"nodes": [{"node_id": n} for n in node_ids]})
+        ack = strategy_submit(
+            dag_json=dag_json,
+            node_ids_crc32=crc_of(node_ids),
+            world_ids=["w1"],
+            meta={"execution_domain": "live"},
+        )
+        ids.append(ack.strategy_id)
+    return ids
+
+
+def outbox_rows() -> list[OutboxEvent]:
+    return list(OutboxEvent.objects.order_by("id"))
+
+
+def make_due() -> None:
+    """Stand-in for time passing: every backed-off row becomes due now."""
+    OutboxEvent.objects.filter(state=OutboxState.PENDING).update(next_attempt_at=timezone.now())
+
+
+def test_records_carry_the_stored_bytes_in_outbox_order(commitlog: GatewayConfig) -> None:
+    submit_strategies(25)
+    rebalance_submit(
+        groups=group_multi(
+            {"w1": [{"symbol": "A", "quantity": 1}]}, [{"symbol": "G", "qty": 2}], None
+        )
+    )
+    writers = ProcessWriter()
+    try:
+        run = relay_outbox(writers=writers, policy=RelayPolicy(batch_size=10))
+    finally:
+        writers.close()
+    assert run.published == 27
+    assert run.batches == 3
+
+    rows = outbox_rows()
+    assert all(row.state == OutboxState.PUBLISHED for row in rows)
+    records = read_topic(commitlog.commitlog_bootstrap, commitlog.commitlog_topic)
+    assert len(records) == 27
+    by_position = {(r.partition, r.offset): r for r in records}
+    for row in rows:
+        record = by_position[(row.published_partition, row.published_offset)]
+        assert record.key == row.key.encode()
+        assert record.value == bytes(row.value)
+
+    # Within a partition, Kafka offsets follow the outbox order.
+    offsets_by_partition: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for row in rows:
+        offsets_by_partition[row.published_partition].append((row.id, row.published_offset))
+    for pairs in offsets_by_partition.values():
+        assert [offset for _, offset in sorted(pairs)] == sorted(offset for _, offset in pairs)
+
+    assert set(StrategySubmission.objects.values_list("status", flat=True)) == {"published"}
+    assert set(RebalanceBatch.objects.values_list("status", flat=True)) == {"published"}
+    submission = StrategySubmission.objects.first()
+    assert submission is not None
+    assert submission.published_at is not None
+    assert submission.commitlog_offset is not None
+
+
+def test_crash_between_kafka_commit_and_db_mark_republishes_identical_bytes(
+    commitlog: GatewayConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    submit_strategies(5)
+
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("process died after the Kafka commit")
+
+    writers = ProcessWriter()
+    try:
+        monkeypatch.setattr(relay_module, "_mark_published", crash)
+        with pytest.raises(RuntimeError):
+            relay_outbox(writers=writers)
+        assert {row.state for row in outbox_rows()} == {OutboxState.PENDING}
+        assert len(read_topic(commitlog.commitlog_bootstrap, commitlog.commitlog_topic)) == 5
+
+        monkeypatch.undo()
+        run = relay_outbox(writers=writers)
+    finally:
+        writers.close()
+    assert run.published == 5
+    assert {row.state for row in outbox_rows()} == {OutboxState.PUBLISHED}
+
+    records = read_topic(commitlog.commitlog_bootstrap, commitlog.commitlog_topic)
+    assert len(records) == 10
+    stored = {row.key.encode(): bytes(row.value) for row in outbox_rows()}
+    copies = Counter(record.key for record in records)
+    assert copies == Counter({key: 2 for key in stored})
+    assert all(record.value == stored[record.key] for record in records)
+
+
+def test_a_second_relay_exits_at_once_while_one_holds_the_transactional_id(
+    commitlog: GatewayConfig,
+) -> None:
+    submit_strategies(3)
+    holder_ready, release = threading.Event(), threading.Event()
+
+    def hold_lock() -> None:
+        try:
+            with relay_lock(commitlog.commitlog_transactional_id) as owned:
+                assert owned
+                holder_ready.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    try:
+        assert holder_ready.wait(timeout=10)
+        writers = ProcessWriter()
+        started = time.monotonic()
+        run = relay_outbox(writers=writers)
+        assert run.skipped == "another relay holds the lock"
+        assert run.published == 0
+        assert time.monotonic() - started < 5  # it did not wait for the lock
+        assert {row.state for row in outbox_rows()} == {OutboxState.PENDING}
+    finally:
+        release.set()
+        holder.join(timeout=10)
+
+
+def test_two_relays_started_together_publish_every_row_once(commitlog: GatewayConfig) -> None:
+    submit_strategies(120)
+    runs: list[Any] = []
+    start = threading.Barrier(2)
+
+    def relay_until_empty() -> None:
+        writers = ProcessWriter()
+        try:
+            start.wait(timeout=10)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                run = relay_outbox(writers=writers, policy=RelayPolicy(batch_size=7))
+                runs.append(run)
+                if not OutboxEvent.objects.filter(state=OutboxState.PENDING).exists():
+                    return
+        finally:
+            writers.close()
+            connections.close_all()
+
+    threads = [threading.Thread(target=relay_until_empty) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+
+    assert not OutboxEvent.objects.exclude(state=OutboxState.PUBLISHED).exists()
+    assert sum(run.published for run in runs) == 120
+    records = read_topic(commitlog.commitlog_bootstrap, commitlog.commitlog_topic)
+    keys = Counter(record.key for record in records)
+    assert len(keys) == 120
+    assert max(keys.values()) == 1
+
+
+def test_refused_row_backs_off_then_dies_and_is_requeued_from_the_admin(
+    commitlog: GatewayConfig, settings: Any, admin_client: Any
+) -> None:
+    settings.RELAY_MAX_ATTEMPTS = 3
+    submit_strategies(2)
+    # A row the producer refuses every time (over message.max.bytes), among good ones.
+    bad = OutboxEvent.objects.create(
+        event="gateway.ingest",
+        aggregate_id="oversized",
+        key="ingest:oversized",
+        value=b"x" * 2_000_000,
+    )
+    submit_strategies(2, prefix="late")
+    writers = ProcessWriter()
+    try:
+        first = relay_outbox(writers=writers)
+        bad.refresh_from_db()
+        assert first.published == 4
+        assert bad.state == OutboxState.PENDING
+        assert bad.attempts == 1
+        assert "too large" in bad.last_error.lower()
+        assert bad.next_attempt_at > timezone.now()
+
+        # Not due yet: a new run leaves it alone.
+        assert relay_outbox(writers=writers).failed == 0
+        bad.refresh_from_db()
+        assert bad.attempts == 1
+
+        for expected_attempts in (2, 3):
+            make_due()
+            relay_outbox(writers=writers)
+            bad.refresh_from_db()
+            assert bad.attempts == expected_attempts
+        assert bad.state == OutboxState.DEAD
+
+        make_due()
+        assert relay_outbox(writers=writers).failed == 0  # dead rows are not retried
+
+        response = admin_client.post(
+            "/admin/commitlog/outboxevent/",
+            {"action": "requeue_dead", "_selected_action": [bad.pk]},
+            follow=True,
+        )
+        assert response.status_code == 200
+        bad.refresh_from_db()
+        assert bad.state == OutboxState.PENDING
+        assert bad.attempts == 0
+        assert bad.next_attempt_at <= timezone.now()
+        assert relay_outbox(writers=writers).failed == 1
+    finally:
+        writers.close()
