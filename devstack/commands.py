@@ -8,6 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from devstack.brokers import kafka_for, redis_for
 from devstack.database import postgres_for
 from devstack.supervisor import Supervisor
 
@@ -20,16 +21,37 @@ def _manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([PYTHON, str(ROOT / "manage.py"), *args], env=env, check=True, cwd=ROOT)  # noqa: S603
 
 
+def _configured_bootstrap(env: dict[str, str]) -> str:
+    """The bootstrap from COMMITLOG_BOOTSTRAP or the YAML file, as the processes will see it."""
+    from controlplane.config import ConfigError, load_gateway_config
+
+    try:
+        return load_gateway_config(env).commitlog_bootstrap
+    except ConfigError as exc:
+        raise SystemExit(f"controlplane: configuration error: {exc}") from None
+
+
 def run(*, port: int) -> int:
     env = dict(os.environ)
     env.setdefault("PROFILE", "dev")
     env.setdefault("PYTHONUNBUFFERED", "1")
     STATE.mkdir(exist_ok=True)
-    with postgres_for(
-        "run", state_dir=STATE / "postgres", try_local_service=False, database="controlplane"
-    ) as database_url:
-        env["DATABASE_URL"] = database_url
+    manage = [PYTHON, str(ROOT / "manage.py")]
+    celery = [PYTHON, "-m", "celery", "-A", "controlplane"]
+    with (
+        postgres_for(
+            "run", state_dir=STATE / "postgres", try_local_service=False, database="controlplane"
+        ) as database_url,
+        kafka_for("run", state_dir=STATE, configured=_configured_bootstrap(env)) as bootstrap,
+        redis_for("run", state_dir=STATE / "redis") as celery_broker,
+    ):
+        env.update(
+            DATABASE_URL=database_url,
+            COMMITLOG_BOOTSTRAP=bootstrap,
+            CELERY_BROKER_URL=celery_broker,
+        )
         _manage(env, "migrate", "--noinput")
+        _manage(env, "ensure_commitlog_topic")
         _manage(
             env,
             "bootstrap_local_operator",
@@ -38,14 +60,18 @@ def run(*, port: int) -> int:
             "--base-url",
             f"http://127.0.0.1:{port}",
         )
+        web = [*manage, "runserver", "--noreload", f"127.0.0.1:{port}"]
+        worker = [*celery, "worker", "--concurrency", "1", "--without-gossip", "--without-mingle"]
+        beat = [*celery, "beat", "--schedule", str(STATE / "celerybeat-schedule")]
         with Supervisor() as children:
-            children.start(
-                "web",
-                [PYTHON, str(ROOT / "manage.py"), "runserver", "--noreload", f"127.0.0.1:{port}"],
-                env,
-                str(ROOT),
+            children.start("web", web, env, str(ROOT))
+            children.start("worker", [*worker, "--loglevel", "INFO"], env, str(ROOT))
+            children.start("beat", [*beat, "--loglevel", "INFO"], env, str(ROOT))
+            print(
+                f"[run] web on http://127.0.0.1:{port}/, Celery worker and beat running "
+                "(Ctrl-C stops everything)",
+                flush=True,
             )
-            print(f"[run] web on http://127.0.0.1:{port}/ (Ctrl-C stops everything)", flush=True)
             return children.wait()
 
 

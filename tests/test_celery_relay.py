@@ -1,0 +1,160 @@
+"""A real Celery worker process, a real Celery broker and Kafka: the on_commit nudge publishes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from commitlog.models import OutboxEvent, OutboxState
+from controlplane.celery import app as celery_app
+from controlplane.config import GatewayConfig
+from controlplane.models import StrategySubmission
+from tests.conftest import make_dag, submission_body
+from tests.kafka_reader import read_topic
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@pytest.fixture
+def celery_queue(celery_broker_url: str) -> Iterator[str]:
+    """This test's own queue on the Celery broker, so no other run's tasks reach it."""
+    queue = f"relay-test-{uuid.uuid4().hex[:8]}"
+    saved = {
+        "broker_url": celery_app.conf.broker_url,
+        "task_default_queue": celery_app.conf.task_default_queue,
+    }
+    celery_app.conf.update(broker_url=celery_broker_url, task_default_queue=queue)
+    try:
+        yield queue
+    finally:
+        celery_app.conf.update(**saved)
+
+
+@pytest.fixture
+def worker(
+    commitlog: GatewayConfig, celery_broker_url: str, celery_queue: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    env = {
+        **os.environ,
+        "PROFILE": "dev",
+        "DATABASE_URL": database_url(),
+        "COMMITLOG_BOOTSTRAP": commitlog.commitlog_bootstrap,
+        "COMMITLOG_TOPIC": commitlog.commitlog_topic,
+        "COMMITLOG_TRANSACTIONAL_ID": commitlog.commitlog_transactional_id,
+        "CELERY_BROKER_URL": celery_broker_url,
+        "CELERY_TASK_DEFAULT_QUEUE": celery_queue,
+    }
+    command = [sys.executable, "-m", "celery", "-A", "controlplane", "worker", "--pool", "prefork"]
+    command += ["--concurrency", "1", "--queues", celery_queue, "--without-gossip"]
+    command += ["--without-mingle", "--loglevel", "INFO"]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)  # warm shutdown
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_for(condition: Any, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def test_on_commit_nudge_makes_a_worker_publish_the_submission(
+    worker: subprocess.Popen[bytes], commitlog: GatewayConfig, api: APIClient, settings: Any
+) -> None:
+    settings.RELAY_NUDGE_ENABLED = True
+    response = api.post(
+        "/strategies", submission_body(make_dag("celery-1", "celery-2")), format="json"
+    )
+    assert response.status_code == 202
+    strategy_id = response.json()["strategy_id"]
+
+    def published() -> bool:
+        assert worker.poll() is None, "the worker died"
+        return StrategySubmission.objects.filter(
+            strategy_id=strategy_id, status="published"
+        ).exists()
+
+    # No beat runs in this test: only the nudge can have started the relay.
+    wait_for(published, 90, "the worker to publish the submission")
+    row = OutboxEvent.objects.get(aggregate_id=strategy_id)
+    assert row.state == OutboxState.PUBLISHED
+    keys = [r.key for r in read_topic(commitlog.commitlog_bootstrap, commitlog.commitlog_topic)]
+    assert keys == [f"ingest:{strategy_id}".encode()]
+
+    # The worker keeps its producer: a second submission goes through the same process.
+    second = api.post("/strategies", submission_body(make_dag("celery-3")), format="json").json()
+    wait_for(
+        lambda: StrategySubmission.objects.filter(
+            strategy_id=second["strategy_id"], status="published"
+        ).exists(),
+        60,
+        "the second submission",
+    )
+
+
+def test_celery_broker_outage_does_not_fail_the_request(
+    api: APIClient, settings: Any, commitlog: GatewayConfig
+) -> None:
+    settings.RELAY_NUDGE_ENABLED = True
+    saved = celery_app.conf.broker_url
+    celery_app.conf.update(broker_url="redis://127.0.0.1:1/0")
+    try:
+        response = api.post("/strategies", submission_body(make_dag("nudge-lost")), format="json")
+    finally:
+        celery_app.conf.update(broker_url=saved)
+    assert response.status_code == 202
+    assert StrategySubmission.objects.filter(strategy_id=response.json()["strategy_id"]).exists()
+    row = OutboxEvent.objects.get(aggregate_id=response.json()["strategy_id"])
+    assert row.state == OutboxState.PENDING  # beat will relay it once a worker is reachable
+
+
+def test_a_django_process_binds_the_relay_task_to_the_project_app() -> None:
+    """The web process never imports controlplane.celery itself: Django's start-up must."""
+    code = (
+        "import django; django.setup();"
+        "from commitlog.tasks import relay_outbox_task;"
+        "print(relay_outbox_task.app.main, relay_outbox_task.app.conf.task_default_queue)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "controlplane.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["controlplane", "controlplane"]
