@@ -7,10 +7,35 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from commitlog.models import OutboxEvent, OutboxState
+from commitlog.models import (
+    ConsumedRecord,
+    InvalidRecord,
+    OutboxEvent,
+    OutboxState,
+    RecordConflict,
+)
 from commitlog.outbox import outbox_requeue_dead
-from commitlog.records import Event, InvalidRecord, decode_value
+from commitlog.records import Event, decode_value
+from commitlog.records import InvalidRecord as InvalidRecordError
 from controlplane.admin_display import ReadOnlyAdminMixin, pretty_json
+
+
+def _aggregate_link(event: str, aggregate_id: str) -> SafeString:
+    model = "strategysubmission" if event == Event.INGEST else "rebalancebatch"
+    url = reverse(f"admin:controlplane_{model}_change", args=[aggregate_id])
+    return format_html('<a href="{}">{}</a>', url, aggregate_id)
+
+
+def _decoded_value(raw: bytes | memoryview | None) -> SafeString:
+    if raw is None:
+        return format_html("<pre>{}</pre>", "(no value)")
+    data = bytes(raw)
+    try:
+        record = decode_value(data)
+    except InvalidRecordError as exc:
+        text = data[:4000].decode("utf-8", errors="replace")
+        return format_html("<pre>undecodable: {}\n\n{}</pre>", str(exc), text)
+    return pretty_json([record.event.value, record.timestamp_ms, record.id, record.payload])
 
 
 @admin.register(OutboxEvent)
@@ -63,15 +88,75 @@ class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[OutboxEvent]):
 
     @admin.display(description="submission or batch")
     def aggregate(self, obj: OutboxEvent) -> SafeString:
-        model = "strategysubmission" if obj.event == Event.INGEST else "rebalancebatch"
-        url = reverse(f"admin:controlplane_{model}_change", args=[obj.aggregate_id])
-        return format_html('<a href="{}">{}</a>', url, obj.aggregate_id)
+        return _aggregate_link(obj.event, obj.aggregate_id)
 
     @admin.display(description="value (decoded)")
     def value_json(self, obj: OutboxEvent) -> SafeString:
-        raw = bytes(obj.value)
-        try:
-            record = decode_value(raw)
-        except InvalidRecord as exc:
-            return format_html("<pre>undecodable: {}</pre>", str(exc))
-        return pretty_json([record.event.value, record.timestamp_ms, record.id, record.payload])
+        return _decoded_value(obj.value)
+
+
+@admin.register(ConsumedRecord)
+class ConsumedRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[ConsumedRecord]):
+    list_display = (
+        "key",
+        "event",
+        "record",
+        "topic",
+        "partition",
+        "offset",
+        "rebuilt",
+        "consumed_at",
+    )
+    list_filter = ("event", "rebuilt", "topic")
+    search_fields = ("=key", "record_id", "value_sha256")
+    list_per_page = 100
+    show_full_result_count = False
+
+    @admin.display(description="submission or batch")
+    def record(self, obj: ConsumedRecord) -> SafeString:
+        return _aggregate_link(obj.event, obj.record_id)
+
+
+@admin.register(InvalidRecord)
+class InvalidRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[InvalidRecord]):
+    list_display = ("id", "topic", "partition", "offset", "error", "received_at")
+    list_filter = ("topic",)
+    search_fields = ("error",)
+    fields = ("topic", "partition", "offset", "error", "received_at", "key_text", "value_text")
+    readonly_fields = fields
+
+    @admin.display(description="key")
+    def key_text(self, obj: InvalidRecord) -> str:
+        return bytes(obj.key).decode("utf-8", errors="replace") if obj.key is not None else "-"
+
+    @admin.display(description="value")
+    def value_text(self, obj: InvalidRecord) -> SafeString:
+        return _decoded_value(obj.value)
+
+
+@admin.register(RecordConflict)
+class RecordConflictAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[RecordConflict]):
+    list_display = ("key", "record", "reason", "topic", "partition", "offset", "detected_at")
+    list_filter = ("event", "topic")
+    search_fields = ("=key", "record_id", "value_sha256")
+    fields = (
+        "key",
+        "record",
+        "reason",
+        "value_sha256",
+        "applied_sha256",
+        "topic",
+        "partition",
+        "offset",
+        "detected_at",
+        "value_json",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="submission or batch")
+    def record(self, obj: RecordConflict) -> SafeString:
+        return _aggregate_link(obj.event, obj.record_id)
+
+    @admin.display(description="conflicting value (decoded)")
+    def value_json(self, obj: RecordConflict) -> SafeString:
+        return _decoded_value(obj.value)

@@ -62,3 +62,83 @@ class OutboxEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.id} {self.key}"
+
+
+class ConsumedRecord(models.Model):
+    """The durable dedup mark: one row per record key ever applied.
+
+    Inserted in the same transaction as the state change it guards, so a record is
+    applied at most once across restarts, rebalances and consumer replicas.
+    """
+
+    key = models.CharField(max_length=300, unique=True, help_text="Kafka record key.")
+    event = models.CharField(max_length=40, help_text="Record event.")
+    record_id = models.CharField(max_length=250, db_index=True, help_text="Strategy or batch id.")
+    value_sha256 = models.CharField(max_length=64, help_text="SHA-256 of the applied value.")
+    topic = models.CharField(max_length=250)
+    partition = models.IntegerField()
+    offset = models.BigIntegerField()
+    rebuilt = models.BooleanField(
+        default=False, help_text="Applied by rebuilding state absent from this database."
+    )
+    consumed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["topic", "partition", "offset"], name="consumed_position")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class InvalidRecord(models.Model):
+    """A record the consumer could not decode or apply; kept for operators, then skipped."""
+
+    topic = models.CharField(max_length=250)
+    partition = models.IntegerField()
+    offset = models.BigIntegerField()
+    key = models.BinaryField(null=True, help_text="Raw key bytes.")
+    value = models.BinaryField(null=True, help_text="Raw value bytes.")
+    error = models.TextField(help_text="Why it was refused.")
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["topic", "partition", "offset"], name="invalid_record_position_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic}[{self.partition}]@{self.offset}"
+
+
+class RecordConflict(models.Model):
+    """A record whose key was already applied with different content, or whose state
+    clashes with what this database holds: flagged, never silently applied or dropped."""
+
+    key = models.CharField(max_length=300, db_index=True)
+    event = models.CharField(max_length=40)
+    record_id = models.CharField(max_length=250, db_index=True)
+    reason = models.TextField(help_text="What clashes.")
+    value = models.BinaryField(help_text="The conflicting record's value.")
+    value_sha256 = models.CharField(max_length=64)
+    applied_sha256 = models.CharField(
+        max_length=64, blank=True, default="", help_text="SHA-256 of the value applied for the key."
+    )
+    topic = models.CharField(max_length=250)
+    partition = models.IntegerField()
+    offset = models.BigIntegerField()
+    detected_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["topic", "partition", "offset"], name="record_conflict_position_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.topic}[{self.partition}]@{self.offset}"

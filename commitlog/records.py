@@ -69,3 +69,14 @@ def decode_value(value: bytes | None) -> CommitLogRecord:
     if payload.get("event") != parsed_event.value:
         raise InvalidRecord("payload event does not match the tuple's event")
     return CommitLogRecord(parsed_event, timestamp_ms, record_id, payload)
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """A record as it came off the log, before anything trusts it."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None

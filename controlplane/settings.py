@@ -183,6 +183,15 @@ COMMITLOG_MAX_RECORD_BYTES = env.int("COMMITLOG_MAX_RECORD_BYTES", default=900_0
 COMMITLOG_TOPIC_PARTITIONS = env.int("COMMITLOG_TOPIC_PARTITIONS", default=3)
 COMMITLOG_TOPIC_REPLICATION = env.int("COMMITLOG_TOPIC_REPLICATION", default=1)
 
+# --- Consumer (commit log -> state) ----------------------------------------------------
+
+CONSUMER_BATCH_SIZE = env.int("CONSUMER_BATCH_SIZE", default=500)
+CONSUMER_SESSION_TIMEOUT_MS = env.int("CONSUMER_SESSION_TIMEOUT_MS", default=10000)
+# Fault injection only (tests, drills): hold this long between DB commit and offset commit.
+CONSUMER_PAUSE_BEFORE_OFFSET_COMMIT_SECONDS = env.float(
+    "CONSUMER_PAUSE_BEFORE_OFFSET_COMMIT_SECONDS", default=0.0
+)
+
 # --- Celery ------------------------------------------------------------------------------
 
 CELERY_BROKER_URL = _required_in_prod("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")

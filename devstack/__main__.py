@@ -9,19 +9,17 @@ from devstack import commands
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["test"]:
+        # Everything after `test` belongs to pytest, untouched.
+        return commands.test(pytest_args=args[1:])
     parser = argparse.ArgumentParser(prog="devstack", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the control plane locally on embedded defaults")
     run.add_argument("--port", type=int, default=8000, help="web port (default 8000)")
-    test = sub.add_parser("test", help="lint, type-check and run the test suite")
-    test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest")
-    args, extra = parser.parse_known_args(argv)
-    if args.command == "run":
-        if extra:
-            parser.error(f"unrecognized arguments: {' '.join(extra)}")
-        return commands.run(port=args.port)
-    # Everything after `test` belongs to pytest, options included.
-    return commands.test(pytest_args=[*args.pytest_args, *extra])
+    sub.add_parser("test", help="lint, type-check and run the test suite (args go to pytest)")
+    parsed = parser.parse_args(args)
+    return commands.run(port=parsed.port)
 
 
 if __name__ == "__main__":

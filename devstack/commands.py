@@ -67,8 +67,9 @@ def run(*, port: int) -> int:
             children.start("web", web, env, str(ROOT))
             children.start("worker", [*worker, "--loglevel", "INFO"], env, str(ROOT))
             children.start("beat", [*beat, "--loglevel", "INFO"], env, str(ROOT))
+            children.start("consumer", [*manage, "consume_commitlog"], env, str(ROOT))
             print(
-                f"[run] web on http://127.0.0.1:{port}/, Celery worker and beat running "
+                f"[run] web on http://127.0.0.1:{port}/, Celery worker, beat and consumer running "
                 "(Ctrl-C stops everything)",
                 flush=True,
             )

@@ -6,14 +6,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from commitlog.models import OutboxEvent, OutboxState
@@ -22,17 +20,11 @@ from controlplane.config import GatewayConfig
 from controlplane.models import StrategySubmission
 from tests.conftest import make_dag, submission_body
 from tests.kafka_reader import read_topic
+from tests.processes import database_url, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    user = db.get("USER") or "postgres"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{user}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -81,14 +73,6 @@ def worker(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def wait_for(condition: Any, timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def test_on_commit_nudge_makes_a_worker_publish_the_submission(

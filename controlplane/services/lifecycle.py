@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,7 +10,9 @@ from typing import Any
 
 from django.db import connection
 
+from commitlog.payloads import BatchState, IngestState
 from commitlog.records import Event
+from controlplane.models import RebalanceBatch, StrategySubmission, SubmissionStatus
 
 _TABLES = {
     Event.INGEST.value: ("controlplane_strategysubmission", "strategy_id", "uuid"),
@@ -53,3 +56,139 @@ def mark_published(rows: Iterable[Published], *, at: datetime) -> None:
                 """,  # noqa: S608
                 [at, *params],
             )
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A record read back from the log, at its Kafka position."""
+
+    state: IngestState | BatchState
+    partition: int
+    offset: int
+
+    @property
+    def aggregate_id(self) -> str:
+        state = self.state
+        return str(state.strategy_id) if isinstance(state, IngestState) else state.batch_id
+
+
+@dataclass(frozen=True)
+class Clash:
+    aggregate_id: str
+    reason: str
+
+
+@dataclass
+class RecordOutcome:
+    clashes: list[Clash]
+    rebuilt: list[str]
+
+
+def _mark_recorded(event: str, items: list[Recorded], at: datetime) -> None:
+    table, key, key_type = _TABLES[event]
+    values = ", ".join(["(%s, %s, %s)"] * len(items))
+    params: list[Any] = [at]
+    for item in items:
+        params += [item.aggregate_id, item.partition, item.offset]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {table} AS t
+            SET status = 'recorded', recorded_at = %s,
+                commitlog_partition = v.p, commitlog_offset = v.o
+            FROM (VALUES {values}) AS v(id, p, o)
+            WHERE t.{key} = v.id::{key_type}
+            """,  # noqa: S608  (names come from the constant map, values are placeholders)
+            params,
+        )
+
+
+def record_submissions(items: list[Recorded], *, at: datetime) -> RecordOutcome:
+    """Known submissions move to recorded; unknown ones are rebuilt from their payload.
+
+    A rebuild whose DAG hash already belongs to another strategy is not applied: it is
+    returned as a clash for operators. Runs inside the consumer's batch transaction.
+    """
+    if not items:
+        return RecordOutcome([], [])
+    ids = [uuid.UUID(item.aggregate_id) for item in items]
+    known = {
+        str(i) for i in StrategySubmission.objects.filter(pk__in=ids).values_list("pk", flat=True)
+    }
+    present = [item for item in items if item.aggregate_id in known]
+    missing = [item for item in items if item.aggregate_id not in known]
+    if present:
+        _mark_recorded(Event.INGEST.value, present, at)
+    if not missing:
+        return RecordOutcome([], [])
+    states = [(item, item.state) for item in missing if isinstance(item.state, IngestState)]
+    taken = dict(
+        StrategySubmission.objects.filter(dag_hash__in=[s.dag_hash for _, s in states]).values_list(
+            "dag_hash", "pk"
+        )
+    )
+    clashes: list[Clash] = []
+    rows: list[StrategySubmission] = []
+    for item, state in states:
+        if state.dag_hash in taken:
+            owner = taken[state.dag_hash]
+            reason = f"dag_hash {state.dag_hash} already belongs to strategy {owner}"
+            clashes.append(Clash(item.aggregate_id, reason))
+            continue
+        taken[state.dag_hash] = state.strategy_id
+        rows.append(
+            StrategySubmission(
+                strategy_id=state.strategy_id,
+                dag_hash=state.dag_hash,
+                dag=state.dag,
+                node_ids_crc32=state.node_ids_crc32,
+                insert_sentinel=state.insert_sentinel,
+                world_ids=state.world_ids,
+                world_id=state.world_ids[0],
+                execution_domain=state.execution_domain,
+                compute_context=state.compute_context,
+                downgraded=bool(state.downgrade_reason),
+                downgrade_reason=state.downgrade_reason,
+                meta=state.meta,
+                status=SubmissionStatus.RECORDED,
+                submitted_at=state.submitted_at,
+                recorded_at=at,
+                commitlog_partition=item.partition,
+                commitlog_offset=item.offset,
+            )
+        )
+    StrategySubmission.objects.bulk_create(rows)
+    return RecordOutcome(clashes, [str(row.strategy_id) for row in rows])
+
+
+def record_batches(items: list[Recorded], *, at: datetime) -> RecordOutcome:
+    """Known batches move to recorded; unknown ones are rebuilt from their payload."""
+    if not items:
+        return RecordOutcome([], [])
+    ids = [item.aggregate_id for item in items]
+    known = set(RebalanceBatch.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    present = [item for item in items if item.aggregate_id in known]
+    if present:
+        _mark_recorded(Event.REBALANCE.value, present, at)
+    rows = [
+        RebalanceBatch(
+            batch_id=state.batch_id,
+            world_id=state.world_id,
+            scope=state.scope,
+            mode=state.mode,
+            shared_account=state.shared_account,
+            orders=state.orders,
+            total_orders=state.total,
+            reduce_only_orders=state.reduce_only,
+            reduce_only_ratio=state.reduce_only_ratio,
+            status=SubmissionStatus.RECORDED,
+            submitted_at=state.submitted_at,
+            recorded_at=at,
+            commitlog_partition=item.partition,
+            commitlog_offset=item.offset,
+        )
+        for item in items
+        if item.aggregate_id not in known and isinstance(state := item.state, BatchState)
+    ]
+    RebalanceBatch.objects.bulk_create(rows)
+    return RecordOutcome([], [row.batch_id for row in rows])

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from commitlog.consumer import ConsumerLoop, LoopOptions
+from commitlog.kafka import LogConsumer
+from commitlog.writer import process_writer
+
+
+class Command(BaseCommand):
+    help = (
+        "Read the commit log back: drop duplicates durably, move submissions and batches to "
+        "recorded (rebuilding unknown ones), keep undecodable records for operators."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--group", help="consumer group (default: commitlog_group)")
+        parser.add_argument(
+            "--from-beginning",
+            action="store_true",
+            help="read every partition from its first record (rebuild state into an empty DB)",
+        )
+        parser.add_argument(
+            "--exit-at-end",
+            action="store_true",
+            help="stop once the records present at start have been applied",
+        )
+        parser.add_argument("--batch-size", type=int, default=settings.CONSUMER_BATCH_SIZE)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        gateway = settings.GATEWAY
+        if not gateway.writer_enabled:
+            raise CommandError(
+                "the commit log is not configured (no commitlog_bootstrap or commitlog_topic): "
+                "nothing to consume"
+            )
+        if options["batch_size"] < 1:
+            raise CommandError("--batch-size must be at least 1")
+        stop = threading.Event()
+
+        def request_stop(signum: int, frame: FrameType | None) -> None:
+            self.stderr.write(f"{signal.Signals(signum).name}: finishing the batch in hand")
+            stop.set()
+
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+
+        group = options["group"] or gateway.commitlog_group
+        log = LogConsumer(
+            bootstrap=gateway.commitlog_bootstrap,
+            group=group,
+            topic=gateway.commitlog_topic,
+            from_beginning=options["from_beginning"],
+            session_timeout_ms=settings.CONSUMER_SESSION_TIMEOUT_MS,
+        )
+        self.stdout.write(
+            f"consuming {gateway.commitlog_topic} at {gateway.commitlog_bootstrap} as group {group}"
+        )
+        loop_options = LoopOptions(
+            batch_size=options["batch_size"],
+            exit_at_end=options["exit_at_end"],
+            pause_before_offset_commit_s=settings.CONSUMER_PAUSE_BEFORE_OFFSET_COMMIT_SECONDS,
+        )
+        try:
+            totals = ConsumerLoop(log, loop_options, stop).run()
+        finally:
+            log.close()
+            process_writer.close()
+        self.stdout.write(
+            f"consumer stopped: records={totals.records} applied={totals.applied} "
+            f"duplicates={totals.duplicates} invalid={totals.invalid} conflicts={totals.conflicts}"
+        )
