@@ -84,23 +84,33 @@ def _kafka_error(exc: KafkaException) -> KafkaError | None:
 
 @dataclass
 class _Deliveries:
-    positions: dict[int, Position] = field(default_factory=dict)
-    errors: dict[int, str] = field(default_factory=dict)
-    fenced: bool = False
+    """Delivery reports, kept raw and read after flush: when librdkafka hits a fatal error
+    (being fenced) the client has a Python exception pending while it calls the callback,
+    and any call on the report inside the callback fails with SystemError."""
+
+    reports: list[tuple[int, KafkaError | None, Message]] = field(default_factory=list)
 
     def callback(self, index: int) -> Any:
         def on_delivery(error: KafkaError | None, message: Message) -> None:
-            if error is not None:
-                self.errors[index] = error.str()
-                self.fenced = self.fenced or error.code() in _FENCING_CODES
-                return
-            partition, offset = message.partition(), message.offset()
-            if partition is None or offset is None:
-                self.errors[index] = "delivery report without a partition and offset"
-            else:
-                self.positions[index] = Position(partition, offset)
+            self.reports.append((index, error, message))
 
         return on_delivery
+
+    def read(self) -> tuple[dict[int, Position], dict[int, str], bool]:
+        positions: dict[int, Position] = {}
+        errors: dict[int, str] = {}
+        fenced = False
+        for index, error, message in self.reports:
+            if error is not None:
+                errors[index] = error.str()
+                fenced = fenced or error.code() in _FENCING_CODES
+                continue
+            partition, offset = message.partition(), message.offset()
+            if partition is None or offset is None:
+                errors[index] = "delivery report without a partition and offset"
+            else:
+                positions[index] = Position(partition, offset)
+        return positions, errors, fenced
 
 
 class TransactionalWriter:
@@ -158,13 +168,14 @@ class TransactionalWriter:
                         f"record refused: {refused}", failed_indexes={index: refused}
                     )
             remaining = self._producer.flush(self.timeout_s)
-            if remaining or deliveries.errors:
-                first_error = next(iter(deliveries.errors.values()), "delivery timed out")
+            positions, errors, fenced = deliveries.read()
+            if remaining or errors:
+                first_error = next(iter(errors.values()), "delivery timed out")
                 raise PublishError(
-                    f"{remaining} undelivered, {len(deliveries.errors)} failed: {first_error}",
-                    fenced=deliveries.fenced,
-                    needs_new_writer=deliveries.fenced,
-                    failed_indexes=dict(deliveries.errors),
+                    f"{remaining} undelivered, {len(errors)} failed: {first_error}",
+                    fenced=fenced,
+                    needs_new_writer=fenced,
+                    failed_indexes=errors,
                 )
             self._producer.commit_transaction(self.timeout_s)
         except KafkaException as exc:
@@ -181,7 +192,7 @@ class TransactionalWriter:
             if not self._abort_quietly():
                 exc.needs_new_writer = True
             raise
-        return [deliveries.positions[index] for index in range(len(records))]
+        return [positions[index] for index in range(len(records))]
 
     def _produce(self, record: OutgoingRecord, on_delivery: Any) -> str | None:
         """Queue one record; the client's reason when it refuses this record itself."""

@@ -22,6 +22,9 @@ ADMIN_PAGES = [
     "/admin/controlplane/rebalancebatch/",
     "/admin/controlplane/apicredential/",
     "/admin/commitlog/outboxevent/",
+    "/admin/commitlog/consumedrecord/",
+    "/admin/commitlog/invalidrecord/",
+    "/admin/commitlog/recordconflict/",
 ]
 
 

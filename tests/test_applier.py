@@ -156,3 +156,19 @@ def test_rebuild_that_clashes_with_another_strategy_dag_is_a_conflict() -> None:
     assert (outcome.applied, outcome.conflicts) == (0, 1)
     assert "already belongs to strategy" in RecordConflict.objects.get().reason
     assert StrategySubmission.objects.count() == 1
+
+
+def test_consumed_invalid_and_conflict_pages_link_to_the_submission(admin_client) -> None:
+    row = submit("a")
+    apply_batch([raw(row, 0)])
+    tampered = bytes(row.value).replace(b'"version":"3"', b'"version":"4"')
+    apply_batch([raw(row, 1, value=tampered), RawRecord(TOPIC, 0, 2, b"k", b"<junk>")])
+    link = f"/admin/controlplane/strategysubmission/{row.aggregate_id}/change/"
+    assert link in admin_client.get("/admin/commitlog/consumedrecord/").content.decode()
+    conflict = RecordConflict.objects.get()
+    page = admin_client.get(f"/admin/commitlog/recordconflict/{conflict.pk}/change/")
+    assert link in page.content.decode()
+    assert "&quot;version&quot;: &quot;4&quot;" in page.content.decode()
+    invalid = InvalidRecord.objects.get()
+    page = admin_client.get(f"/admin/commitlog/invalidrecord/{invalid.pk}/change/")
+    assert "&lt;junk&gt;" in page.content.decode()

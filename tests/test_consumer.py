@@ -339,3 +339,45 @@ def test_consumer_survives_a_lost_database_connection(
     wait_for(lambda: ConsumedRecord.objects.count() == 5, 60, "records after the cut")
     assert consumer.process.poll() is None, consumer.output()
     assert consumer.has_line("event=consumer_db_error"), consumer.output()
+
+
+def test_consumer_survives_a_broker_restart(settings: Any, processes: list[ServiceProcess]) -> None:
+    from dataclasses import replace
+
+    from commitlog.topics import commitlog_topic_ensure
+    from devstack.kafka import EmbeddedKafka
+
+    broker = EmbeddedKafka()
+    broker.start()
+    try:
+        settings.GATEWAY = replace(
+            settings.GATEWAY,
+            commitlog_bootstrap=broker.bootstrap,
+            commitlog_topic="commit-log",
+            commitlog_group="gateway-commits-restart",
+            commitlog_transactional_id="gateway-writer-restart",
+        )
+        settings.RELAY_PUBLISH_TIMEOUT_SECONDS = 3.0
+        commitlog_topic_ensure(partitions=1, replication_factor=1)
+        consumer = ServiceProcess(
+            ["manage.py", "consume_commitlog"], consumer_env(settings.GATEWAY)
+        )
+        processes.append(consumer)
+        consumer.wait_for_line("event=consumer_assigned", 60)
+        submit_strategies(2)
+        relay_all()
+        wait_for(lambda: ConsumedRecord.objects.count() == 2, 60, "records before the restart")
+
+        broker.stop()
+        broker.start()  # same port, empty (memory storage)
+        commitlog_topic_ensure(partitions=1, replication_factor=1)
+        submit_strategies(3, prefix="after-restart")
+
+        def relayed_and_consumed() -> bool:
+            relay_all()
+            return ConsumedRecord.objects.count() == 5
+
+        wait_for(relayed_and_consumed, 120, "records after the restart")
+        assert consumer.process.poll() is None, consumer.output()
+    finally:
+        broker.stop()

@@ -236,3 +236,32 @@ def test_refused_row_backs_off_then_dies_and_is_requeued_from_the_admin(
         assert relay_outbox(writers=writers).failed == 1
     finally:
         writers.close()
+
+
+def test_a_fenced_relay_leaves_its_rows_pending_and_rebuilds_its_producer(
+    commitlog: GatewayConfig,
+) -> None:
+    submit_strategies(2)
+    old_owner = ProcessWriter()
+    try:
+        assert relay_outbox(writers=old_owner).published == 2
+        fenced_writer = old_owner.get()
+
+        # A new owner of the transactional id (a relay elsewhere) initialises: old one is fenced.
+        new_owner = ProcessWriter()
+        new_owner.get().publish([])
+        new_owner.close()
+
+        submit_strategies(3, prefix="after-fence")
+        run = relay_outbox(writers=old_owner)
+        assert run.published == 0
+        assert run.errors
+        pending = OutboxEvent.objects.filter(state=OutboxState.PENDING)
+        assert pending.count() == 3
+        assert set(pending.values_list("attempts", flat=True)) == {0}  # not the rows' fault
+
+        again = relay_outbox(writers=old_owner)
+        assert again.published == 3
+        assert old_owner.get() is not fenced_writer
+    finally:
+        old_owner.close()
