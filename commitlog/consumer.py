@@ -16,6 +16,7 @@ from typing import Protocol
 from django.db import InterfaceError, OperationalError, connection
 
 from commitlog.applier import BatchOutcome, apply_batch
+from commitlog.progress import consumer_progress_save
 from commitlog.records import RawRecord
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,8 @@ class LogSource(Protocol):
 
     def positions(self) -> dict[int, int]: ...
 
+    def high_watermarks(self) -> dict[int, int]: ...
+
 
 @dataclass(frozen=True)
 class LoopOptions:
@@ -44,6 +47,7 @@ class LoopOptions:
     # Fault injection for tests and drills: a window between DB commit and offset commit.
     pause_before_offset_commit_s: float = 0.0
     db_retry_max_s: float = 30.0
+    group: str = ""
 
 
 class ConsumerLoop:
@@ -53,6 +57,8 @@ class ConsumerLoop:
         self.stop = stop
         self.totals = BatchOutcome()
         self._ends: dict[int, int] | None = None
+        self._committed: dict[int, int] = {}  # next offsets this member committed
+        self._topic = ""
         self._starts: dict[int, int] = {}
 
     def run(self) -> BatchOutcome:
@@ -63,7 +69,10 @@ class ConsumerLoop:
                 if outcome is None:
                     break  # stopped while the database was away: nothing was committed
                 self._commit(outcome)
+            else:
+                self._commit_skipped_markers()
             if self.options.exit_at_end and self._caught_up():
+                self._commit_skipped_markers()
                 logger.info("event=consumer_caught_up ends=%s", self._ends)
                 break
         return self.totals
@@ -90,6 +99,8 @@ class ConsumerLoop:
             time.sleep(self.options.pause_before_offset_commit_s)
         committed = self.log.commit(outcome.next_offsets)
         self.totals.add(outcome)
+        if committed:
+            self._report(outcome)
         logger.info(
             "event=consumer_batch records=%d applied=%d duplicates=%d invalid=%d conflicts=%d "
             "offsets=%s committed=%s",
@@ -101,6 +112,33 @@ class ConsumerLoop:
             ",".join(f"{p}:{o}" for (_, p), o in sorted(outcome.next_offsets.items())),
             committed,
         )
+
+    def _commit_skipped_markers(self) -> None:
+        """When idle, move committed offsets past transaction markers the client skipped,
+        so a group at rest shows no lag. Positions only pass records already delivered."""
+        ahead = {
+            (self._topic, partition): position
+            for partition, position in self.log.positions().items()
+            if position > self._committed.get(partition, position)
+        }
+        if ahead and self.log.commit(ahead):
+            self._report(BatchOutcome(next_offsets=ahead))
+
+    def _report(self, outcome: BatchOutcome) -> None:
+        """Positions and counters for operators; never worth stopping the stream for."""
+        for (topic, partition), offset in outcome.next_offsets.items():
+            self._topic = topic
+            self._committed[partition] = max(self._committed.get(partition, 0), offset)
+        try:
+            consumer_progress_save(
+                group=self.options.group,
+                next_offsets=outcome.next_offsets,
+                ends=self.log.high_watermarks(),
+                outcome=outcome,
+            )
+        except (OperationalError, InterfaceError) as exc:
+            logger.warning("event=consumer_progress_not_saved error=%s", exc)
+            connection.close()
 
     def _caught_up(self) -> bool:
         """Every assigned partition has been read up to where it ended when we started."""

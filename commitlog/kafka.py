@@ -403,6 +403,19 @@ class LogConsumer:
             for p in sorted(self._assigned)
         }
 
+    def high_watermarks(self) -> dict[int, int]:
+        """End offsets as last seen in fetch responses (no broker round trip)."""
+        ends: dict[int, int] = {}
+        for partition in sorted(self._assigned):
+            tp = TopicPartition(self.topic, partition)
+            try:
+                high = self._consumer.get_watermark_offsets(tp, cached=True)[1]
+            except KafkaException:
+                continue
+            if high >= 0:
+                ends[partition] = high
+        return ends
+
     def positions(self) -> dict[int, int]:
         """Next offset this member will read per assigned partition (past transaction
         markers, unlike the last record's offset + 1); unknown ones are left out."""
@@ -423,3 +436,12 @@ class LogConsumer:
 
     def close(self) -> None:
         self._consumer.close()
+
+
+def broker_reachable(bootstrap: str, timeout_s: float) -> bool:
+    """One metadata request; False when the broker does not answer in time."""
+    try:
+        _admin(bootstrap, timeout_s).list_topics(timeout=timeout_s)
+        return True
+    except KafkaException:
+        return False

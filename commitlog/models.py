@@ -142,3 +142,47 @@ class RecordConflict(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} @ {self.topic}[{self.partition}]@{self.offset}"
+
+
+class ConsumerPosition(models.Model):
+    """Where a consumer group stands in each partition, written after every offset commit."""
+
+    group = models.CharField(max_length=250)
+    topic = models.CharField(max_length=250)
+    partition = models.IntegerField()
+    committed_offset = models.BigIntegerField(help_text="Next offset the group will read.")
+    end_offset = models.BigIntegerField(help_text="High watermark seen with that commit.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["group", "topic", "partition"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "topic", "partition"], name="consumer_position_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group} {self.topic}[{self.partition}]@{self.committed_offset}"
+
+    @property
+    def lag(self) -> int:
+        return max(0, self.end_offset - self.committed_offset)
+
+
+class MetricCounter(models.Model):
+    """Monotonic counters shared by every process (relay workers, consumers), so that one
+    /metrics endpoint reports the whole system and survives restarts."""
+
+    name = models.CharField(max_length=100)
+    label = models.CharField(max_length=100, blank=True, default="")
+    value = models.FloatField(default=0)
+
+    class Meta:
+        ordering = ["name", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "label"], name="metric_counter_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}{{{self.label}}}={self.value}"

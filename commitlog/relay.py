@@ -73,6 +73,7 @@ class RelayRun:
     failed: int = 0
     dead: int = 0
     errors: list[str] = field(default_factory=list)
+    durations: list[float] = field(default_factory=list)  # seconds per published batch
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,7 @@ def _publish_batch(
         # Per-record refusals leave the rest retryable at once; a broker-wide failure stops.
         return bool(exc.failed_indexes)
     _mark_published(rows, positions)
+    run.durations.append(time.monotonic() - started)
     run.batches += 1
     run.published += len(rows)
     logger.info(

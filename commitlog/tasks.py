@@ -7,6 +7,7 @@ from typing import Any
 from celery import shared_task
 from celery.signals import worker_process_shutdown
 
+from commitlog.progress import relay_progress_save
 from commitlog.relay import relay_outbox
 from commitlog.writer import process_writer
 
@@ -16,6 +17,10 @@ RELAY_TASK = "commitlog.relay_outbox"
 @shared_task(name=RELAY_TASK, ignore_result=True, acks_late=False)
 def relay_outbox_task() -> dict[str, Any]:
     run = relay_outbox(writers=process_writer)
+    if run.published or run.failed:
+        relay_progress_save(
+            published=run.published, failed=run.failed, dead=run.dead, durations=run.durations
+        )
     return {
         "skipped": run.skipped,
         "published": run.published,

@@ -1,22 +1,20 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import F, Func, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from commitlog.models import OutboxEvent
+from commitlog.records import Event
 from controlplane.admin_display import ReadOnlyAdminMixin, pretty_json
 from controlplane.models import ApiCredential, RebalanceBatch, StrategySubmission
+from controlplane.overview import trace
 from controlplane.services.credentials import credential_issue, credential_revoke
-
-admin.site.site_header = "Strategy control plane"
-admin.site.site_title = "Control plane"
-admin.site.index_title = "Operations"
 
 
 class WorldFilter(admin.SimpleListFilter):
@@ -40,12 +38,55 @@ class WorldFilter(admin.SimpleListFilter):
         return queryset.filter(world_ids__contains=[value]) if value else queryset
 
 
-def _outbox_link(aggregate_id: str) -> SafeString | str:
-    row = OutboxEvent.objects.filter(aggregate_id=aggregate_id).only("id", "state").first()
-    if row is None:
-        return "-"
-    url = reverse("admin:commitlog_outboxevent_change", args=[row.pk])
-    return format_html('<a href="{}">#{} ({})</a>', url, row.pk, row.state)
+def _when(moment: datetime | None) -> str:
+    return moment.isoformat(sep=" ", timespec="milliseconds") if moment else "-"
+
+
+def _trace_html(
+    event: str, aggregate_id: str, submitted_at: datetime, recorded_at: datetime | None
+) -> SafeString:
+    """The record's way through the system, one row per step."""
+    found = trace(event=event, aggregate_id=aggregate_id)
+    steps: list[tuple[str, str, SafeString | str]] = [("accepted", _when(submitted_at), "")]
+    if found.outbox is None:
+        steps.append(("outbox row", "-", "none in this database (rebuilt from the log?)"))
+    else:
+        row = found.outbox
+        url = reverse("admin:commitlog_outboxevent_change", args=[row.pk])
+        detail = format_html(
+            '<a href="{}">#{}</a> {}, {} failed attempt(s){}',
+            url,
+            row.pk,
+            row.state,
+            row.attempts,
+            f", last error: {row.last_error}" if row.last_error else "",
+        )
+        steps.append(("outbox row", _when(row.created_at), detail))
+        position = (
+            f"partition {row.published_partition}, offset {row.published_offset}"
+            if row.published_offset is not None
+            else "not yet"
+        )
+        steps.append(("published to Kafka", _when(row.published_at), position))
+    if found.consumed is None:
+        steps.append(("read back by the consumer", "-", "not yet"))
+    else:
+        consumed = found.consumed
+        note = " (rebuilt from its payload)" if consumed.rebuilt else ""
+        steps.append(
+            (
+                "read back by the consumer",
+                _when(consumed.consumed_at),
+                f"{consumed.topic} partition {consumed.partition}, offset {consumed.offset}{note}",
+            )
+        )
+    steps.append(("recorded", _when(recorded_at), ""))
+    for conflict in found.conflicts:
+        steps.append(("CONFLICT", _when(conflict.detected_at), conflict.reason))
+    rows = format_html_join(
+        "", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>", ((a, b, c) for a, b, c in steps)
+    )
+    return format_html('<table class="cp-trace">{}</table>', rows)
 
 
 @admin.register(StrategySubmission)
@@ -80,16 +121,18 @@ class StrategySubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmi
         "recorded_at",
         "commitlog_partition",
         "commitlog_offset",
-        "outbox_row",
+        "trace",
         "compute_context_json",
         "meta_json",
         "dag_json",
     )
     readonly_fields = fields
 
-    @admin.display(description="outbox row")
-    def outbox_row(self, obj: StrategySubmission) -> SafeString | str:
-        return _outbox_link(str(obj.strategy_id))
+    @admin.display(description="trace")
+    def trace(self, obj: StrategySubmission) -> SafeString:
+        return _trace_html(
+            Event.INGEST.value, str(obj.strategy_id), obj.submitted_at, obj.recorded_at
+        )
 
     @admin.display(description="compute context")
     def compute_context_json(self, obj: StrategySubmission) -> SafeString:
@@ -138,14 +181,14 @@ class RebalanceBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[RebalanceBatch]):
         "recorded_at",
         "commitlog_partition",
         "commitlog_offset",
-        "outbox_row",
+        "trace",
         "orders_json",
     )
     readonly_fields = fields
 
-    @admin.display(description="outbox row")
-    def outbox_row(self, obj: RebalanceBatch) -> SafeString | str:
-        return _outbox_link(obj.batch_id)
+    @admin.display(description="trace")
+    def trace(self, obj: RebalanceBatch) -> SafeString:
+        return _trace_html(Event.REBALANCE.value, obj.batch_id, obj.submitted_at, obj.recorded_at)
 
     @admin.display(description="orders")
     def orders_json(self, obj: RebalanceBatch) -> SafeString:

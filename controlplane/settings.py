@@ -66,7 +66,7 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     _fail("DATABASE_URL must point at PostgreSQL (postgres://...)")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "controlplane.admin_apps.ControlPlaneAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

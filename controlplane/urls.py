@@ -3,10 +3,10 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authentication import SessionAuthentication
 
-from controlplane import api
+from controlplane import api, health
 from controlplane.auth import ApiCredentialAuthentication, HasApiCredentialOrStaff
 
-# The schema is for API clients and for staff browsing it after logging in to the admin.
+# The schema and the metrics are for API clients and for staff logged in to the admin.
 _schema_auth = {
     "authentication_classes": [ApiCredentialAuthentication, SessionAuthentication],
     "permission_classes": [HasApiCredentialOrStaff],
@@ -26,6 +26,9 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="openapi-schema", **_schema_auth),
         name="openapi-docs",
     ),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.MetricsView.as_view(**_schema_auth), name="metrics"),
     path("admin/", admin.site.urls),
 ]
 

