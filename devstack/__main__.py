@@ -17,9 +17,12 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the control plane locally on embedded defaults")
     run.add_argument("--port", type=int, default=8000, help="web port (default 8000)")
+    run.add_argument(
+        "--demo", action="store_true", help="submit demo strategies and batches via the REST API"
+    )
     sub.add_parser("test", help="lint, type-check and run the test suite (args go to pytest)")
     parsed = parser.parse_args(args)
-    return commands.run(port=parsed.port)
+    return commands.run(port=parsed.port, demo=parsed.demo)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from devstack.brokers import kafka_for, redis_for
 from devstack.database import postgres_for
+from devstack.demo import seed
 from devstack.supervisor import Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +33,7 @@ def _configured_bootstrap(env: dict[str, str]) -> str:
         raise SystemExit(f"controlplane: configuration error: {exc}") from None
 
 
-def run(*, port: int) -> int:
+def run(*, port: int, demo: bool = False) -> int:
     env = dict(os.environ)
     env.setdefault("PROFILE", "dev")
     env.setdefault("PYTHONUNBUFFERED", "1")
@@ -73,6 +75,9 @@ def run(*, port: int) -> int:
                 "(Ctrl-C stops everything)",
                 flush=True,
             )
+            if demo:
+                token = json.loads((STATE / "operator.json").read_text())["token"]
+                print(f"[run] {seed(f'http://127.0.0.1:{port}', token)}", flush=True)
             return children.wait()
 
 
