@@ -46,6 +46,10 @@ class Overview:
     counters: dict[str, float] = field(default_factory=dict)
 
     @property
+    def oldest_pending_seconds(self) -> float | None:
+        return self.oldest_pending_age.total_seconds() if self.oldest_pending_age else None
+
+    @property
     def total_lag(self) -> int:
         return sum(p.lag for p in self.partitions)
 

@@ -123,7 +123,11 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / ".local" / "static"))
+# prod serves collected files (the image runs collectstatic); dev serves from the apps.
+STATIC_ROOT = (
+    env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "static") if IS_PROD else "") or None
+)
+WHITENOISE_USE_FINDERS = STATIC_ROOT is None
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -81,8 +82,31 @@ def run(*, port: int, demo: bool = False) -> int:
             return children.wait()
 
 
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _ensure_chromium() -> None:
+    """The browser test drives Debian's Chromium; install it where we may (root with apt)."""
+    if Path(CHROMIUM).exists() or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return
+    print("[test] installing Debian's chromium for the browser test", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    silent = subprocess.DEVNULL
+    subprocess.run(
+        ["apt-get", "update", "-qq"],  # noqa: S607
+        env=env, check=False, stdout=silent, stderr=silent,
+    )  # fmt: skip
+    installed = subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],  # noqa: S607
+        env=env, check=False, stdout=silent, stderr=silent,
+    )  # fmt: skip
+    if installed.returncode != 0:
+        print("[test] could not install chromium: the browser test will be skipped", flush=True)
+
+
 def test(*, pytest_args: list[str]) -> int:
     env = dict(os.environ)
+    _ensure_chromium()
     if env.get("SKIP_LINT") != "1":
         checks = [
             [PYTHON, "-m", "ruff", "check", "."],
