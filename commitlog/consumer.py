@@ -16,13 +16,15 @@ from typing import Protocol
 from django.db import InterfaceError, OperationalError, connection
 
 from commitlog.applier import BatchOutcome, apply_batch
-from commitlog.progress import consumer_progress_save
+from commitlog.progress import consumer_heartbeat_save, consumer_progress_save
 from commitlog.records import RawRecord
 
 logger = logging.getLogger(__name__)
 
 
 class LogSource(Protocol):
+    topic: str
+
     @property
     def assigned(self) -> set[int]: ...
 
@@ -48,6 +50,7 @@ class LoopOptions:
     pause_before_offset_commit_s: float = 0.0
     db_retry_max_s: float = 30.0
     group: str = ""
+    heartbeat_s: float = 5.0
 
 
 class ConsumerLoop:
@@ -58,7 +61,8 @@ class ConsumerLoop:
         self.totals = BatchOutcome()
         self._ends: dict[int, int] | None = None
         self._committed: dict[int, int] = {}  # next offsets this member committed
-        self._topic = ""
+        self._topic = log.topic
+        self._last_report = 0.0
         self._starts: dict[int, int] = {}
 
     def run(self) -> BatchOutcome:
@@ -71,6 +75,7 @@ class ConsumerLoop:
                 self._commit(outcome)
             else:
                 self._commit_skipped_markers()
+                self._heartbeat()
             if self.options.exit_at_end and self._caught_up():
                 self._commit_skipped_markers()
                 logger.info("event=consumer_caught_up ends=%s", self._ends)
@@ -124,10 +129,22 @@ class ConsumerLoop:
         if ahead and self.log.commit(ahead):
             self._report(BatchOutcome(next_offsets=ahead))
 
+    def _heartbeat(self) -> None:
+        if time.monotonic() - self._last_report < self.options.heartbeat_s:
+            return
+        try:
+            consumer_heartbeat_save(
+                group=self.options.group, topic=self._topic, ends=self.log.high_watermarks()
+            )
+        except (OperationalError, InterfaceError) as exc:
+            logger.warning("event=consumer_heartbeat_not_saved error=%s", exc)
+            connection.close()
+        self._last_report = time.monotonic()
+
     def _report(self, outcome: BatchOutcome) -> None:
         """Positions and counters for operators; never worth stopping the stream for."""
-        for (topic, partition), offset in outcome.next_offsets.items():
-            self._topic = topic
+        self._last_report = time.monotonic()
+        for (_, partition), offset in outcome.next_offsets.items():
             self._committed[partition] = max(self._committed.get(partition, 0), offset)
         try:
             consumer_progress_save(

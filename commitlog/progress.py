@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
 from commitlog.applier import BatchOutcome
 from commitlog.counters import counters_add, relay_batch_deltas
@@ -35,6 +36,14 @@ def consumer_progress_save(
                 ("consumer_records_total", "invalid"): outcome.invalid,
                 ("consumer_records_total", "conflict"): outcome.conflicts,
             }
+        )
+
+
+def consumer_heartbeat_save(*, group: str, topic: str, ends: dict[int, int]) -> None:
+    """An idle consumer is alive: refresh its rows' time and the partitions' ends."""
+    for partition, end in ends.items():
+        ConsumerPosition.objects.filter(group=group, topic=topic, partition=partition).update(
+            end_offset=end, updated_at=timezone.now()
         )
 
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
 from celery.signals import worker_process_shutdown
+from django.conf import settings
 
 from commitlog.progress import relay_progress_save
+from commitlog.reconcile import outbox_republish_unread
 from commitlog.relay import relay_outbox
 from commitlog.writer import process_writer
 
 RELAY_TASK = "commitlog.relay_outbox"
+RECONCILE_TASK = "commitlog.reconcile_outbox"
 
 
 @shared_task(name=RELAY_TASK, ignore_result=True, acks_late=False)
@@ -27,6 +31,15 @@ def relay_outbox_task() -> dict[str, Any]:
         "failed": run.failed,
         "dead": run.dead,
     }
+
+
+@shared_task(name=RECONCILE_TASK, ignore_result=True)
+def reconcile_outbox_task() -> int:
+    result = outbox_republish_unread(
+        older_than=timedelta(seconds=settings.RECONCILE_AFTER_SECONDS),
+        consumer_fresh_within=timedelta(seconds=settings.RECONCILE_CONSUMER_FRESH_SECONDS),
+    )
+    return result.republished
 
 
 @worker_process_shutdown.connect

@@ -190,6 +190,11 @@ RELAY_NUDGE_EXPIRES_SECONDS = env.float("RELAY_NUDGE_EXPIRES_SECONDS", default=6
 # Largest record value a write may produce: below the producer's and broker's
 # message.max.bytes (1 MB by default), so an accepted submission can always be published.
 COMMITLOG_MAX_RECORD_BYTES = env.int("COMMITLOG_MAX_RECORD_BYTES", default=900_000)
+# Published rows not read back this long after publishing, while the consumer reports in
+# (within RECONCILE_CONSUMER_FRESH_SECONDS) with no lag, are republished: the log lost them.
+RECONCILE_AFTER_SECONDS = env.float("RECONCILE_AFTER_SECONDS", default=60.0)
+RECONCILE_CONSUMER_FRESH_SECONDS = env.float("RECONCILE_CONSUMER_FRESH_SECONDS", default=30.0)
+RECONCILE_BEAT_SECONDS = env.float("RECONCILE_BEAT_SECONDS", default=30.0)
 COMMITLOG_TOPIC_PARTITIONS = env.int("COMMITLOG_TOPIC_PARTITIONS", default=3)
 COMMITLOG_TOPIC_REPLICATION = env.int("COMMITLOG_TOPIC_REPLICATION", default=1)
 
@@ -197,6 +202,8 @@ COMMITLOG_TOPIC_REPLICATION = env.int("COMMITLOG_TOPIC_REPLICATION", default=1)
 
 CONSUMER_BATCH_SIZE = env.int("CONSUMER_BATCH_SIZE", default=500)
 CONSUMER_SESSION_TIMEOUT_MS = env.int("CONSUMER_SESSION_TIMEOUT_MS", default=10000)
+# An idle consumer still reports its position and liveness this often.
+CONSUMER_HEARTBEAT_SECONDS = env.float("CONSUMER_HEARTBEAT_SECONDS", default=5.0)
 # Fault injection only (tests, drills): hold this long between DB commit and offset commit.
 CONSUMER_PAUSE_BEFORE_OFFSET_COMMIT_SECONDS = env.float(
     "CONSUMER_PAUSE_BEFORE_OFFSET_COMMIT_SECONDS", default=0.0
@@ -218,6 +225,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "commitlog.relay_outbox",
         "schedule": RELAY_BEAT_SECONDS,
         "options": {"expires": RELAY_BEAT_SECONDS * 2},
+    },
+    "reconcile-outbox": {
+        "task": "commitlog.reconcile_outbox",
+        "schedule": RECONCILE_BEAT_SECONDS,
+        "options": {"expires": RECONCILE_BEAT_SECONDS * 2},
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(

@@ -67,6 +67,7 @@ class Command(BaseCommand):
             exit_at_end=options["exit_at_end"],
             pause_before_offset_commit_s=settings.CONSUMER_PAUSE_BEFORE_OFFSET_COMMIT_SECONDS,
             group=group,
+            heartbeat_s=settings.CONSUMER_HEARTBEAT_SECONDS,
         )
         try:
             totals = ConsumerLoop(log, loop_options, stop).run()

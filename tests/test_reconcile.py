@@ -1,0 +1,104 @@
+"""Rows the log lost (a broker restart without durable storage) are republished and end
+recorded; nothing is republished while the consumer is behind or silent."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from commitlog.consumer import ConsumerLoop, LoopOptions
+from commitlog.kafka import LogConsumer
+from commitlog.models import ConsumerPosition, OutboxEvent, OutboxState
+from commitlog.reconcile import outbox_republish_unread
+from commitlog.topics import commitlog_topic_ensure
+from controlplane.models import StrategySubmission
+from devstack.kafka import EmbeddedKafka
+from tests.test_consumer import relay_all
+from tests.test_relay import submit_strategies
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+NOW = timedelta(0)
+FRESH = timedelta(seconds=60)
+
+
+def consume(gateway: Any) -> None:
+    log = LogConsumer(
+        bootstrap=gateway.commitlog_bootstrap,
+        group=gateway.commitlog_group,
+        topic=gateway.commitlog_topic,
+        session_timeout_ms=6000,
+    )
+    try:
+        options = LoopOptions(exit_at_end=True, group=gateway.commitlog_group, heartbeat_s=0)
+        ConsumerLoop(log, options, threading.Event()).run()
+    finally:
+        log.close()
+
+
+def test_records_lost_by_a_broker_restart_are_republished_and_recorded(settings: Any) -> None:
+    broker = EmbeddedKafka()
+    broker.start()
+    try:
+        settings.GATEWAY = replace(
+            settings.GATEWAY,
+            commitlog_bootstrap=broker.bootstrap,
+            commitlog_topic="commit-log",
+            commitlog_group="reconcile-group",
+            commitlog_transactional_id="reconcile-writer",
+        )
+        commitlog_topic_ensure(partitions=1, replication_factor=1)
+        submit_strategies(2)
+        relay_all()
+        consume(settings.GATEWAY)
+        assert StrategySubmission.objects.filter(status="recorded").count() == 2
+
+        submit_strategies(3, prefix="lost")
+        relay_all()
+        # Just published: not old enough to be called lost.
+        recent = outbox_republish_unread(
+            older_than=timedelta(seconds=60), consumer_fresh_within=FRESH
+        )
+        assert recent.republished == 0
+
+        broker.stop()  # memory storage: the three published records are gone
+        broker.start()
+        commitlog_topic_ensure(partitions=1, replication_factor=1)
+        consume(settings.GATEWAY)  # finds nothing, reports in, caught up
+        assert StrategySubmission.objects.filter(status="published").count() == 3
+
+        result = outbox_republish_unread(older_than=NOW, consumer_fresh_within=FRESH)
+        assert result.republished == 3
+        assert OutboxEvent.objects.filter(state=OutboxState.PENDING).count() == 3
+        relay_all()
+        consume(settings.GATEWAY)
+        assert StrategySubmission.objects.filter(status="recorded").count() == 5
+        assert outbox_republish_unread(older_than=NOW, consumer_fresh_within=FRESH).republished == 0
+    finally:
+        broker.stop()
+
+
+def test_nothing_is_republished_without_a_live_caught_up_consumer(commitlog: Any) -> None:
+    submit_strategies(2)
+    relay_all()
+    assert outbox_republish_unread(older_than=NOW, consumer_fresh_within=FRESH).skipped == (
+        "no consumer position reported yet"
+    )
+    ConsumerPosition.objects.create(
+        group=commitlog.commitlog_group,
+        topic=commitlog.commitlog_topic,
+        partition=0,
+        committed_offset=0,
+        end_offset=2,
+    )
+    assert outbox_republish_unread(older_than=NOW, consumer_fresh_within=FRESH).skipped == (
+        "consumer behind"
+    )
+    ConsumerPosition.objects.update(end_offset=0)
+    stale = outbox_republish_unread(older_than=NOW, consumer_fresh_within=timedelta(seconds=-1))
+    assert stale.skipped == "consumer not reporting"
+    assert OutboxEvent.objects.filter(state=OutboxState.PUBLISHED).count() == 2
