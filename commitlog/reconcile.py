@@ -38,9 +38,12 @@ def outbox_republish_unread(
     now = timezone.now()
     if not positions:
         return ReconcileResult(0, "no consumer position reported yet")
-    if any(p.updated_at < now - consumer_fresh_within for p in positions):
+    # Rows nobody refreshes any more (a partition of a recreated topic, a replica gone) say
+    # nothing about the present; republishing is safe anyway, at worst it adds duplicates.
+    live = [p for p in positions if p.updated_at >= now - consumer_fresh_within]
+    if not live:
         return ReconcileResult(0, "consumer not reporting")
-    if any(p.lag > 0 for p in positions):
+    if any(p.lag > 0 for p in live):
         return ReconcileResult(0, "consumer behind")
 
     read_back = ConsumedRecord.objects.filter(key=OuterRef("key"))

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from controlplane.exceptions import ApplicationError
+
+logger = logging.getLogger(__name__)
 
 _DRF_CODES: dict[type[exceptions.APIException], str] = {
     exceptions.ParseError: "E_MALFORMED_JSON",
@@ -53,6 +57,14 @@ def _code_for(exc: exceptions.APIException) -> str:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database is away (restart, failover): nothing was written; try again shortly.
+        logger.warning("event=database_unavailable view=%s error=%s", context.get("view"), exc)
+        return Response(
+            {"code": "E_UNAVAILABLE", "message": "the database is unavailable; retry shortly"},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "1"},
+        )
     if isinstance(exc, ApplicationError):
         set_rollback()
         return Response(exc.as_body(), status=exc.status_code)

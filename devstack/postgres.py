@@ -11,6 +11,7 @@ import shutil
 import stat
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -43,10 +44,10 @@ def _ensure_service_user() -> str:
 
 
 def _open_path_to(path: Path) -> None:
-    """Let the service user traverse every parent folder of `path`."""
+    """Let the service user traverse (and list) every parent folder of `path`."""
     for parent in path.parents:
         mode = parent.stat().st_mode
-        wanted = mode | stat.S_IXOTH
+        wanted = mode | stat.S_IXOTH | stat.S_IROTH  # initdb resolves the path by reading it
         if wanted != mode:
             parent.chmod(wanted)
 
@@ -62,23 +63,35 @@ def is_reachable(url: str, timeout: int = 2) -> bool:
 class EmbeddedPostgres:
     """One server for one data directory; `start()` returns its URL, `stop()` ends it."""
 
-    def __init__(self, root: Path, *, durable: bool = True) -> None:
+    def __init__(self, root: Path, *, durable: bool = True, port: int | None = None) -> None:
         self.root = root
         self.data = root / "data"
         self.log = root / "server.log"
         self.durable = durable
         self.port: int | None = None
+        self._fixed_port = port
         self._user = _ensure_service_user() if os.geteuid() == 0 else None
 
+    def _identity(self) -> dict[str, Any]:
+        """Run as the service user with its own group only: keeping root's group would let
+        group permission bits (often none) decide access to the data directory's parents."""
+        if self._user is None:
+            return {}
+        return {"user": self._user, "group": self._user, "extra_groups": []}
+
     def _run(self, tool: str, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(  # noqa: S603
+        result = subprocess.run(  # noqa: S603
             [str(_bin_dir() / tool), *args],
-            check=True,
+            check=False,
             capture_output=True,
             text=True,
-            user=self._user,
             timeout=120,
+            **self._identity(),
         )
+        if result.returncode != 0:
+            detail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+            raise RuntimeError(f"{tool} failed ({result.returncode}): {' / '.join(detail)}")
+        return result
 
     def _prepare(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -103,7 +116,7 @@ class EmbeddedPostgres:
             [str(_bin_dir() / "pg_ctl"), "-D", str(self.data), "status"],
             capture_output=True,
             text=True,
-            user=self._user,
+            **self._identity(),
         )
         if status.returncode != 0:
             return None
@@ -121,7 +134,7 @@ class EmbeddedPostgres:
         if self.port is not None:
             logger.info("event=embedded_postgres_reused port=%s", self.port)
             return self.url()
-        self.port = free_port()
+        self.port = self._fixed_port or free_port()
         options = f"-h 127.0.0.1 -p {self.port} -c unix_socket_directories= -c max_connections=200"
         if not self.durable:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
@@ -132,9 +145,10 @@ class EmbeddedPostgres:
         logger.info("event=embedded_postgres_started port=%s data=%s", self.port, self.data)
         return self.url()
 
-    def stop(self) -> None:
+    def stop(self, mode: str = "fast") -> None:
+        """`fast` rolls back sessions and checkpoints; `immediate` is a crash-like stop."""
         if (self.data / "postmaster.pid").exists():
-            self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+            self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
             logger.info("event=embedded_postgres_stopped data=%s", self.data)
         self.port = None
 

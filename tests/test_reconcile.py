@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from commitlog.consumer import ConsumerLoop, LoopOptions
 from commitlog.kafka import LogConsumer
@@ -102,3 +103,16 @@ def test_nothing_is_republished_without_a_live_caught_up_consumer(commitlog: Any
     stale = outbox_republish_unread(older_than=NOW, consumer_fresh_within=timedelta(seconds=-1))
     assert stale.skipped == "consumer not reporting"
     assert OutboxEvent.objects.filter(state=OutboxState.PUBLISHED).count() == 2
+
+    # A partition nobody refreshes (gone with a recreated topic) does not block the rest.
+    ConsumerPosition.objects.create(
+        group=commitlog.commitlog_group,
+        topic=commitlog.commitlog_topic,
+        partition=9,
+        committed_offset=0,
+        end_offset=5,
+    )
+    ConsumerPosition.objects.filter(partition=9).update(
+        updated_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert outbox_republish_unread(older_than=NOW, consumer_fresh_within=FRESH).republished == 2

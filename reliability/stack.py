@@ -1,0 +1,219 @@
+"""A private, restartable stack for fault injection: embedded PostgreSQL, Kafka-protocol
+broker and Redis on fixed ports, and the control plane's processes (gunicorn, Celery
+worker and beat, consumer), each of which can be killed and started again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+from devstack.kafka import EmbeddedKafka
+from devstack.net import free_port
+from devstack.postgres import EmbeddedPostgres
+from devstack.redis import EmbeddedRedis
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The trigger counts every time a submission or batch is marked recorded: an independent
+# witness of "applied twice" that does not trust the consumer's own bookkeeping.
+AUDIT_SQL = """
+CREATE TABLE IF NOT EXISTS fault_apply_audit (
+  aggregate_id text NOT NULL, at timestamptz NOT NULL DEFAULT now()
+);
+CREATE OR REPLACE FUNCTION fault_audit_submission() RETURNS trigger AS $$
+BEGIN
+  IF NEW.status = 'recorded'
+     AND (TG_OP = 'INSERT' OR NEW.recorded_at IS DISTINCT FROM OLD.recorded_at)
+  THEN INSERT INTO fault_apply_audit (aggregate_id) VALUES (NEW.strategy_id::text);
+  END IF;
+  RETURN NEW;
+END $$ LANGUAGE plpgsql;
+CREATE OR REPLACE FUNCTION fault_audit_batch() RETURNS trigger AS $$
+BEGIN
+  IF NEW.status = 'recorded'
+     AND (TG_OP = 'INSERT' OR NEW.recorded_at IS DISTINCT FROM OLD.recorded_at)
+  THEN INSERT INTO fault_apply_audit (aggregate_id) VALUES (NEW.batch_id);
+  END IF;
+  RETURN NEW;
+END $$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS fault_audit_submission ON controlplane_strategysubmission;
+CREATE TRIGGER fault_audit_submission AFTER INSERT OR UPDATE ON controlplane_strategysubmission
+  FOR EACH ROW EXECUTE FUNCTION fault_audit_submission();
+DROP TRIGGER IF EXISTS fault_audit_batch ON controlplane_rebalancebatch;
+CREATE TRIGGER fault_audit_batch AFTER INSERT OR UPDATE ON controlplane_rebalancebatch
+  FOR EACH ROW EXECUTE FUNCTION fault_audit_batch();
+"""
+
+
+@dataclass
+class Service:
+    name: str
+    argv: list[str]
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self, env: dict[str, str]) -> None:
+        with open(self.log, "ab") as out:
+            # Own session, so a kill takes the whole process group (Celery's pool children).
+            self.process = subprocess.Popen(  # noqa: S603
+                self.argv, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+@dataclass
+class FaultStack:
+    workdir: Path
+    web_port: int = field(default_factory=free_port)
+    postgres: EmbeddedPostgres = field(init=False)
+    kafka: EmbeddedKafka = field(init=False)
+    redis: EmbeddedRedis = field(init=False)
+    services: dict[str, Service] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.postgres = EmbeddedPostgres(self.workdir / "postgres", port=free_port())
+        self.kafka = EmbeddedKafka(log_file=self.workdir / "kafka.log")
+        self.redis = EmbeddedRedis(self.workdir / "redis")
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def start(self) -> None:
+        self.postgres.start()
+        database_url = self.postgres.ensure_database("controlplane")
+        self.kafka.start()
+        self.redis.start()
+        self.env = {
+            **os.environ,
+            "PROFILE": "dev",
+            "DATABASE_URL": database_url,
+            "DATABASE_CONN_MAX_AGE": "60",
+            "COMMITLOG_BOOTSTRAP": self.kafka.bootstrap,
+            "COMMITLOG_TOPIC": "commit-log",
+            "COMMITLOG_GROUP": "gateway-commits",
+            "CELERY_BROKER_URL": self.redis.url,
+            "CELERY_BEAT_SCHEDULE_FILENAME": str(self.workdir / "celerybeat-schedule"),
+            "RELAY_BEAT_SECONDS": "1",
+            "RELAY_PUBLISH_TIMEOUT_SECONDS": "3",
+            "RELAY_BACKOFF_BASE_SECONDS": "0.2",
+            "RELAY_BACKOFF_MAX_SECONDS": "2",
+            "RELAY_MAX_ATTEMPTS": "1000",
+            "RECONCILE_BEAT_SECONDS": "2",
+            "RECONCILE_AFTER_SECONDS": "10",
+            "RECONCILE_CONSUMER_FRESH_SECONDS": "10",
+            "CONSUMER_SESSION_TIMEOUT_MS": "6000",
+            "CONSUMER_HEARTBEAT_SECONDS": "1",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self._manage("migrate", "--noinput")
+        self._manage("ensure_commitlog_topic", "--partitions", "3")
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(AUDIT_SQL)
+        python = sys.executable
+        logs = self.workdir
+        self.services = {
+            "web": Service(
+                "web",
+                [python, "-m", "gunicorn", "controlplane.wsgi:application", "--bind",
+                 f"127.0.0.1:{self.web_port}", "--workers", "2", "--threads", "4",
+                 "--graceful-timeout", "5"],
+                logs / "web.log",
+            ),
+            "worker": Service(
+                "worker",
+                [python, "-m", "celery", "-A", "controlplane", "worker", "--concurrency", "1",
+                 "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
+                logs / "worker.log",
+            ),
+            "beat": Service(
+                "beat",
+                [python, "-m", "celery", "-A", "controlplane", "beat", "--loglevel", "WARNING",
+                 "--schedule", str(logs / "celerybeat-schedule")],
+                logs / "beat.log",
+            ),
+            "consumer": Service(
+                "consumer", [python, "manage.py", "consume_commitlog"], logs / "consumer.log"
+            ),
+        }  # fmt: skip
+        for service in self.services.values():
+            service.start(self.env)
+        self.wait_for_web()
+
+    def _manage(self, *args: str) -> None:
+        subprocess.run(  # noqa: S603
+            [sys.executable, "manage.py", *args], env=self.env, cwd=ROOT, check=True,
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    def wait_for_web(self, timeout_s: float = 60.0) -> None:
+        import urllib.request
+
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/healthz", timeout=2):  # noqa: S310
+                    return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    # --- faults --------------------------------------------------------------------------
+
+    def kill_and_restart(self, name: str) -> None:
+        service = self.services[name]
+        service.kill()
+        service.start(self.env)
+
+    def restart_broker(self, down_s: float) -> None:
+        self.kafka.stop()
+        time.sleep(down_s)
+        self.kafka.start()
+        # Memory storage starts empty: the topic comes back before clients recreate it wrong.
+        self._manage("ensure_commitlog_topic", "--partitions", "3")
+
+    def restart_postgres(self, down_s: float, mode: str) -> None:
+        self.postgres.stop(mode=mode)
+        time.sleep(down_s)
+        self.postgres.start()
+
+    def ensure_all_running(self) -> None:
+        for service in self.services.values():
+            if not service.alive:
+                service.start(self.env)
+
+    def stop(self) -> None:
+        for service in self.services.values():
+            service.stop()
+        self.redis.stop()
+        self.kafka.stop()
+        self.postgres.stop()

@@ -1,0 +1,18 @@
+"""A CI-sized run of the fault-injection suite (bin/faults runs the full one)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reliability.faults import FAULTS, run
+
+
+def test_accepted_work_survives_killed_processes_and_restarted_services(tmp_path: Path) -> None:
+    report = run(submissions=400, faults=8, rate=50, seed=11, workdir=tmp_path / "stack")
+    assert report.load.accepted >= 400
+    assert report.faults_total == 8
+    assert set(report.faults) <= set(FAULTS)
+    assert report.lost == 0, report.lines()
+    assert report.applied_twice == 0, report.lines()
+    assert report.load.unexpected_5xx == 0, report.lines()
+    assert report.recorded == report.load.accepted
