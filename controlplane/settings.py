@@ -62,6 +62,8 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A name per test run, so that runs sharing one server do not drop each other's database.
+DATABASES["default"]["TEST"] = {"NAME": env.str("DATABASE_TEST_NAME", default="") or None}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     _fail("DATABASE_URL must point at PostgreSQL (postgres://...)")
 

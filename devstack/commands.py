@@ -124,6 +124,7 @@ def test(*, pytest_args: list[str]) -> int:
         ) as database_url,
     ):
         env["DATABASE_URL"] = database_url
+        env.setdefault("DATABASE_TEST_NAME", f"test_controlplane_{os.getpid()}")
         args = [arg for arg in pytest_args if arg != "--"]
         command = [PYTHON, "-m", "pytest", *args]
         print(f"[test] {' '.join(command[2:])}", flush=True)

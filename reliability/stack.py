@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psycopg
 
+from devstack.demo import wait_until_up
 from devstack.kafka import EmbeddedKafka
 from devstack.net import free_port
 from devstack.postgres import EmbeddedPostgres
@@ -175,17 +176,7 @@ class FaultStack:
         )  # fmt: skip
 
     def wait_for_web(self, timeout_s: float = 60.0) -> None:
-        import urllib.request
-
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.base_url}/healthz", timeout=2):  # noqa: S310
-                    return
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        wait_until_up(self.base_url, timeout_s)
 
     # --- faults --------------------------------------------------------------------------
 

@@ -4,7 +4,6 @@ log in, open the dashboard and a submission's trace, and save screenshots under 
 from __future__ import annotations
 
 import shutil
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +11,9 @@ import pytest
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
-from commitlog.consumer import ConsumerLoop, LoopOptions
-from commitlog.kafka import LogConsumer
-from commitlog.relay import relay_outbox
-from commitlog.writer import ProcessWriter
 from controlplane.config import GatewayConfig
 from tests.conftest import make_dag, submission_body
+from tests.flow import consume_to_end, relay_all
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
@@ -63,22 +59,8 @@ def seed_through_the_system(api: APIClient, commitlog: GatewayConfig) -> list[st
         },
         format="json",
     )
-    writers = ProcessWriter()
-    try:
-        relay_outbox(writers=writers)
-    finally:
-        writers.close()
-    log = LogConsumer(
-        bootstrap=commitlog.commitlog_bootstrap,
-        group=commitlog.commitlog_group,
-        topic=commitlog.commitlog_topic,
-        session_timeout_ms=6000,
-    )
-    try:
-        options = LoopOptions(exit_at_end=True, group=commitlog.commitlog_group)
-        ConsumerLoop(log, options, threading.Event()).run()
-    finally:
-        log.close()
+    relay_all()
+    consume_to_end(commitlog)
     # One more, still pending, so the dashboard shows a backlog too.
     api.post("/strategies", submission_body(make_dag("browser-pending")), format="json")
     return ids

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import signal
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,15 +12,13 @@ from confluent_kafka import Producer
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from commitlog.consumer import ConsumerLoop, LoopOptions
 from commitlog.kafka import LogConsumer, OutgoingRecord, TransactionalWriter
 from commitlog.models import ConsumedRecord, InvalidRecord, OutboxEvent
-from commitlog.relay import relay_outbox
-from commitlog.writer import ProcessWriter
 from controlplane.config import GatewayConfig
 from controlplane.models import RebalanceBatch, StrategySubmission
 from controlplane.services.rebalancing import group_multi, rebalance_submit
 from tests.conftest import make_dag, submission_body
+from tests.flow import consume_to_end, relay_all
 from tests.processes import ServiceProcess, database_url, wait_for
 from tests.test_relay import submit_strategies
 
@@ -30,28 +27,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SUMMARY = re.compile(
     r"consumer stopped: records=(\d+) applied=(\d+) duplicates=(\d+) invalid=(\d+) conflicts=(\d+)"
 )
-
-
-def relay_all() -> None:
-    writers = ProcessWriter()
-    try:
-        relay_outbox(writers=writers)
-    finally:
-        writers.close()
-
-
-def consume_to_end(commitlog: GatewayConfig, group: str | None = None, **options: Any) -> Any:
-    log = LogConsumer(
-        bootstrap=commitlog.commitlog_bootstrap,
-        group=group or commitlog.commitlog_group,
-        topic=commitlog.commitlog_topic,
-        session_timeout_ms=6000,
-        from_beginning=options.pop("from_beginning", False),
-    )
-    try:
-        return ConsumerLoop(log, LoopOptions(exit_at_end=True, **options), threading.Event()).run()
-    finally:
-        log.close()
 
 
 def consumer_env(commitlog: GatewayConfig, **extra: str) -> dict[str, str]:

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import replace
 from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
 
-from commitlog.consumer import ConsumerLoop, LoopOptions
-from commitlog.kafka import LogConsumer
 from commitlog.tasks import relay_outbox_task
 from commitlog.writer import process_writer
 from controlplane.config import GatewayConfig
 from tests.conftest import make_dag, submission_body
+from tests.flow import consume_to_end
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -81,17 +79,7 @@ def test_metrics_dashboard_and_trace_follow_submissions_through_the_system(
     assert metric(published, "controlplane_relay_rows_total", outcome="published") == 2
     assert metric(published, "controlplane_relay_batch_duration_seconds_count") == 1
 
-    log = LogConsumer(
-        bootstrap=commitlog.commitlog_bootstrap,
-        group=commitlog.commitlog_group,
-        topic=commitlog.commitlog_topic,
-        session_timeout_ms=6000,
-    )
-    try:
-        options = LoopOptions(exit_at_end=True, group=commitlog.commitlog_group)
-        ConsumerLoop(log, options, threading.Event()).run()
-    finally:
-        log.close()
+    consume_to_end(commitlog)
     recorded = api.get("/metrics").content.decode()
     assert metric(recorded, "controlplane_submissions", status="recorded") == 2
     assert metric(recorded, "controlplane_consumer_records_total", outcome="applied") == 2

@@ -3,7 +3,6 @@ recorded; nothing is republished while the consumer is behind or silent."""
 
 from __future__ import annotations
 
-import threading
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -11,14 +10,12 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from commitlog.consumer import ConsumerLoop, LoopOptions
-from commitlog.kafka import LogConsumer
 from commitlog.models import ConsumerPosition, OutboxEvent, OutboxState
 from commitlog.reconcile import outbox_republish_unread
 from commitlog.topics import commitlog_topic_ensure
 from controlplane.models import StrategySubmission
 from devstack.kafka import EmbeddedKafka
-from tests.test_consumer import relay_all
+from tests.flow import consume_to_end, relay_all
 from tests.test_relay import submit_strategies
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,17 +25,7 @@ FRESH = timedelta(seconds=60)
 
 
 def consume(gateway: Any) -> None:
-    log = LogConsumer(
-        bootstrap=gateway.commitlog_bootstrap,
-        group=gateway.commitlog_group,
-        topic=gateway.commitlog_topic,
-        session_timeout_ms=6000,
-    )
-    try:
-        options = LoopOptions(exit_at_end=True, group=gateway.commitlog_group, heartbeat_s=0)
-        ConsumerLoop(log, options, threading.Event()).run()
-    finally:
-        log.close()
+    consume_to_end(gateway, heartbeat_s=0)
 
 
 def test_records_lost_by_a_broker_restart_are_republished_and_recorded(settings: Any) -> None:

@@ -1,0 +1,41 @@
+"""Moving records through the real relay and consumer, for tests that need them there."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from commitlog.applier import BatchOutcome
+from commitlog.consumer import ConsumerLoop, LoopOptions
+from commitlog.kafka import LogConsumer
+from commitlog.relay import relay_outbox
+from commitlog.writer import ProcessWriter
+from controlplane.config import GatewayConfig
+
+
+def relay_all() -> None:
+    """One relay run with a writer of its own, closed afterwards."""
+    writers = ProcessWriter()
+    try:
+        relay_outbox(writers=writers)
+    finally:
+        writers.close()
+
+
+def consume_to_end(
+    gateway: GatewayConfig, group: str | None = None, **options: Any
+) -> BatchOutcome:
+    """Run the consumer loop until the records present at start are applied."""
+    group = group or gateway.commitlog_group
+    log = LogConsumer(
+        bootstrap=gateway.commitlog_bootstrap,
+        group=group,
+        topic=gateway.commitlog_topic,
+        session_timeout_ms=6000,
+        from_beginning=options.pop("from_beginning", False),
+    )
+    try:
+        loop_options = LoopOptions(exit_at_end=True, group=group, **options)
+        return ConsumerLoop(log, loop_options, threading.Event()).run()
+    finally:
+        log.close()
