@@ -15,6 +15,11 @@ logger = logging.getLogger(__name__)
 LOCAL_SERVICE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
+def embedded_only() -> bool:
+    """CONTROLPLANE_EMBEDDED=1: behave as on a machine with no services (ignore them)."""
+    return os.environ.get("CONTROLPLANE_EMBEDDED", "") == "1"
+
+
 @contextlib.contextmanager
 def postgres_for(
     purpose: str, *, state_dir: Path, try_local_service: bool, database: str
@@ -22,6 +27,8 @@ def postgres_for(
     """Yield a reachable DATABASE_URL, starting (and later stopping) an embedded server
     when neither DATABASE_URL nor, if asked, the machine's own service answers."""
     configured = os.environ.get("DATABASE_URL", "").strip()
+    if embedded_only():
+        configured, try_local_service = "", False
     if configured:
         if is_reachable(configured):
             print(f"[{purpose}] PostgreSQL: DATABASE_URL (configured)", flush=True)

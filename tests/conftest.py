@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from commitlog.topics import commitlog_topic_ensure
 from controlplane.config import GatewayConfig
 from controlplane.services.credentials import credential_issue
+from devstack.database import embedded_only
 from devstack.kafka import EmbeddedKafka
 from devstack.redis import LOCAL_SERVICE_URL as LOCAL_REDIS_URL
 from devstack.redis import EmbeddedRedis
@@ -101,7 +102,7 @@ def _no_relay_nudges_by_default(settings: Any) -> None:
 @pytest.fixture(scope="session")
 def celery_broker_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Redis for Celery: the machine's service if it answers, else an embedded server."""
-    if is_redis_reachable(LOCAL_REDIS_URL):
+    if not embedded_only() and is_redis_reachable(LOCAL_REDIS_URL):
         yield LOCAL_REDIS_URL
         return
     server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
