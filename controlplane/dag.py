@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from controlplane.exceptions import ChecksumMismatch, InvalidDag
+from controlplane.jsonutil import contains_nul
 
 SENTINEL_NODE_TYPE = "VersionSentinel"
 _VERSION_META_KEYS = ("version", "strategy_version", "build_version")
@@ -37,6 +38,8 @@ def decode_dag_json(dag_json: str) -> dict[str, Any]:
         raise InvalidDag("dag_json does not decode to JSON") from exc
     if not isinstance(dag, dict):
         raise InvalidDag("the DAG must be a JSON object")
+    if contains_nul(dag):
+        raise InvalidDag("the DAG contains NUL characters (\\u0000)")
     return dag
 
 

@@ -10,7 +10,7 @@ from django.conf import settings
 from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 
-from controlplane.jsonutil import json_depth
+from controlplane.jsonutil import contains_nul, json_depth
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -23,6 +23,12 @@ class JsonTooDeep(exceptions.APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_detail = "request body is nested too deeply"
     default_code = "E_JSON_TOO_DEEP"
+
+
+class NulCharacter(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "NUL characters (\\u0000) are not allowed in the request"
+    default_code = "E_INVALID_REQUEST"
 
 
 def _reject_constant(name: str) -> Any:
@@ -52,4 +58,6 @@ class BoundedJSONParser(JSONParser):
             raise exceptions.ParseError(f"request body is not JSON: {exc}") from None
         if json_depth(data) > settings.API_MAX_JSON_DEPTH:
             raise JsonTooDeep(f"request body nests deeper than {settings.API_MAX_JSON_DEPTH}")
+        if contains_nul(data):
+            raise NulCharacter()
         return data

@@ -72,8 +72,8 @@ class RebalanceIn(serializers.Serializer[Any]):
     orders = serializers.ListField(child=serializers.JSONField(), required=False)
     per_world = serializers.DictField(child=_ANY_LIST, required=False)
     per_strategy = serializers.ListField(child=serializers.JSONField(), required=False)
-    mode = StrictCharField(required=False, allow_null=True)
-    execution_domain = StrictCharField(required=False, allow_null=True)
+    mode = StrictCharField(required=False, allow_null=True, max_length=100)
+    execution_domain = StrictCharField(required=False, allow_null=True, max_length=100)
     shared_account = StrictBooleanField(required=False, default=False)
 
     def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:

@@ -282,3 +282,27 @@ def test_rebalance_whose_record_would_be_too_large_is_413(api: APIClient) -> Non
     assert response.status_code == 413
     assert response.json()["code"] == "E_RECORD_TOO_LARGE"
     assert_nothing_written()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        ({"dag_json": json.dumps({"nodes": [{"node_id": "a\u0000b"}]})}, "E_INVALID_DAG"),
+        ({"meta": {"note": "nul \u0000 inside"}}, "E_INVALID_REQUEST"),
+        ({"meta": {"execution_domain": "x" * 150}}, "E_INVALID_CONTEXT"),
+    ],
+)
+def test_values_postgres_cannot_store_are_refused_not_500(
+    api: APIClient, overrides: dict[str, Any], code: str
+) -> None:
+    response = post(api, submission_body(**overrides))
+    assert response.status_code == 422
+    assert response.json()["code"] == code
+    assert_nothing_written()
+
+
+def test_rebalance_mode_longer_than_stored_is_refused(api: APIClient) -> None:
+    body = {"world_id": "w", "scope": "per_world", "orders": [{"symbol": "A", "quantity": 1}]}
+    response = api.post("/rebalancing/batches", {**body, "mode": "m" * 101}, format="json")
+    assert response.status_code == 422
+    assert_nothing_written()

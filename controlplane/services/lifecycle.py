@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.db import connection
 
@@ -39,11 +38,8 @@ def mark_published(rows: Iterable[Published], *, at: datetime) -> None:
     with connection.cursor() as cursor:
         for event, items in by_event.items():
             table, key, key_type = _TABLES[event]
-            values = ", ".join(["(%s, %s, %s)"] * len(items))
-            params: list[Any] = []
-            for item in items:
-                params += [item.aggregate_id, item.partition, item.offset]
-            # Table and column names come from the constant map above, never from input.
+            # Table and column names come from the constant map above, never from input;
+            # the values travel as three arrays, whatever the number of rows.
             cursor.execute(
                 f"""
                 UPDATE {table} AS t
@@ -51,10 +47,15 @@ def mark_published(rows: Iterable[Published], *, at: datetime) -> None:
                     published_at = COALESCE(t.published_at, %s),
                     commitlog_partition = COALESCE(t.commitlog_partition, v.p),
                     commitlog_offset = COALESCE(t.commitlog_offset, v.o)
-                FROM (VALUES {values}) AS v(id, p, o)
+                FROM unnest(%s::text[], %s::integer[], %s::bigint[]) AS v(id, p, o)
                 WHERE t.{key} = v.id::{key_type}
                 """,  # noqa: S608
-                [at, *params],
+                [
+                    at,
+                    [item.aggregate_id for item in items],
+                    [item.partition for item in items],
+                    [item.offset for item in items],
+                ],
             )
 
 
@@ -84,23 +85,27 @@ class RecordOutcome:
     rebuilt: list[str]
 
 
-def _mark_recorded(event: str, items: list[Recorded], at: datetime) -> None:
+def _mark_recorded(event: str, items: list[Recorded], at: datetime) -> set[str]:
+    """Move the rows this database has to recorded; returns the ids it had."""
     table, key, key_type = _TABLES[event]
-    values = ", ".join(["(%s, %s, %s)"] * len(items))
-    params: list[Any] = [at]
-    for item in items:
-        params += [item.aggregate_id, item.partition, item.offset]
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             UPDATE {table} AS t
             SET status = 'recorded', recorded_at = %s,
                 commitlog_partition = v.p, commitlog_offset = v.o
-            FROM (VALUES {values}) AS v(id, p, o)
+            FROM unnest(%s::text[], %s::integer[], %s::bigint[]) AS v(id, p, o)
             WHERE t.{key} = v.id::{key_type}
-            """,  # noqa: S608  (names come from the constant map, values are placeholders)
-            params,
+            RETURNING t.{key}
+            """,  # noqa: S608  (names come from the constant map, values are parameters)
+            [
+                at,
+                [item.aggregate_id for item in items],
+                [item.partition for item in items],
+                [item.offset for item in items],
+            ],
         )
+        return {str(row[0]) for row in cursor.fetchall()}
 
 
 def record_submissions(items: list[Recorded], *, at: datetime) -> RecordOutcome:
@@ -111,14 +116,11 @@ def record_submissions(items: list[Recorded], *, at: datetime) -> RecordOutcome:
     """
     if not items:
         return RecordOutcome([], [])
-    ids = [uuid.UUID(item.aggregate_id) for item in items]
-    known = {
-        str(i) for i in StrategySubmission.objects.filter(pk__in=ids).values_list("pk", flat=True)
-    }
-    present = [item for item in items if item.aggregate_id in known]
+    for item in items:
+        uuid.UUID(item.aggregate_id)  # a strategy id is a UUID: refuse anything else here
+    # One statement finds the known submissions and records them; the rest are rebuilt.
+    known = _mark_recorded(Event.INGEST.value, items, at)
     missing = [item for item in items if item.aggregate_id not in known]
-    if present:
-        _mark_recorded(Event.INGEST.value, present, at)
     if not missing:
         return RecordOutcome([], [])
     states = [(item, item.state) for item in missing if isinstance(item.state, IngestState)]
@@ -165,11 +167,7 @@ def record_batches(items: list[Recorded], *, at: datetime) -> RecordOutcome:
     """Known batches move to recorded; unknown ones are rebuilt from their payload."""
     if not items:
         return RecordOutcome([], [])
-    ids = [item.aggregate_id for item in items]
-    known = set(RebalanceBatch.objects.filter(pk__in=ids).values_list("pk", flat=True))
-    present = [item for item in items if item.aggregate_id in known]
-    if present:
-        _mark_recorded(Event.REBALANCE.value, present, at)
+    known = _mark_recorded(Event.REBALANCE.value, items, at)
     rows = [
         RebalanceBatch(
             batch_id=state.batch_id,

@@ -21,7 +21,7 @@ from controlplane.compute_context import (
     build_compute_context,
 )
 from controlplane.exceptions import DuplicateSubmission, InvalidContext
-from controlplane.jsonutil import coerce_json
+from controlplane.jsonutil import coerce_json, contains_nul
 from controlplane.models import StrategySubmission
 from controlplane.services.clock import Stamp, now_stamp
 from controlplane.services.worlds import normalize_world_ids
@@ -29,6 +29,7 @@ from controlplane.services.worlds import normalize_world_ids
 logger = logging.getLogger(__name__)
 
 INGEST_PAYLOAD_VERSION = 1
+MAX_DOMAIN_LENGTH = 100  # the column's size
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,10 @@ def strategy_submit(
     _check_context_keys(context)
     clean_meta = coerce_json(meta) if meta is not None else None
     compute_context = build_compute_context(clean_meta, context)
+    if len(compute_context.execution_domain or "") > MAX_DOMAIN_LENGTH:
+        raise InvalidContext(f"execution_domain is longer than {MAX_DOMAIN_LENGTH} characters")
+    if contains_nul(clean_meta) or contains_nul(dict(context or {})):
+        raise InvalidContext("meta and context may not contain NUL characters (\\u0000)")
 
     submitted_hash = dags.dag_hash(submitted_dag)
     existing = _existing_strategy_id(submitted_hash)
