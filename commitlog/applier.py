@@ -6,10 +6,11 @@ to commit once the database transaction has committed.
 
 from __future__ import annotations
 
+import gc
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -84,31 +85,30 @@ def _insert_marks(candidates: list[Decoded]) -> set[str]:
     """Dedup marks for the candidates; returns the keys that were not marked before."""
     if not candidates:
         return set()
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, false, %s)"] * len(candidates))
-    now = timezone.now()
-    params: list[Any] = []
-    for item in candidates:
-        params += [
-            item.record.key,
-            item.record.event.value,
-            item.record.id,
-            item.digest,
-            item.raw.topic,
-            item.raw.partition,
-            item.raw.offset,
-            now,
-        ]
+    # One array per column: the statement has nine parameters whatever the batch size.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""
+            """
             INSERT INTO commitlog_consumedrecord
                 (key, event, record_id, value_sha256, topic, partition, "offset", rebuilt,
                  consumed_at)
-            VALUES {values}
+            SELECT v.k, v.e, v.r, v.d, v.t, v.p, v.o, false, %s
+            FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
+                        %s::integer[], %s::bigint[]) WITH ORDINALITY AS v(k, e, r, d, t, p, o, n)
+            ORDER BY v.n
             ON CONFLICT (key) DO NOTHING
             RETURNING key
-            """,  # noqa: S608  (only placeholders are interpolated)
-            params,
+            """,
+            [
+                timezone.now(),
+                [item.record.key for item in candidates],
+                [item.record.event.value for item in candidates],
+                [item.record.id for item in candidates],
+                [item.digest for item in candidates],
+                [item.raw.topic for item in candidates],
+                [item.raw.partition for item in candidates],
+                [item.raw.offset for item in candidates],
+            ],
         )
         return {row[0] for row in cursor.fetchall()}
 
@@ -157,6 +157,25 @@ def _store_conflicts(conflicts: list[Conflict]) -> None:
     )
 
 
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector while a batch is decoded.
+
+    Decoding 500 records builds some 150,000 JSON containers, enough to set off several
+    collections that each walk every object the process holds (Django's included), and
+    JSON trees have no reference cycles to find: measured, the collector took a quarter
+    of the consumer's time. Objects made here are still collected as usual afterwards.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def apply_batch(raws: list[RawRecord]) -> BatchOutcome:
     """Decode, dedup and apply the batch in ONE database transaction.
 
@@ -167,8 +186,9 @@ def apply_batch(raws: list[RawRecord]) -> BatchOutcome:
     refused: list[Refused] = []
     first_by_key: dict[str, Decoded] = {}
     conflicts: list[Conflict] = []
-    for raw in raws:
-        item = decode(raw)
+    with _without_cycle_collection():
+        decoded = [decode(raw) for raw in raws]
+    for item in decoded:
         if isinstance(item, Refused):
             refused.append(item)
             continue

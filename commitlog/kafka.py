@@ -308,6 +308,9 @@ def wait_for_broker(bootstrap: str, timeout_s: float) -> bool:
 class LogConsumer:
     """A consumer-group member with manual offset commits and read_committed isolation."""
 
+    # How long a poll that has its first record waits for more to fill the batch.
+    BATCH_LINGER_S = 0.1
+
     def __init__(
         self,
         *,
@@ -330,6 +333,9 @@ class LogConsumer:
             "auto.offset.reset": "earliest",
             "session.timeout.ms": session_timeout_ms,
             "heartbeat.interval.ms": max(500, session_timeout_ms // 5),
+            # A broker that does not answer a waiting fetch as soon as records arrive (the
+            # embedded one) would otherwise hold them back for up to the 500 ms default.
+            "fetch.wait.max.ms": 50,
             "logger": logging.getLogger("commitlog.kafka.librdkafka"),
         }
         config.update(extra_config or {})
@@ -361,8 +367,19 @@ class LogConsumer:
         return set(self._assigned)
 
     def poll(self, max_records: int, timeout_s: float) -> list[RawRecord]:
+        """Up to `max_records`: waits at most `timeout_s` for the first, then gathers more
+        for at most `BATCH_LINGER_S`. (`consume` alone waits until the batch is full or the
+        timeout passes, which holds records back for the whole timeout when traffic is
+        light; under load the batch fills at once either way.)"""
+        first = self._consumer.poll(timeout_s)
+        if first is None:
+            return []
+        messages = [first]
+        if max_records > 1:
+            linger = min(timeout_s, self.BATCH_LINGER_S)
+            messages += self._consumer.consume(num_messages=max_records - 1, timeout=linger)
         records: list[RawRecord] = []
-        for message in self._consumer.consume(num_messages=max_records, timeout=timeout_s):
+        for message in messages:
             error = message.error()
             if error is not None:
                 if error.fatal():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -64,6 +65,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             {"code": "E_UNAVAILABLE", "message": "the database is unavailable; retry shortly"},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "1"},
+        )
+    if isinstance(exc, RequestDataTooBig):
+        # Django's own cap (DATA_UPLOAD_MAX_MEMORY_SIZE) tripped while DRF read the body.
+        return Response(
+            {"code": "E_PAYLOAD_TOO_LARGE", "message": "request body is too large"},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     if isinstance(exc, ApplicationError):
         set_rollback()

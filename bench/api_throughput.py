@@ -1,0 +1,282 @@
+"""API throughput: accepted POST /strategies per second under gunicorn, against inserting
+the same rows directly.
+
+Side by side, alternating, in one run:
+- gunicorn (`controlplane.wsgi`, sync workers) with an API token; a load client in its own
+  process keeps a fixed number of requests in flight, each a distinct 20-node DAG, and
+  counts the 202s;
+- the bare insert: the same number of processes insert the StrategySubmission and
+  OutboxEvent rows (prepared up front, as the service would write them), one transaction
+  per submission, through the ORM.
+
+    .venv/bin/python -m bench.api_throughput [--workers 4] [--seconds 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import sys
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+from bench.harness import (
+    BenchStack,
+    fmt_rate,
+    percentile,
+    progress,
+    rate,
+    run_header,
+    save_plot,
+    table,
+    write_section,
+)
+from devstack.net import free_port
+
+SECTION = "api_throughput"
+IN_FLIGHT = 16
+BARE_PROCESSES = 2
+ROUNDS = 2
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    accepted: int
+    other: dict[int, int]
+    seconds: float
+    latencies_ms: list[float]
+
+
+def _request(port: int, token: str, body: dict[str, Any]) -> bytes:
+    payload = json.dumps(body).encode()
+    head = (
+        f"POST /strategies HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
+    )
+    return head.encode() + payload
+
+
+async def _drive(port: int, requests: list[bytes], seconds: float) -> LoadResult:
+    statuses: dict[int, int] = {}
+    latencies: list[float] = []
+    next_index = 0
+    deadline = time.perf_counter() + seconds
+
+    async def client() -> None:
+        nonlocal next_index
+        while next_index < len(requests) and time.perf_counter() < deadline:
+            request = requests[next_index]
+            next_index += 1
+            started = time.perf_counter()
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(request)
+            await writer.drain()
+            response = await reader.read()
+            writer.close()
+            latencies.append((time.perf_counter() - started) * 1000)
+            status = int(response[9:12]) if len(response) >= 12 else 0
+            statuses[status] = statuses.get(status, 0) + 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(IN_FLIGHT)))
+    elapsed = time.perf_counter() - started
+    accepted = statuses.pop(202, 0)
+    return LoadResult(accepted, statuses, elapsed, latencies)
+
+
+def _load(port: int, token: str, first: int, count: int, seconds: float, out: Connection) -> None:
+    """Runs in a spawned process: build the bodies, then send them as fast as they go."""
+    from bench.workload import request_body
+
+    requests = [_request(port, token, request_body(first + n, "api")) for n in range(count)]
+    out.send(asyncio.run(_drive(port, requests, seconds)))
+    out.close()
+
+
+def _bare(first: int, count: int, seconds: float, start_at: float, out: Connection) -> None:
+    """Runs in a spawned process: insert prepared rows, one transaction per submission."""
+    import django
+
+    django.setup()
+    from django.db import connection, transaction
+
+    from bench.workload import WORLDS, prepare_many
+    from commitlog.models import OutboxEvent
+    from controlplane.models import StrategySubmission
+
+    rows = prepare_many(count, "bare", first=first)
+    connection.ensure_connection()
+    pause = start_at - time.time()
+    if pause > 0:
+        time.sleep(pause)
+    done = 0
+    started = time.perf_counter()
+    deadline = started + seconds
+    for row in rows:
+        with transaction.atomic():
+            StrategySubmission.objects.create(
+                strategy_id=row.strategy_id,
+                dag_hash=row.dag_hash,
+                dag=row.stored_dag,
+                node_ids_crc32=row.node_ids_crc32,
+                insert_sentinel=True,
+                world_ids=WORLDS,
+                world_id=WORLDS[0],
+                execution_domain=row.execution_domain,
+                compute_context=row.compute_context,
+                meta={"execution_domain": "live"},
+                submitted_at=row.submitted_at,
+            )
+            OutboxEvent.objects.create(
+                event="gateway.ingest",
+                aggregate_id=str(row.strategy_id),
+                key=row.key,
+                value=row.value,
+            )
+        done += 1
+        if time.perf_counter() > deadline:
+            break
+    out.send((done, time.perf_counter() - started))
+    out.close()
+
+
+def _spawn(target: Any, args: tuple[Any, ...]) -> tuple[Any, Connection]:
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=target, args=(*args, sender))
+    process.start()
+    sender.close()
+    return process, receiver
+
+
+def _run_api(port: int, token: str, first: int, seconds: float, budget: int) -> LoadResult:
+    process, receiver = _spawn(_load, (port, token, first, budget, seconds))
+    result: LoadResult = receiver.recv()
+    process.join()
+    return result
+
+
+def _run_bare(first: int, seconds: float, budget: int) -> tuple[int, float]:
+    start_at = time.time() + 4.0
+    share = budget // BARE_PROCESSES
+    started = [
+        _spawn(_bare, (first + n * share, share, seconds, start_at)) for n in range(BARE_PROCESSES)
+    ]
+    done, longest = 0, 0.0
+    for process, receiver in started:
+        count, elapsed = receiver.recv()
+        process.join()
+        done += count
+        longest = max(longest, elapsed)
+    return done, longest
+
+
+def _plot(api_rates: list[float], bare_rates: list[float]) -> str:
+    def draw(figure: Any) -> None:
+        axes = figure.add_subplot(1, 1, 1)
+        rounds = range(1, len(api_rates) + 1)
+        width = 0.38
+        axes.bar([r - width / 2 for r in rounds], api_rates, width, label="POST /strategies")
+        axes.bar([r + width / 2 for r in rounds], bare_rates, width, label="bare insert")
+        axes.axhline(500, color="grey", linestyle=":", label="goal 500/s")
+        axes.set_xticks(list(rounds), [f"round {r}" for r in rounds])
+        axes.set_ylabel("submissions per second")
+        axes.set_title("API throughput against inserting the same rows")
+        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3)
+
+    return save_plot(SECTION, draw)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args(argv)
+    command = ".venv/bin/python -m bench.api_throughput"
+    if args.workers != 4 or args.seconds != 15.0:
+        command += f" --workers {args.workers} --seconds {args.seconds:g}"
+    budget = 40_000  # more requests than any round can send
+
+    api_results: list[LoadResult] = []
+    bare_results: list[tuple[int, float]] = []
+    with BenchStack("api") as stack:
+        from controlplane.services.credentials import credential_issue
+
+        token = credential_issue(name="bench").token
+        port = free_port()
+        server = stack.spawn(
+            "gunicorn",
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "controlplane.wsgi",
+                "--workers",
+                str(args.workers),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--backlog",
+                "2048",
+            ],
+        )
+        server.wait_for_log("Booting worker", 60)
+        time.sleep(2)
+        progress(f"gunicorn with {args.workers} sync workers on port {port}")
+        warm = _run_api(port, token, 10_000_000, 3, 500)
+        progress(f"warm-up: {warm.accepted} accepted")
+        for round_number in range(ROUNDS):
+            base = round_number * budget * 2
+            result = _run_api(port, token, base, args.seconds, budget)
+            if result.other:
+                progress(f"non-202 answers: {result.other}")
+            api_results.append(result)
+            progress(
+                f"round {round_number + 1}: API {fmt_rate(rate(result.accepted, result.seconds))}/s"
+            )
+            bare = _run_bare(base + budget, args.seconds, budget)
+            bare_results.append(bare)
+            progress(f"round {round_number + 1}: bare insert {fmt_rate(rate(*bare))}/s")
+        machine = stack.machine()
+
+    api_rates = [rate(r.accepted, r.seconds) for r in api_results]
+    bare_rates = [rate(*b) for b in bare_results]
+    latencies = [value for r in api_results for value in r.latencies_ms]
+    rows = [
+        [
+            str(n + 1),
+            fmt_rate(api_rates[n]),
+            fmt_rate(bare_rates[n]),
+            f"{api_rates[n] / bare_rates[n]:.2f}",
+        ]
+        for n in range(len(api_rates))
+    ]
+    for row in rows:
+        progress(" | ".join(row))
+    if args.no_write:
+        return
+    image = _plot(api_rates, bare_rates)
+    rejected = sum(sum(r.other.values()) for r in api_results)
+    body = run_header("API throughput", command, machine)
+    body += (
+        f"\n`gunicorn controlplane.wsgi --workers {args.workers}` (sync workers, `PROFILE=dev`, "
+        "`DJANGO_DEBUG=false`, a bearer token from `credential_issue`, the relay nudge sent to "
+        f"Redis on every commit), {args.seconds:g} s per round, {IN_FLIGHT} requests in flight "
+        "from a load client in its own process, every request a distinct 20-node DAG. The "
+        f"bare insert runs {BARE_PROCESSES} processes inserting the same two rows per "
+        "submission through the ORM, one transaction each. "
+        f"Non-202 answers: {rejected}. Request latency under this load: p50 "
+        f"{percentile(latencies, 50):.1f} ms, p99 {percentile(latencies, 99):.1f} ms.\n\n"
+    )
+    body += table(["round", "API accepted/s", "bare insert/s", "API / bare"], rows)
+    body += f"\n\n![API throughput]({image})\n"
+    write_section(SECTION, body)
+
+
+if __name__ == "__main__":
+    main()

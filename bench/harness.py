@@ -1,0 +1,373 @@
+"""What every benchmark needs: its own database and broker, Django pointed at them, child
+processes that are always stopped, progress lines, and its own section of BENCHMARKS.md.
+
+The harness must configure the environment before Django is imported, so scripts create
+a `BenchStack` first and import project modules that touch settings only after `start()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import IO
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+RESULTS = DOCS / "BENCHMARKS.md"
+PG_SERVER_URL = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+_started = time.monotonic()
+
+
+def progress(message: str) -> None:
+    """One line on stderr, prefixed with the seconds since the script started."""
+    sys.stderr.write(f"[{time.monotonic() - _started:6.1f}s] {message}\n")
+    sys.stderr.flush()
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile (pct in 0..100) of a non-empty sequence."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def rss_kib(pid: int) -> int | None:
+    """Resident set size of a live process in KiB, from /proc; None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return None
+
+
+class ChildProcess:
+    """A service process whose output goes to a log file; stopped with SIGTERM, then killed."""
+
+    def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path) -> None:
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self._log: IO[bytes] = open(self.log_path, "wb")  # noqa: SIM115
+        self.process = subprocess.Popen(  # noqa: S603
+            args, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def wait_for_log(self, fragment: str, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while fragment not in self.log_text():
+            if not self.alive():
+                raise RuntimeError(f"{self.name} exited:\n{self.log_text()[-3000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name}: no {fragment!r} within {timeout_s:.0f}s")
+            time.sleep(0.1)
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        if self.alive():
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+def _terminate_as_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@dataclass(frozen=True)
+class Machine:
+    cores: int
+    cpu: str
+    memory_gib: float
+    postgres: str
+    python: str
+    kafka_client: str
+    load: tuple[float, float]  # 1-minute load average when the run started and ended
+
+    def describe(self) -> str:
+        return (
+            f"{self.cores} cores ({self.cpu}), {self.memory_gib:.0f} GiB RAM; "
+            f"PostgreSQL {self.postgres} (the machine's service, default durability settings); "
+            f"Tansu broker (embedded, memory storage); Python {self.python}; {self.kafka_client}; "
+            f"1-minute load average {self.load[0]:.1f} at the start, {self.load[1]:.1f} at the "
+            "end (other work shares this machine)"
+        )
+
+
+class BenchStack:
+    """A fresh database and an embedded Kafka-protocol broker for one benchmark script.
+
+    `start()` creates both, sets the environment (child processes inherit `env`),
+    sets up Django and migrates; `stop()` (or leaving the `with` block) stops every child
+    process, the broker, and drops the database.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        suffix = uuid.uuid4().hex[:8]
+        self.database = f"bench_controlplane_{name}"
+        self.database_url = f"{PG_SERVER_URL}/{self.database}"
+        self.topic = f"bench-{name}-{suffix}"
+        self.group = f"bench-{name}-{suffix}"
+        self.transactional_id = f"bench-{name}-{suffix}"
+        self.celery_queue = f"bench-{name}-{suffix}"
+        self.log_dir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
+        self.children: list[ChildProcess] = []
+        self.bootstrap = ""
+        self._broker: object | None = None
+        self.env: dict[str, str] = {}
+        self._load_at_start = 0.0
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def __enter__(self) -> BenchStack:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+        self._load_at_start = os.getloadavg()[0]
+        from devstack.kafka import EmbeddedKafka
+
+        broker = EmbeddedKafka(log_file=self.log_dir / "tansu.log")
+        self._broker = broker
+        self.bootstrap = broker.start()
+        progress(f"embedded broker at {self.bootstrap}")
+        self._recreate_database()
+        self.env = {
+            **os.environ,
+            "PROFILE": "dev",
+            "DJANGO_DEBUG": "false",
+            "DJANGO_SETTINGS_MODULE": "controlplane.settings",
+            "DATABASE_URL": self.database_url,
+            "COMMITLOG_BOOTSTRAP": self.bootstrap,
+            "COMMITLOG_TOPIC": self.topic,
+            "COMMITLOG_GROUP": self.group,
+            "COMMITLOG_TRANSACTIONAL_ID": self.transactional_id,
+            "CELERY_BROKER_URL": REDIS_URL,
+            "CELERY_TASK_DEFAULT_QUEUE": self.celery_queue,
+            "CELERY_BEAT_SCHEDULE_FILENAME": str(self.log_dir / "celerybeat-schedule"),
+            "CONSUMER_SESSION_TIMEOUT_MS": "6000",
+            "LOG_LEVEL": "INFO",
+        }
+        os.environ.update(self.env)
+        import django
+        from django.core.management import call_command
+
+        django.setup()
+        # Child processes log at INFO as in production; this process only shows progress.
+        logging.getLogger().setLevel(logging.WARNING)
+        call_command("migrate", verbosity=0)
+        progress(f"database {self.database} migrated")
+        self.create_topic(self.topic)
+
+    def stop(self) -> None:
+        for child in reversed(self.children):
+            child.stop()
+        self.children.clear()
+        try:
+            from django.db import connections
+
+            connections.close_all()
+        except Exception as exc:  # Django may not be set up if start() failed early
+            progress(f"closing connections: {exc}")
+        self._drop_database()
+        self._forget_celery_queue()
+        broker = self._broker
+        self._broker = None
+        if broker is not None:
+            from devstack.kafka import EmbeddedKafka
+
+            assert isinstance(broker, EmbeddedKafka)
+            broker.stop()
+        shutil.rmtree(self.log_dir, ignore_errors=True)
+        progress("stopped every process, dropped the database")
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def create_topic(self, topic: str, partitions: int = 3) -> str:
+        from commitlog.kafka import ensure_topic
+        from commitlog.topics import TOPIC_CONFIG
+
+        ensure_topic(
+            bootstrap=self.bootstrap,
+            topic=topic,
+            partitions=partitions,
+            replication_factor=1,
+            config=TOPIC_CONFIG,
+        )
+        return topic
+
+    def spawn(self, name: str, args: list[str], **env: str) -> ChildProcess:
+        child = ChildProcess(name, args, {**self.env, **env}, self.log_dir)
+        self.children.append(child)
+        return child
+
+    def retire(self, child: ChildProcess) -> None:
+        child.stop()
+        if child in self.children:
+            self.children.remove(child)
+
+    def machine(self) -> Machine:
+        import confluent_kafka
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            postgres = str(cursor.fetchone()[0]).split()[0]
+        cpu = "unknown CPU"
+        memory_kib = 0
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+        with open("/proc/meminfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("MemTotal:"):
+                    memory_kib = int(line.split()[1])
+        return Machine(
+            cores=os.cpu_count() or 0,
+            cpu=cpu,
+            memory_gib=memory_kib / 1024 / 1024,
+            postgres=postgres,
+            python=platform.python_version(),
+            kafka_client=(
+                f"confluent-kafka {metadata.version('confluent-kafka')}, "
+                f"librdkafka {confluent_kafka.libversion()[0]}"
+            ),
+            load=(self._load_at_start, os.getloadavg()[0]),
+        )
+
+    def _recreate_database(self) -> None:
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(f"{PG_SERVER_URL}/postgres", autocommit=True) as admin:
+            name = sql.Identifier(self.database)
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(name))
+
+    def _drop_database(self) -> None:
+        import psycopg
+        from psycopg import sql
+
+        try:
+            with psycopg.connect(f"{PG_SERVER_URL}/postgres", autocommit=True) as admin:
+                admin.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                        sql.Identifier(self.database)
+                    )
+                )
+        except psycopg.Error as exc:
+            progress(f"could not drop {self.database}: {exc}")
+
+    def _forget_celery_queue(self) -> None:
+        import redis
+
+        try:
+            client = redis.Redis.from_url(REDIS_URL)
+            client.delete(self.celery_queue, f"_kombu.binding.{self.celery_queue}")
+            for key in client.scan_iter(match=f"*{self.celery_queue}*"):
+                client.delete(key)
+            client.close()
+        except redis.RedisError as exc:
+            progress(f"could not clean the Celery queue: {exc}")
+
+
+# --- results ---------------------------------------------------------------------------
+
+
+def _markers(name: str) -> tuple[str, str]:
+    return f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
+
+
+def write_section(name: str, body: str) -> None:
+    """Replace this script's section of BENCHMARKS.md (between its markers), or append it."""
+    start, end = _markers(name)
+    block = f"{start}\n{body.strip()}\n{end}"
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n"
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: block, text, count=1)
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    RESULTS.write_text(text, encoding="utf-8")
+    progress(f"wrote section {name!r} of {RESULTS.relative_to(ROOT)}")
+
+
+def run_header(title: str, command: str, machine: Machine) -> str:
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"## {title}\n\nRun {stamp} with `{command}` on {machine.describe()}.\n"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(" --- " for _ in headers) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def save_plot(name: str, draw: Callable[..., None]) -> str:
+    """Draw a figure with `draw(figure)` and save it as docs/<name>.png; returns the file name."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    figure = pyplot.figure(figsize=(9, 5), dpi=100)
+    draw(figure)
+    figure.tight_layout()
+    DOCS.mkdir(exist_ok=True)
+    filename = f"{name}.png"
+    figure.savefig(DOCS / filename)
+    pyplot.close(figure)
+    progress(f"saved docs/{filename}")
+    return filename
+
+
+def rate(count: int, seconds: float) -> float:
+    return count / seconds if seconds > 0 else 0.0
+
+
+def fmt_rate(value: float) -> str:
+    return f"{value:,.0f}"

@@ -1,0 +1,401 @@
+"""End-to-end latency: from a submission's DB commit to its record being readable in Kafka,
+and to the consumer having recorded it, at steady submission rates.
+
+The real processes run: a Celery worker (the relay, woken by the on_commit nudge) and
+`manage.py consume_commitlog`. Generator processes call the submission service at a
+steady rate and note the moment each transaction committed (an on_commit callback
+registered before the service's own nudge); a read_committed reader in this process
+notes when each record arrives; the consumer's `recorded_at` is read from the database.
+
+    .venv/bin/python -m bench.latency [--rates 50,500] [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from multiprocessing.connection import Connection
+from typing import Any
+
+from bench.harness import (
+    BenchStack,
+    percentile,
+    progress,
+    run_header,
+    save_plot,
+    table,
+    write_section,
+)
+from bench.workload import PreparedSubmission
+
+SECTION = "latency"
+GOALS_MS = {"kafka p50": 20.0, "kafka p99": 100.0}
+GENERATORS = 2  # processes sharing the rate, so one slow call does not hold the schedule back
+
+
+@dataclass(frozen=True)
+class Submitted:
+    strategy_id: str
+    scheduled: float
+    committed: float
+
+
+@dataclass(frozen=True)
+class Phase:
+    rate: int
+    mode: str  # "service": strategy_submit; "direct": the same rows and nudge, no validation
+
+    @property
+    def label(self) -> str:
+        return f"{self.rate}/s" + (" direct insert" if self.mode == "direct" else "")
+
+
+def _submit_service(body: dict[str, Any]) -> str:
+    from controlplane.services.strategies import strategy_submit
+
+    ack = strategy_submit(
+        dag_json=body["dag_json"],
+        node_ids_crc32=body["node_ids_crc32"],
+        world_ids=body["world_ids"],
+        meta=body["meta"],
+    )
+    return ack.strategy_id
+
+
+def _insert_direct(row: PreparedSubmission) -> str:
+    """The two rows strategy_submit writes, and its nudge, without the validation."""
+    from bench.workload import WORLDS
+    from commitlog.models import OutboxEvent
+    from commitlog.nudge import nudge_relay_on_commit
+    from controlplane.models import StrategySubmission
+
+    StrategySubmission.objects.create(
+        strategy_id=row.strategy_id,
+        dag_hash=row.dag_hash,
+        dag=row.stored_dag,
+        node_ids_crc32=row.node_ids_crc32,
+        insert_sentinel=True,
+        world_ids=WORLDS,
+        world_id=WORLDS[0],
+        execution_domain=row.execution_domain,
+        compute_context=row.compute_context,
+        submitted_at=row.submitted_at,
+    )
+    OutboxEvent.objects.create(
+        event="gateway.ingest", aggregate_id=str(row.strategy_id), key=row.key, value=row.value
+    )
+    nudge_relay_on_commit()
+    return str(row.strategy_id)
+
+
+def _submitter(mode: str, salt: str, indexes: list[int]) -> list[Callable[[], str]]:
+    """One call per submission, each writing its rows in the caller's transaction."""
+    from bench.workload import prepare_many, request_body
+
+    if mode == "service":
+        return [partial(_submit_service, request_body(index, salt)) for index in indexes]
+    step = indexes[1] - indexes[0] if len(indexes) > 1 else 1
+    rows = prepare_many(len(indexes), salt, first=indexes[0], step=step) if indexes else []
+    return [partial(_insert_direct, row) for row in rows]
+
+
+def _note_time(into: list[float]) -> None:
+    into.append(time.time())
+
+
+def _generate(
+    phase: Phase, seconds: float, offset: int, salt: str, start_at: float, out: Connection
+) -> None:
+    """Runs in a spawned process: submit on a fixed schedule until the phase's time is up."""
+    import django
+
+    django.setup()
+    from django.db import connection, transaction
+
+    connection.ensure_connection()
+    interval = GENERATORS / phase.rate
+    first = start_at + offset / phase.rate
+    count = int(seconds * phase.rate / GENERATORS)
+    calls = _submitter(phase.mode, salt, [offset + GENERATORS * n for n in range(count)])
+    results: list[tuple[str, float, float]] = []
+    for n, call in enumerate(calls):
+        scheduled = first + n * interval
+        pause = scheduled - time.time()
+        if pause > 0:
+            time.sleep(pause)
+        elif time.time() > start_at + seconds:
+            break  # fallen behind for the whole phase: the achieved rate says so
+        committed: list[float] = []
+        with transaction.atomic():
+            # Registered first, so it runs right after COMMIT, before the relay nudge.
+            transaction.on_commit(partial(_note_time, committed))
+            strategy_id = call()
+        results.append((strategy_id, scheduled, committed[0]))
+    out.send(results)
+    out.close()
+
+
+class KafkaReader:
+    """Notes when each record key becomes readable by a read_committed consumer."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        from confluent_kafka import OFFSET_END, Consumer, TopicPartition
+
+        self._consumer = Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": "bench-latency-reader",
+                "enable.auto.commit": False,
+                "isolation.level": "read_committed",
+                "fetch.wait.max.ms": 5,
+            }
+        )
+        partitions = self._consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        self._consumer.assign([TopicPartition(topic, p, OFFSET_END) for p in partitions])
+        self.seen: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            message = self._consumer.poll(0.05)
+            if message is None or message.error() is not None:
+                continue
+            key = message.key()
+            if key is not None:
+                self.seen.setdefault(key.decode().removeprefix("ingest:"), time.time())
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._consumer.close()
+
+
+def _run_phase(phase: Phase, seconds: float, salt: str) -> tuple[list[Submitted], float]:
+    """Submissions of one phase, and the phase's start time."""
+    context = multiprocessing.get_context("spawn")
+    start_at = time.time() + 5.0  # generators set Django up and build their requests first
+    pipes: list[Connection] = []
+    processes = []
+    for offset in range(GENERATORS):
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(
+            target=_generate, args=(phase, seconds, offset, salt, start_at, sender)
+        )
+        process.start()
+        sender.close()
+        pipes.append(receiver)
+        processes.append(process)
+    submitted: list[Submitted] = []
+    for receiver in pipes:
+        submitted += [Submitted(*item) for item in receiver.recv()]
+    for process in processes:
+        process.join()
+        if process.exitcode != 0:
+            raise RuntimeError(f"a generator exited with {process.exitcode}")
+    return submitted, start_at
+
+
+def _wait_recorded(ids: list[str], timeout_s: float) -> dict[str, float]:
+    from controlplane.models import StrategySubmission
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = dict(
+            StrategySubmission.objects.filter(strategy_id__in=ids, status="recorded").values_list(
+                "strategy_id", "recorded_at"
+            )
+        )
+        if len(found) == len(ids) or time.monotonic() > deadline:
+            return {str(key): at.timestamp() for key, at in found.items() if at is not None}
+        time.sleep(0.5)
+
+
+@dataclass
+class RateResult:
+    phase: Phase
+    submitted: int
+    achieved: float
+    max_behind_ms: float
+    kafka_ms: list[float]
+    recorded_ms: list[float]
+    missing_kafka: int
+    missing_recorded: int
+
+
+def _measure(reader: KafkaReader, phase: Phase, seconds: float, salt: str) -> RateResult:
+    progress(f"{phase.label} for {seconds:g} s: generating")
+    submitted, start_at = _run_phase(phase, seconds, salt)
+    ids = [s.strategy_id for s in submitted]
+    progress(f"{phase.label}: {len(submitted)} committed, waiting for the consumer")
+    recorded = _wait_recorded(ids, timeout_s=60)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(i not in reader.seen for i in ids):
+        time.sleep(0.2)
+    kafka_ms = [
+        (reader.seen[s.strategy_id] - s.committed) * 1000
+        for s in submitted
+        if s.strategy_id in reader.seen
+    ]
+    recorded_ms = [
+        (recorded[s.strategy_id] - s.committed) * 1000
+        for s in submitted
+        if s.strategy_id in recorded
+    ]
+    last = max(s.committed for s in submitted)
+    return RateResult(
+        phase=phase,
+        submitted=len(submitted),
+        achieved=len(submitted) / max(seconds, last - start_at),
+        max_behind_ms=max((s.committed - s.scheduled) * 1000 for s in submitted),
+        kafka_ms=kafka_ms,
+        recorded_ms=recorded_ms,
+        missing_kafka=len(submitted) - len(kafka_ms),
+        missing_recorded=len(submitted) - len(recorded_ms),
+    )
+
+
+def _plot(results: list[RateResult]) -> str:
+    def draw(figure: Any) -> None:
+        axes = figure.add_subplot(1, 1, 1)
+        for result in results:
+            for label, values, style in (
+                ("commit -> Kafka", result.kafka_ms, "-"),
+                ("commit -> recorded", result.recorded_ms, "--"),
+            ):
+                ordered = sorted(values)
+                if not ordered:
+                    continue
+                fractions = [(n + 1) / len(ordered) for n in range(len(ordered))]
+                axes.plot(ordered, fractions, style, label=f"{result.phase.label} {label}")
+        axes.axvline(20, color="grey", linestyle=":", label="goal p50 20 ms")
+        axes.axvline(100, color="grey", linestyle="-.", label="goal p99 100 ms")
+        axes.set_xscale("log")
+        axes.set_xlabel("latency after the submission's DB commit (ms)")
+        axes.set_ylabel("fraction of submissions")
+        axes.set_title("End-to-end latency (cumulative distribution)")
+        figure.set_size_inches(11, 5)
+        axes.grid(True, which="both", alpha=0.3)
+        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+
+    return save_plot(SECTION, draw)
+
+
+def _fmt(values: list[float], pct: float) -> str:
+    return f"{percentile(values, pct):.1f}" if values else "-"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--rates", default="50,500")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--service-only", action="store_true", help="no direct-insert phase")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args(argv)
+    rates = [int(r) for r in args.rates.split(",")]
+    command = ".venv/bin/python -m bench.latency"
+    if args.rates != "50,500" or args.seconds != 20.0:
+        command += f" --rates {args.rates} --seconds {args.seconds:g}"
+
+    phases = [Phase(rate, "service") for rate in rates]
+    if not args.service_only:
+        phases.append(Phase(max(rates), "direct"))
+    results: list[RateResult] = []
+    with BenchStack("latency") as stack:
+        python = sys.executable
+        worker = stack.spawn(
+            "worker",
+            [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "controlplane",
+                "worker",
+                "--pool",
+                "prefork",
+                "--concurrency",
+                "1",
+                "--queues",
+                stack.celery_queue,
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel",
+                "INFO",
+            ],
+        )
+        consumer = stack.spawn("consumer", [python, "manage.py", "consume_commitlog"])
+        worker.wait_for_log("ready.", 60)
+        consumer.wait_for_log("event=consumer_assigned", 60)
+        progress("worker and consumer are up")
+        reader = KafkaReader(stack.bootstrap, stack.topic)
+        try:
+            warm = _measure(reader, Phase(20, "service"), 2, "warm")
+            progress(f"warm-up: {warm.submitted} submissions recorded")
+            for number, phase in enumerate(phases):
+                result = _measure(reader, phase, args.seconds, f"p{number}")
+                results.append(result)
+                progress(
+                    f"{phase.label}: achieved {result.achieved:.0f}/s, commit->Kafka p50 "
+                    f"{_fmt(result.kafka_ms, 50)} p99 {_fmt(result.kafka_ms, 99)} ms, "
+                    f"commit->recorded p50 {_fmt(result.recorded_ms, 50)} p99 "
+                    f"{_fmt(result.recorded_ms, 99)} ms"
+                )
+        finally:
+            reader.close()
+        machine = stack.machine()
+
+    rows = []
+    for result in results:
+        for label, values, missing in (
+            ("commit -> readable in Kafka", result.kafka_ms, result.missing_kafka),
+            ("commit -> recorded by the consumer", result.recorded_ms, result.missing_recorded),
+        ):
+            rows.append(
+                [
+                    f"{result.phase.label} (achieved {result.achieved:.0f}/s)",
+                    label,
+                    f"{len(values):,}" + (f" ({missing} missing)" if missing else ""),
+                    _fmt(values, 50),
+                    _fmt(values, 95),
+                    _fmt(values, 99),
+                    f"{max(values):.0f}" if values else "-",
+                ]
+            )
+    for row in rows:
+        progress(" | ".join(row))
+    if args.no_write:
+        return
+    image = _plot(results)
+    body = run_header("End-to-end latency", command, machine)
+    body += (
+        f"\nSteady submission rates for {args.seconds:g} s each, from {GENERATORS} generator "
+        "processes calling `strategy_submit` (a 20-node DAG per submission); a generator that "
+        "falls behind its schedule for the whole phase stops at its end, so *achieved* is what "
+        "the machine sustained. *Direct insert* writes the same two rows and sends the same "
+        "nudge without the service's validation, to reach the rate the service alone cannot "
+        "on this machine. Processes: a Celery "
+        "worker (`celery -A controlplane worker --concurrency 1`, woken by the on_commit nudge "
+        "through Redis) and `manage.py consume_commitlog`, both with `DJANGO_DEBUG=false`. "
+        "*Readable in Kafka*: a read_committed reader in the benchmark process receives the "
+        "record (`fetch.wait.max.ms=5`). *Recorded*: the submission's `recorded_at`. All "
+        "times in ms after the submission's transaction committed.\n\n"
+    )
+    body += table(["rate", "path", "submissions", "p50", "p95", "p99", "max"], rows)
+    worst = max((r.max_behind_ms for r in results), default=0.0)
+    body += (
+        f"\n\nThe generators' worst lag behind their schedule was {worst:.0f} ms.\n\n"
+        f"![latency distribution]({image})\n"
+    )
+    write_section(SECTION, body)
+
+
+if __name__ == "__main__":
+    main()
