@@ -58,6 +58,8 @@ def api(api_token: str) -> APIClient:
     return client
 
 
+PRIVATE_PARTITIONS = 1
+
 # --- Brokers ---------------------------------------------------------------------------
 
 
@@ -91,6 +93,35 @@ def commitlog(settings: Any, kafka_bootstrap: str) -> GatewayConfig:
     commitlog_topic_ensure(partitions=3, replication_factor=1)
     gateway: GatewayConfig = settings.GATEWAY
     return gateway
+
+
+@pytest.fixture
+def private_broker(settings: Any) -> Iterator[EmbeddedKafka]:
+    """A broker of the test's own (settings.GATEWAY points at it), for tests that stop and
+    restart it without disturbing the others; its topic has PRIVATE_PARTITIONS partitions."""
+    broker = EmbeddedKafka()
+    broker.start()
+    suffix = uuid.uuid4().hex[:10]
+    settings.GATEWAY = replace(
+        settings.GATEWAY,
+        commitlog_bootstrap=broker.bootstrap,
+        commitlog_topic="commit-log",
+        commitlog_group=f"gateway-commits-{suffix}",
+        commitlog_transactional_id=f"gateway-writer-{suffix}",
+    )
+    settings.RELAY_PUBLISH_TIMEOUT_SECONDS = 2.0
+    commitlog_topic_ensure(partitions=PRIVATE_PARTITIONS, replication_factor=1)
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+def restart_private_broker(broker: EmbeddedKafka) -> None:
+    """Stop and start on the same port; memory storage comes back empty, so the topic too."""
+    broker.stop()
+    broker.start()
+    commitlog_topic_ensure(partitions=PRIVATE_PARTITIONS, replication_factor=1)
 
 
 @pytest.fixture(autouse=True)

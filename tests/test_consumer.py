@@ -17,7 +17,7 @@ from commitlog.models import ConsumedRecord, InvalidRecord, OutboxEvent
 from controlplane.config import GatewayConfig
 from controlplane.models import RebalanceBatch, StrategySubmission
 from controlplane.services.rebalancing import group_multi, rebalance_submit
-from tests.conftest import make_dag, submission_body
+from tests.conftest import make_dag, restart_private_broker, submission_body
 from tests.flow import consume_to_end, relay_all
 from tests.processes import ServiceProcess, database_url, wait_for
 from tests.test_relay import submit_strategies
@@ -324,43 +324,22 @@ def test_consumer_survives_a_lost_database_connection(
     assert any(consumer.has_line(f"event={event}") for event in noticed), consumer.output()
 
 
-def test_consumer_survives_a_broker_restart(settings: Any, processes: list[ServiceProcess]) -> None:
-    from dataclasses import replace
+def test_consumer_survives_a_broker_restart(
+    settings: Any, private_broker: Any, processes: list[ServiceProcess]
+) -> None:
+    consumer = ServiceProcess(["manage.py", "consume_commitlog"], consumer_env(settings.GATEWAY))
+    processes.append(consumer)
+    consumer.wait_for_line("event=consumer_assigned", 60)
+    submit_strategies(2)
+    relay_all()
+    wait_for(lambda: ConsumedRecord.objects.count() == 2, 60, "records before the restart")
 
-    from commitlog.topics import commitlog_topic_ensure
-    from devstack.kafka import EmbeddedKafka
+    restart_private_broker(private_broker)
+    submit_strategies(3, prefix="after-restart")
 
-    broker = EmbeddedKafka()
-    broker.start()
-    try:
-        settings.GATEWAY = replace(
-            settings.GATEWAY,
-            commitlog_bootstrap=broker.bootstrap,
-            commitlog_topic="commit-log",
-            commitlog_group="gateway-commits-restart",
-            commitlog_transactional_id="gateway-writer-restart",
-        )
-        settings.RELAY_PUBLISH_TIMEOUT_SECONDS = 3.0
-        commitlog_topic_ensure(partitions=1, replication_factor=1)
-        consumer = ServiceProcess(
-            ["manage.py", "consume_commitlog"], consumer_env(settings.GATEWAY)
-        )
-        processes.append(consumer)
-        consumer.wait_for_line("event=consumer_assigned", 60)
-        submit_strategies(2)
+    def relayed_and_consumed() -> bool:
         relay_all()
-        wait_for(lambda: ConsumedRecord.objects.count() == 2, 60, "records before the restart")
+        return ConsumedRecord.objects.count() == 5
 
-        broker.stop()
-        broker.start()  # same port, empty (memory storage)
-        commitlog_topic_ensure(partitions=1, replication_factor=1)
-        submit_strategies(3, prefix="after-restart")
-
-        def relayed_and_consumed() -> bool:
-            relay_all()
-            return ConsumedRecord.objects.count() == 5
-
-        wait_for(relayed_and_consumed, 120, "records after the restart")
-        assert consumer.process.poll() is None, consumer.output()
-    finally:
-        broker.stop()
+    wait_for(relayed_and_consumed, 120, "records after the restart")
+    assert consumer.process.poll() is None, consumer.output()

@@ -3,7 +3,6 @@ recorded; nothing is republished while the consumer is behind or silent."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -12,9 +11,8 @@ from django.utils import timezone
 
 from commitlog.models import ConsumerPosition, OutboxEvent, OutboxState
 from commitlog.reconcile import outbox_republish_unread
-from commitlog.topics import commitlog_topic_ensure
 from controlplane.models import StrategySubmission
-from devstack.kafka import EmbeddedKafka
+from tests.conftest import restart_private_broker
 from tests.flow import consume_to_end, relay_all
 from tests.test_relay import submit_strategies
 
@@ -28,46 +26,31 @@ def consume(gateway: Any) -> None:
     consume_to_end(gateway, heartbeat_s=0)
 
 
-def test_records_lost_by_a_broker_restart_are_republished_and_recorded(settings: Any) -> None:
-    broker = EmbeddedKafka()
-    broker.start()
-    try:
-        settings.GATEWAY = replace(
-            settings.GATEWAY,
-            commitlog_bootstrap=broker.bootstrap,
-            commitlog_topic="commit-log",
-            commitlog_group="reconcile-group",
-            commitlog_transactional_id="reconcile-writer",
-        )
-        commitlog_topic_ensure(partitions=1, replication_factor=1)
-        submit_strategies(2)
-        relay_all()
-        consume(settings.GATEWAY)
-        assert StrategySubmission.objects.filter(status="recorded").count() == 2
+def test_records_lost_by_a_broker_restart_are_republished_and_recorded(
+    settings: Any, private_broker: Any
+) -> None:
+    submit_strategies(2)
+    relay_all()
+    consume(settings.GATEWAY)
+    assert StrategySubmission.objects.filter(status="recorded").count() == 2
 
-        submit_strategies(3, prefix="lost")
-        relay_all()
-        # Just published: not old enough to be called lost.
-        recent = outbox_republish_unread(
-            older_than=timedelta(seconds=60), consumer_fresh_within=FRESH
-        )
-        assert recent.republished == 0
+    submit_strategies(3, prefix="lost")
+    relay_all()
+    # Just published: not old enough to be called lost.
+    recent = outbox_republish_unread(older_than=timedelta(seconds=60), consumer_fresh_within=FRESH)
+    assert recent.republished == 0
 
-        broker.stop()  # memory storage: the three published records are gone
-        broker.start()
-        commitlog_topic_ensure(partitions=1, replication_factor=1)
-        consume(settings.GATEWAY)  # finds nothing, reports in, caught up
-        assert StrategySubmission.objects.filter(status="published").count() == 3
+    restart_private_broker(private_broker)  # memory storage: the three records are gone
+    consume(settings.GATEWAY)  # finds nothing, reports in, caught up
+    assert StrategySubmission.objects.filter(status="published").count() == 3
 
-        result = outbox_republish_unread(older_than=NOW, consumer_fresh_within=FRESH)
-        assert result.republished == 3
-        assert OutboxEvent.objects.filter(state=OutboxState.PENDING).count() == 3
-        relay_all()
-        consume(settings.GATEWAY)
-        assert StrategySubmission.objects.filter(status="recorded").count() == 5
-        assert outbox_republish_unread(older_than=NOW, consumer_fresh_within=FRESH).republished == 0
-    finally:
-        broker.stop()
+    result = outbox_republish_unread(older_than=NOW, consumer_fresh_within=FRESH)
+    assert result.republished == 3
+    assert OutboxEvent.objects.filter(state=OutboxState.PENDING).count() == 3
+    relay_all()
+    consume(settings.GATEWAY)
+    assert StrategySubmission.objects.filter(status="recorded").count() == 5
+    assert outbox_republish_unread(older_than=NOW, consumer_fresh_within=FRESH).republished == 0
 
 
 def test_nothing_is_republished_without_a_live_caught_up_consumer(commitlog: Any) -> None:

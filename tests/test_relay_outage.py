@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -13,33 +11,13 @@ from rest_framework.test import APIClient
 
 from commitlog.models import OutboxEvent, OutboxState
 from commitlog.relay import relay_outbox
-from commitlog.topics import commitlog_topic_ensure
 from commitlog.writer import ProcessWriter
 from controlplane.models import StrategySubmission
 from devstack.kafka import EmbeddedKafka
-from tests.conftest import make_dag, submission_body
+from tests.conftest import make_dag, restart_private_broker, submission_body
 from tests.kafka_reader import read_topic
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def private_broker(settings: Any) -> Iterator[EmbeddedKafka]:
-    """A broker of this test's own, so stopping it disturbs no other test."""
-    broker = EmbeddedKafka()
-    broker.start()
-    settings.GATEWAY = replace(
-        settings.GATEWAY,
-        commitlog_bootstrap=broker.bootstrap,
-        commitlog_topic="commit-log",
-        commitlog_transactional_id="gateway-writer-outage",
-    )
-    settings.RELAY_PUBLISH_TIMEOUT_SECONDS = 2.0
-    commitlog_topic_ensure(partitions=2, replication_factor=1)
-    try:
-        yield broker
-    finally:
-        broker.stop()
 
 
 def make_due() -> None:
@@ -81,8 +59,7 @@ def test_broker_outage_keeps_accepting_and_drains_after_restart(
         relay_outbox(writers=writers)
         assert set(pending().values_list("attempts", flat=True)) == {2}
 
-        private_broker.start()  # same port; memory storage starts empty
-        commitlog_topic_ensure(partitions=2, replication_factor=1)
+        restart_private_broker(private_broker)
         deadline = time.monotonic() + 60
         while pending().exists() and time.monotonic() < deadline:
             make_due()
