@@ -21,12 +21,12 @@ class OutboxEvent(models.Model):
         max_length=40, choices=[(e.value, e.value) for e in Event], help_text="Record event."
     )
     aggregate_id = models.CharField(
-        max_length=250, db_index=True, help_text="Strategy id or batch id the record is about."
+        max_length=250, help_text="Strategy id or batch id the record is about."
     )
     key = models.CharField(max_length=300, help_text="Kafka record key.")
     value = models.BinaryField(help_text="Kafka record value, fixed when the row was written.")
     state = models.CharField(
-        max_length=20, choices=OutboxState.choices, default=OutboxState.PENDING, db_index=True
+        max_length=20, choices=OutboxState.choices, default=OutboxState.PENDING
     )
     attempts = models.PositiveIntegerField(default=0, help_text="Failed publish attempts.")
     next_attempt_at = models.DateTimeField(
@@ -41,12 +41,15 @@ class OutboxEvent(models.Model):
     class Meta:
         ordering = ["id"]
         verbose_name = "outbox row"
+        # Few, narrow indexes: marking a row published is never a HOT update (its state
+        # leaves the pending index), so each index costs a write per row relayed. The
+        # partial indexes hold only the rows still to publish, or dead, so the relay's
+        # claim and the dashboard's counts do not walk the published history.
         indexes = [
             models.Index(
-                fields=["next_attempt_at", "id"],
-                condition=Q(state=OutboxState.PENDING),
-                name="outbox_pending_due",
+                fields=["id"], condition=Q(state=OutboxState.PENDING), name="outbox_pending"
             ),
+            models.Index(fields=["id"], condition=Q(state=OutboxState.DEAD), name="outbox_dead"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -71,9 +74,9 @@ class ConsumedRecord(models.Model):
     applied at most once across restarts, rebalances and consumer replicas.
     """
 
-    key = models.CharField(max_length=300, unique=True, help_text="Kafka record key.")
+    key = models.CharField(max_length=300, help_text="Kafka record key.")
     event = models.CharField(max_length=40, help_text="Record event.")
-    record_id = models.CharField(max_length=250, db_index=True, help_text="Strategy or batch id.")
+    record_id = models.CharField(max_length=250, help_text="Strategy or batch id.")
     value_sha256 = models.CharField(max_length=64, help_text="SHA-256 of the applied value.")
     topic = models.CharField(max_length=250)
     partition = models.IntegerField()
@@ -85,7 +88,10 @@ class ConsumedRecord(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        # A unique constraint, not unique=True: that would add a varchar_pattern_ops twin
+        # index, one more write per record applied. ON CONFLICT (key) infers this one.
         indexes = [models.Index(fields=["topic", "partition", "offset"], name="consumed_position")]
+        constraints = [models.UniqueConstraint(fields=["key"], name="consumed_key_unique")]
 
     def __str__(self) -> str:
         return self.key

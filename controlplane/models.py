@@ -28,7 +28,6 @@ class StrategySubmission(models.Model):
     )
     dag_hash = models.CharField(
         max_length=64,
-        unique=True,
         help_text="SHA-256 of the DAG as submitted (before the sentinel); one submission per DAG.",
     )
     dag = models.JSONField(help_text="The stored DAG, including the VersionSentinel if inserted.")
@@ -37,10 +36,8 @@ class StrategySubmission(models.Model):
     world_ids = ArrayField(
         models.CharField(max_length=200), help_text="Unique world ids, in request order."
     )
-    world_id = models.CharField(max_length=200, db_index=True, help_text="First of world_ids.")
-    execution_domain = models.CharField(
-        max_length=100, db_index=True, help_text="Normalised execution domain."
-    )
+    world_id = models.CharField(max_length=200, help_text="First of world_ids.")
+    execution_domain = models.CharField(max_length=100, help_text="Normalised execution domain.")
     compute_context = models.JSONField(help_text="As published in the ingest record.")
     downgraded = models.BooleanField(default=False, help_text="Downgraded into safe mode.")
     downgrade_reason = models.CharField(
@@ -51,7 +48,6 @@ class StrategySubmission(models.Model):
         max_length=20,
         choices=SubmissionStatus.choices,
         default=SubmissionStatus.ACCEPTED,
-        db_index=True,
         help_text="accepted -> published -> recorded.",
     )
     submitted_at = models.DateTimeField(help_text="Set by the control plane on submit.")
@@ -62,8 +58,17 @@ class StrategySubmission(models.Model):
 
     class Meta:
         ordering = ["-submitted_at"]
-        indexes = [GinIndex(fields=["world_ids"], name="submission_world_ids_gin")]
+        # Explicit indexes rather than db_index/unique: on PostgreSQL those add a second
+        # varchar_pattern_ops index per column that nothing here queries. No index names
+        # `status`, so the two status updates of a submission's life can stay HOT.
+        indexes = [
+            GinIndex(fields=["world_ids"], name="submission_world_ids_gin"),
+            models.Index(fields=["world_id"], name="submission_world_id"),
+            models.Index(fields=["execution_domain"], name="submission_domain"),
+            models.Index(fields=["-submitted_at"], name="submission_submitted_at"),
+        ]
         constraints = [
+            models.UniqueConstraint(fields=["dag_hash"], name="submission_dag_hash_unique"),
             models.CheckConstraint(
                 condition=Q(status__in=SubmissionStatus.values), name="submission_status_valid"
             ),
@@ -90,8 +95,8 @@ class RebalanceBatch(models.Model):
     batch_id = models.CharField(
         max_length=250, primary_key=True, help_text="`<world_id>:<uuid4 hex>`."
     )
-    world_id = models.CharField(max_length=200, db_index=True, help_text="`global` for global.")
-    scope = models.CharField(max_length=20, choices=Scope.choices, db_index=True)
+    world_id = models.CharField(max_length=200, help_text="`global` for global.")
+    scope = models.CharField(max_length=20, choices=Scope.choices)
     mode = models.CharField(max_length=100, blank=True, default="", help_text="As given, if any.")
     shared_account = models.BooleanField(default=False, help_text="Shared-account netting on.")
     orders = models.JSONField(help_text="The orders, other keys kept as given.")
@@ -102,7 +107,6 @@ class RebalanceBatch(models.Model):
         max_length=20,
         choices=SubmissionStatus.choices,
         default=SubmissionStatus.ACCEPTED,
-        db_index=True,
     )
     submitted_at = models.DateTimeField()
     published_at = models.DateTimeField(null=True, blank=True)
@@ -113,6 +117,12 @@ class RebalanceBatch(models.Model):
     class Meta:
         ordering = ["-submitted_at"]
         verbose_name_plural = "rebalance batches"
+        # As for submissions: no varchar_pattern_ops twins, and `status` unindexed so
+        # its updates can stay HOT.
+        indexes = [
+            models.Index(fields=["world_id"], name="batch_world_id"),
+            models.Index(fields=["-submitted_at"], name="batch_submitted_at"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(scope__in=Scope.values), name="batch_scope_valid"),
             models.CheckConstraint(

@@ -17,6 +17,7 @@ from commitlog.models import (
     OutboxState,
     RecordConflict,
 )
+from commitlog.records import Event, record_key
 from controlplane.models import RebalanceBatch, StrategySubmission, SubmissionStatus
 
 
@@ -96,8 +97,10 @@ class Trace:
 
 def trace(*, event: str, aggregate_id: str) -> Trace:
     """Where one submission or batch went: its outbox row, its Kafka position, its read-back."""
+    # Both tables are reached through their unique record key, the only index they keep.
+    key = record_key(Event(event), aggregate_id)
     return Trace(
-        outbox=OutboxEvent.objects.filter(aggregate_id=aggregate_id, event=event).first(),
-        consumed=ConsumedRecord.objects.filter(record_id=aggregate_id, event=event).first(),
+        outbox=OutboxEvent.objects.filter(key=key).first(),
+        consumed=ConsumedRecord.objects.filter(key=key).first(),
         conflicts=list(RecordConflict.objects.filter(record_id=aggregate_id, event=event)[:20]),
     )
