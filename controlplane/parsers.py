@@ -10,7 +10,12 @@ from django.conf import settings
 from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 
-from controlplane.jsonutil import contains_nul, json_depth
+from controlplane.jsonutil import (
+    contains_lone_surrogate,
+    contains_nul,
+    json_depth,
+    may_hold_escaped_surrogate,
+)
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -28,6 +33,12 @@ class JsonTooDeep(exceptions.APIException):
 class NulCharacter(exceptions.APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_detail = "NUL characters (\\u0000) are not allowed in the request"
+    default_code = "E_INVALID_REQUEST"
+
+
+class LoneSurrogate(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "lone surrogates (\\ud800-\\udfff escapes) are not valid Unicode"
     default_code = "E_INVALID_REQUEST"
 
 
@@ -58,6 +69,10 @@ class BoundedJSONParser(JSONParser):
             raise exceptions.ParseError(f"request body is not JSON: {exc}") from None
         if json_depth(data) > settings.API_MAX_JSON_DEPTH:
             raise JsonTooDeep(f"request body nests deeper than {settings.API_MAX_JSON_DEPTH}")
-        if contains_nul(data):
+        # Strict JSON refuses raw control characters: without a `\u0000` escape in the
+        # body there is no NUL to find, and the walk is skipped.
+        if b"\\u0000" in raw and contains_nul(data):
             raise NulCharacter()
+        if may_hold_escaped_surrogate(raw) and contains_lone_surrogate(data):
+            raise LoneSurrogate()
         return data

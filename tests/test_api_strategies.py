@@ -288,6 +288,16 @@ def test_rebalance_whose_record_would_be_too_large_is_413(api: APIClient) -> Non
     ("overrides", "code"),
     [
         ({"dag_json": json.dumps({"nodes": [{"node_id": "a\u0000b"}]})}, "E_INVALID_DAG"),
+        (
+            {
+                "dag_json": base64.b64encode(
+                    json.dumps({"nodes": [{"node_id": "a\u0000b"}]}).encode()
+                ).decode()
+            },
+            "E_INVALID_DAG",
+        ),
+        ({"dag_json": json.dumps({"nodes": [{"node_id": "a", "k\u0000": 1}]})}, "E_INVALID_DAG"),
+        ({"meta": {"k\u0000": "key with a NUL"}}, "E_INVALID_REQUEST"),
         ({"meta": {"note": "nul \u0000 inside"}}, "E_INVALID_REQUEST"),
         ({"meta": {"execution_domain": "x" * 150}}, "E_INVALID_CONTEXT"),
     ],
@@ -299,6 +309,39 @@ def test_values_postgres_cannot_store_are_refused_not_500(
     assert response.status_code == 422
     assert response.json()["code"] == code
     assert_nothing_written()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        ({"dag_json": json.dumps({"nodes": [{"node_id": "a\ud800"}]})}, "E_INVALID_DAG"),
+        ({"dag_json": json.dumps({"nodes": [{"node_id": "a", "\udc00": 1}]})}, "E_INVALID_DAG"),
+        ({"dag_json": json.dumps({"nodes": [{"node_id": "a\ud800"}]}) + " "}, "E_INVALID_DAG"),
+        ({"world_ids": ["w\udfff"]}, "E_INVALID_REQUEST"),
+        ({"meta": {"note": "\ud800"}}, "E_INVALID_REQUEST"),
+        ({"context": {"\udbff": "x"}}, "E_INVALID_REQUEST"),
+    ],
+)
+def test_lone_surrogates_are_refused(api: APIClient, overrides: dict[str, Any], code: str) -> None:
+    # Sent as escapes (`\\ud800`): a lone surrogate cannot be encoded as UTF-8.
+    raw = json.dumps(submission_body(**overrides)).encode()
+    response = api.post("/strategies", raw, content_type="application/json")
+    assert response.status_code == 422
+    assert response.json()["code"] == code
+    assert "surrogate" in response.json()["message"]
+    assert_nothing_written()
+
+
+def test_surrogate_pairs_are_ordinary_characters(api: APIClient) -> None:
+    dag = make_dag("a\U0001f600", "b")
+    response = api.post(
+        "/strategies",
+        json.dumps(submission_body(dag, meta={"note": "\U0001f600"})).encode(),
+        content_type="application/json",
+    )
+    assert response.status_code == 202
+    stored = StrategySubmission.objects.get()
+    assert stored.dag["nodes"][0]["node_id"] == "a\U0001f600"
 
 
 def test_rebalance_mode_longer_than_stored_is_refused(api: APIClient) -> None:

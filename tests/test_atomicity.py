@@ -13,6 +13,7 @@ import controlplane.services.rebalancing as rebalancing
 import controlplane.services.strategies as strategies
 from commitlog.models import OutboxEvent
 from controlplane.models import RebalanceBatch, StrategySubmission
+from controlplane.services import clock
 from tests.conftest import submission_body
 
 
@@ -59,19 +60,15 @@ def test_failure_while_writing_rebalance_outbox_rows_leaves_no_batch(
 def test_two_identical_submissions_racing_give_one_202_and_one_409(
     api_token: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Both requests pass the duplicate pre-check before either commits; the unique
+    """Both requests are validated and about to insert at the same time; the unique
     dag_hash index decides, and the loser answers 409 with the winner's id."""
     body = submission_body()
     barrier = threading.Barrier(2)
-    original_exists = strategies._existing_strategy_id
-    calls = threading.local()
+    original_stamp = clock.now_stamp
 
-    def synchronised_precheck(dag_hash: str) -> str | None:
-        found = original_exists(dag_hash)
-        if not getattr(calls, "done", False):
-            calls.done = True
-            barrier.wait(timeout=10)  # both threads are past the pre-check together
-        return found
+    def synchronised_stamp() -> Any:
+        barrier.wait(timeout=10)  # both threads are past validation, neither has inserted
+        return original_stamp()
 
     results: list[Any] = []
 
@@ -83,7 +80,7 @@ def test_two_identical_submissions_racing_give_one_202_and_one_409(
         finally:
             connections.close_all()
 
-    monkeypatch.setattr(strategies, "_existing_strategy_id", synchronised_precheck)
+    monkeypatch.setattr(strategies, "now_stamp", synchronised_stamp)
     threads = [threading.Thread(target=submit) for _ in range(2)]
     for thread in threads:
         thread.start()

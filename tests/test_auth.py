@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.test import override_settings
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from controlplane.models import ApiCredential, StrategySubmission
+from controlplane.services import credentials
 from controlplane.services.credentials import credential_issue, credential_revoke, hash_token
 from tests.conftest import submission_body
 
@@ -54,6 +56,22 @@ def test_revoked_credential_stops_working() -> None:
     credential_revoke(credential=issued.credential)
     response = client.get("/strategies/00000000-0000-0000-0000-000000000000/status")
     assert response.status_code == 401
+
+
+def test_a_revocation_by_another_process_applies_once_the_recent_lookup_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    issued = credential_issue(name="client e")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.token}")
+    status_url = "/strategies/00000000-0000-0000-0000-000000000000/status"
+    monkeypatch.setattr(credentials, "RECENT_SECONDS", 3600.0)
+    assert client.get(status_url).status_code == 404
+    # What another process's revocation leaves: the row changed, this process not told.
+    ApiCredential.objects.filter(pk=issued.credential.pk).update(revoked_at=timezone.now())
+    assert client.get(status_url).status_code == 404
+    monkeypatch.setattr(credentials, "RECENT_SECONDS", 0.0)
+    assert client.get(status_url).status_code == 401
 
 
 def test_use_is_recorded() -> None:

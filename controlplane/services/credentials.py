@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,6 +19,11 @@ logger = logging.getLogger(__name__)
 TOKEN_PREFIX = "cp_"  # noqa: S105 (a prefix, not a secret)
 # last_used_at is a hint for operators; writing it on every call would cost a write per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# A credential found in the last few seconds is reused without a query (the lookup was a
+# sixth of a submission's time). A revocation takes effect at once in the process that
+# revokes, and within this time in every other API process.
+RECENT_SECONDS = 5.0
+_recent: dict[str, tuple[float, ApiCredential]] = {}  # key_hash -> (monotonic found, credential)
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,7 @@ def credential_revoke(*, credential: ApiCredential) -> ApiCredential:
             revoked_at=timezone.now()
         )
     credential.refresh_from_db()
+    _recent.pop(credential.key_hash, None)
     if updated:
         logger.info("event=credential_revoked credential_id=%s", credential.pk)
     return credential
@@ -57,11 +64,16 @@ def credential_authenticate(token: str) -> ApiCredential | None:
     """The active credential for a token, or None; marks it used (coarsely)."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    credential = ApiCredential.objects.filter(
-        key_hash=hash_token(token), revoked_at__isnull=True
-    ).first()
-    if credential is None:
-        return None
+    key_hash = hash_token(token)
+    found_at, credential = _recent.get(key_hash, (0.0, None))
+    if credential is None or time.monotonic() - found_at > RECENT_SECONDS:
+        credential = ApiCredential.objects.filter(
+            key_hash=key_hash, revoked_at__isnull=True
+        ).first()
+        if credential is None:
+            _recent.pop(key_hash, None)
+            return None
+        _recent[key_hash] = (time.monotonic(), credential)
     now = timezone.now()
     if credential.last_used_at is None or now - credential.last_used_at > LAST_USED_RESOLUTION:
         ApiCredential.objects.filter(pk=credential.pk).update(last_used_at=now)

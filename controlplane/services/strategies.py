@@ -21,7 +21,7 @@ from controlplane.compute_context import (
     build_compute_context,
 )
 from controlplane.exceptions import DuplicateSubmission, InvalidContext
-from controlplane.jsonutil import coerce_json, contains_nul
+from controlplane.jsonutil import coerce_json, contains_lone_surrogate, contains_nul
 from controlplane.models import StrategySubmission
 from controlplane.services.clock import Stamp, now_stamp
 from controlplane.services.worlds import normalize_world_ids
@@ -114,12 +114,12 @@ def strategy_submit(
         raise InvalidContext(f"execution_domain is longer than {MAX_DOMAIN_LENGTH} characters")
     if contains_nul(clean_meta) or contains_nul(dict(context or {})):
         raise InvalidContext("meta and context may not contain NUL characters (\\u0000)")
+    if contains_lone_surrogate(clean_meta) or contains_lone_surrogate(dict(context or {})):
+        raise InvalidContext("meta and context may not contain lone surrogates (\\ud800-\\udfff)")
 
+    # Duplicates are found by the unique dag_hash when the row is inserted (below): a
+    # SELECT first would cost every submission a round trip and still miss races.
     submitted_hash = dags.dag_hash(submitted_dag)
-    existing = _existing_strategy_id(submitted_hash)
-    if existing is not None:
-        raise DuplicateSubmission(existing)
-
     if insert_sentinel is None:
         insert_sentinel = settings.GATEWAY_INSERT_SENTINEL
     strategy_id = str(uuid.uuid4())
@@ -166,7 +166,7 @@ def strategy_submit(
             outbox_enqueue(record=record)
             nudge_relay_on_commit()
     except IntegrityError:
-        # The unique dag_hash lost a race with a concurrent identical submission.
+        # The same DAG is stored already, or a concurrent identical submission won.
         existing = _existing_strategy_id(submitted_hash)
         if existing is None:
             raise

@@ -1,0 +1,43 @@
+"""The relay nudge: sent from one thread per process, shared by commits under load."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from commitlog import nudge
+
+
+def test_every_request_is_followed_by_a_send_and_bursts_share_sends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent_at: list[float] = []
+    sent = threading.Condition()
+
+    def record_send() -> None:
+        with sent:
+            sent_at.append(time.monotonic())
+            sent.notify_all()
+
+    monkeypatch.setattr(nudge, "_send_nudge", record_send)
+    nudger = nudge._Nudger()
+    for _ in range(199):
+        nudger.request()
+    before_last = time.monotonic()
+    nudger.request()
+    with sent:
+        # The last request must get a send that began after it, however the burst went.
+        assert sent.wait_for(lambda: bool(sent_at) and sent_at[-1] >= before_last, timeout=10)
+    assert len(sent_at) < 200
+
+
+def test_a_quiet_request_is_sent_at_once_not_held_for_a_burst(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent = threading.Event()
+    monkeypatch.setattr(nudge, "_send_nudge", sent.set)
+    nudger = nudge._Nudger()
+    nudger.request()
+    assert sent.wait(timeout=10)
