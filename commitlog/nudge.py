@@ -1,10 +1,10 @@
 """Wake the relay right after a write commits; beat covers any nudge that gets lost.
 
-A nudge is a Celery message, and sending one costs about 1 ms of the request's CPU.
-Each process sends them from one thread, at most one per `NUDGE_MIN_INTERVAL_S`: a
-commit only raises a flag, and the thread sends a nudge after every raise, so no commit
-goes without a nudge sent after it, at most one interval later. At 50 submissions/s
-per process nudges go out at once; under load, commits share them.
+A nudge is a Celery message, and sending one costs about 0.7 ms of CPU. A process
+sends at most one per `NUDGE_MIN_INTERVAL_S`: a commit after a quiet spell sends its
+nudge at once, on its own thread; a commit within the interval of the last nudge
+leaves the next one to a background thread, which sends it when the interval is over.
+Every commit is followed by a nudge sent after it, at most one interval later.
 """
 
 from __future__ import annotations
@@ -33,14 +33,19 @@ def _send_nudge() -> None:
 
 
 class _Nudger:
-    """The per-process sending thread, started on first use (and again after a fork)."""
-
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pid = 0
         self._wanted = threading.Event()
+        self._last_sent = float("-inf")
 
     def request(self) -> None:
+        now = time.monotonic()
+        if now - self._last_sent >= NUDGE_MIN_INTERVAL_S:
+            # Quiet: send here, with no hand-off to another thread to wait for.
+            self._last_sent = now
+            _send_nudge()
+            return
         if self._pid != os.getpid():
             self._start()
         self._wanted.set()
@@ -51,9 +56,10 @@ class _Nudger:
                 return
             # A forked child has the flag but not the thread: start afresh.
             self._wanted = threading.Event()
-            threading.Thread(
+            thread = threading.Thread(
                 target=self._run, args=(self._wanted,), name="relay-nudge", daemon=True
-            ).start()
+            )
+            thread.start()
             if not self._pid:
                 atexit.register(self._flush)
             self._pid = os.getpid()
@@ -61,9 +67,12 @@ class _Nudger:
     def _run(self, wanted: threading.Event) -> None:
         while True:
             wanted.wait()
+            pause = self._last_sent + NUDGE_MIN_INTERVAL_S - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)  # rate limit, not synchronisation
             wanted.clear()  # before sending: a commit from now on gets the next nudge
+            self._last_sent = time.monotonic()
             _send_nudge()
-            time.sleep(NUDGE_MIN_INTERVAL_S)
 
     def _flush(self) -> None:
         # A short-lived process may exit with a commit whose nudge is still waiting.
