@@ -265,8 +265,9 @@ def main(argv: list[str] | None = None) -> None:
     body = run_header("API throughput", command, machine)
     body += (
         f"\n`gunicorn controlplane.wsgi --workers {args.workers}` (sync workers, `PROFILE=dev`, "
-        "`DJANGO_DEBUG=false`, a bearer token from `credential_issue`, the relay nudge sent to "
-        f"Redis on every commit), {args.seconds:g} s per round, {IN_FLIGHT} requests in flight "
+        "`DJANGO_DEBUG=false`, a bearer token from `credential_issue`, relay nudges sent to "
+        "Redis after the commits, at most one per worker per 20 ms), "
+        f"{args.seconds:g} s per round, {IN_FLIGHT} requests in flight "
         "from a load client in its own process, every request a distinct 20-node DAG. The "
         f"bare insert runs {BARE_PROCESSES} processes inserting the same two rows per "
         "submission through the ORM, one transaction each. "
