@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from commitlog.binary_params import binary_cursor
 from commitlog.kafka import OutgoingRecord, Position, PublishError
 from commitlog.models import OutboxState
 from controlplane.services.lifecycle import Published, mark_published
@@ -128,8 +128,7 @@ def _claim(batch_size: int, *, skip: Sequence[int] = ()) -> list[_Row]:
     The values come back in binary: Django's cursor would ship each bytea as hex text,
     twice its size, and decode it in Python.
     """
-    connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+    with binary_cursor() as cursor:
         cursor.execute(_CLAIM, [timezone.now(), list(skip), batch_size], binary=True)
         return [_Row(*row) for row in cursor.fetchall()]
 
@@ -137,16 +136,16 @@ def _claim(batch_size: int, *, skip: Sequence[int] = ()) -> list[_Row]:
 def _mark_published(rows: list[_Row], positions: list[Position]) -> None:
     now = timezone.now()
     ids = [row.id for row in rows]
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), binary_cursor() as cursor:
         # Arrays instead of a VALUES list: three parameters instead of three per row. The id
         # range lets PostgreSQL reach the rows through the primary key, not a table scan.
         cursor.execute(
             """
             UPDATE commitlog_outboxevent AS o
-            SET state = 'published', published_at = %s, last_error = '',
+            SET state = 'published', published_at = %b, last_error = '',
                 published_partition = v.p, published_offset = v.o
-            FROM unnest(%s::bigint[], %s::integer[], %s::bigint[]) AS v(id, p, o)
-            WHERE o.id = v.id AND o.state = 'pending' AND o.id BETWEEN %s AND %s
+            FROM unnest(%b::bigint[], %b::integer[], %b::bigint[]) AS v(id, p, o)
+            WHERE o.id = v.id AND o.state = 'pending' AND o.id BETWEEN %b AND %b
             """,
             [
                 now,

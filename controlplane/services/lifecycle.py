@@ -7,8 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection
-
+from commitlog.binary_params import binary_cursor
 from commitlog.payloads import BatchState, IngestState
 from commitlog.records import Event
 from controlplane.models import RebalanceBatch, StrategySubmission, SubmissionStatus
@@ -35,7 +34,7 @@ def mark_published(rows: Iterable[Published], *, at: datetime) -> None:
     by_event: dict[str, list[Published]] = {}
     for row in rows:
         by_event.setdefault(row.event, []).append(row)
-    with connection.cursor() as cursor:
+    with binary_cursor() as cursor:
         for event, items in by_event.items():
             table, key, key_type = _TABLES[event]
             # Table and column names come from the constant map above, never from input;
@@ -44,10 +43,10 @@ def mark_published(rows: Iterable[Published], *, at: datetime) -> None:
                 f"""
                 UPDATE {table} AS t
                 SET status = CASE WHEN t.status = 'accepted' THEN 'published' ELSE t.status END,
-                    published_at = COALESCE(t.published_at, %s),
+                    published_at = COALESCE(t.published_at, %b),
                     commitlog_partition = COALESCE(t.commitlog_partition, v.p),
                     commitlog_offset = COALESCE(t.commitlog_offset, v.o)
-                FROM unnest(%s::text[], %s::integer[], %s::bigint[]) AS v(id, p, o)
+                FROM unnest(%b::text[], %b::integer[], %b::bigint[]) AS v(id, p, o)
                 WHERE t.{key} = v.id::{key_type}
                 """,  # noqa: S608
                 [
@@ -88,13 +87,13 @@ class RecordOutcome:
 def _mark_recorded(event: str, items: list[Recorded], at: datetime) -> set[str]:
     """Move the rows this database has to recorded; returns the ids it had."""
     table, key, key_type = _TABLES[event]
-    with connection.cursor() as cursor:
+    with binary_cursor() as cursor:
         cursor.execute(
             f"""
             UPDATE {table} AS t
-            SET status = 'recorded', recorded_at = %s,
+            SET status = 'recorded', recorded_at = %b,
                 commitlog_partition = v.p, commitlog_offset = v.o
-            FROM unnest(%s::text[], %s::integer[], %s::bigint[]) AS v(id, p, o)
+            FROM unnest(%b::text[], %b::integer[], %b::bigint[]) AS v(id, p, o)
             WHERE t.{key} = v.id::{key_type}
             RETURNING t.{key}
             """,  # noqa: S608  (names come from the constant map, values are parameters)
