@@ -218,6 +218,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="controlplane")
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Keep the worker's database connection across tasks (Celery closes it after each task
+# otherwise); commitlog.tasks closes connections that are old or broke, as Django does.
+# Reuse is safe here because no task has a time limit that could interrupt a query.
+CELERY_DB_REUSE_MAX = 1_000_000
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing a nudge must not stall a request when the Celery broker is away.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2.0
