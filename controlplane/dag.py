@@ -14,6 +14,7 @@ from controlplane.exceptions import ChecksumMismatch, InvalidDag
 from controlplane.jsonutil import (
     contains_lone_surrogate,
     contains_nul,
+    may_hold_escaped_nul,
     may_hold_escaped_surrogate,
 )
 
@@ -41,9 +42,7 @@ def decode_dag_json(dag_json: str) -> dict[str, Any]:
         raise InvalidDag("dag_json does not decode to JSON") from exc
     if not isinstance(dag, dict):
         raise InvalidDag("the DAG must be a JSON object")
-    # Strict JSON refuses raw control characters, so a NUL can only come from a
-    # `\u0000` escape: the walk over the whole DAG is needed only when the text has one.
-    if "\\u0000" in text and contains_nul(dag):
+    if may_hold_escaped_nul(text) and contains_nul(dag):
         raise InvalidDag("the DAG contains NUL characters (\\u0000)")
     if may_hold_escaped_surrogate(text) and contains_lone_surrogate(dag):
         raise InvalidDag("the DAG contains lone surrogates (\\ud800-\\udfff escapes)")

@@ -79,6 +79,17 @@ def contains_lone_surrogate(value: object) -> bool:
     return False
 
 
+def may_hold_escaped_nul(text: str | bytes) -> bool:
+    """Cheap pre-check on JSON text for `contains_nul` of what it parses to.
+
+    Strict JSON refuses raw control characters, so a NUL can only come from a `\\u0000`
+    escape: without one, the walk over the parsed value can be skipped.
+    """
+    if isinstance(text, bytes):
+        return b"\\u0000" in text
+    return "\\u0000" in text
+
+
 def may_hold_escaped_surrogate(text: str | bytes) -> bool:
     """Cheap pre-check on JSON text: a surrogate can only come from a `\\uDxxx` escape."""
     if isinstance(text, bytes):

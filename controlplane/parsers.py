@@ -14,6 +14,7 @@ from controlplane.jsonutil import (
     contains_lone_surrogate,
     contains_nul,
     json_depth,
+    may_hold_escaped_nul,
     may_hold_escaped_surrogate,
 )
 
@@ -69,9 +70,7 @@ class BoundedJSONParser(JSONParser):
             raise exceptions.ParseError(f"request body is not JSON: {exc}") from None
         if json_depth(data) > settings.API_MAX_JSON_DEPTH:
             raise JsonTooDeep(f"request body nests deeper than {settings.API_MAX_JSON_DEPTH}")
-        # Strict JSON refuses raw control characters: without a `\u0000` escape in the
-        # body there is no NUL to find, and the walk is skipped.
-        if b"\\u0000" in raw and contains_nul(data):
+        if may_hold_escaped_nul(raw) and contains_nul(data):
             raise NulCharacter()
         if may_hold_escaped_surrogate(raw) and contains_lone_surrogate(data):
             raise LoneSurrogate()
