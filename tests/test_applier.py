@@ -4,14 +4,19 @@ No broker here: records arrive as plain RawRecords, as the handlers are meant to
 
 from __future__ import annotations
 
+import gc
 import json
+from typing import Any
 
 import pytest
 
+from commitlog import applier
 from commitlog.applier import apply_batch
+from commitlog.handlers import apply_records
 from commitlog.models import ConsumedRecord, InvalidRecord, OutboxEvent, RecordConflict
 from commitlog.records import RawRecord
 from controlplane.models import RebalanceBatch, StrategySubmission
+from controlplane.services.lifecycle import Clash
 from controlplane.services.rebalancing import group_single, rebalance_submit
 from controlplane.services.strategies import strategy_submit
 from tests.conftest import crc_of
@@ -172,3 +177,39 @@ def test_consumed_invalid_and_conflict_pages_link_to_the_submission(admin_client
     invalid = InvalidRecord.objects.get()
     page = admin_client.get(f"/admin/commitlog/invalidrecord/{invalid.pk}/change/")
     assert "&lt;junk&gt;" in page.content.decode()
+
+
+def test_the_cycle_collector_runs_again_after_a_batch_even_one_that_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    row = submit("a")
+    assert gc.isenabled()
+    collector_during_apply: list[bool] = []
+    real_apply_records = apply_records
+
+    def spying(items: Any) -> list[Clash]:
+        collector_during_apply.append(gc.isenabled())
+        return real_apply_records(items)
+
+    monkeypatch.setattr(applier, "apply_records", spying)
+    assert apply_batch([raw(row, 0)]).applied == 1
+    assert collector_during_apply == [False]
+    assert gc.isenabled()
+
+    def failing(items: Any) -> list[Clash]:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(applier, "apply_records", failing)
+    with pytest.raises(RuntimeError):
+        apply_batch([raw(submit("b"), 1)])
+    assert gc.isenabled()
+
+
+def test_a_collector_paused_by_someone_else_stays_paused() -> None:
+    row = submit("a")
+    gc.disable()
+    try:
+        assert apply_batch([raw(row, 0)]).applied == 1
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
