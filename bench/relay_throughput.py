@@ -90,6 +90,7 @@ def _run_relay(stack: BenchStack, prepared: list[Any], batch_size: int) -> tuple
     writers.close()
     published = OutboxEvent.objects.filter(state=OutboxState.PUBLISHED).count()
     marked = StrategySubmission.objects.filter(status="published").count()
+    stack.delete_topic(topic)
     if run.failed or published != len(prepared) or marked != len(prepared):
         raise RuntimeError(
             f"relay run incomplete: {run}, outbox published={published}, submissions={marked}"
@@ -110,18 +111,21 @@ def _writer(stack: BenchStack, topic: str) -> Any:
 
 
 def _run_upper_bound(stack: BenchStack, records: list[Any], batch_size: int) -> float:
-    writer = _writer(stack, stack.create_topic(f"{stack.topic}-bound-{batch_size}"))
+    topic = stack.create_topic(f"{stack.topic}-bound-{batch_size}")
+    writer = _writer(stack, topic)
     started = time.perf_counter()
     for chunk in _chunks(records, batch_size):
         writer.publish(chunk)
     elapsed = time.perf_counter() - started
     writer.close()
+    stack.delete_topic(topic)
     return elapsed
 
 
 def _run_sync(stack: BenchStack, records: list[Any]) -> tuple[int, float]:
     """One transaction per record, as a request that published itself would do."""
-    writer = _writer(stack, stack.create_topic(f"{stack.topic}-sync"))
+    topic = stack.create_topic(f"{stack.topic}-sync")
+    writer = _writer(stack, topic)
     done = 0
     started = time.perf_counter()
     for record in records[:SYNC_SAMPLE_ROWS]:
@@ -131,6 +135,7 @@ def _run_sync(stack: BenchStack, records: list[Any]) -> tuple[int, float]:
             break
     elapsed = time.perf_counter() - started
     writer.close()
+    stack.delete_topic(topic)
     return done, elapsed
 
 

@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from confluent_kafka import (
     OFFSET_BEGINNING,
@@ -27,14 +27,14 @@ from commitlog.records import RawRecord
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class OutgoingRecord:
+# Named tuples rather than frozen dataclasses: the relay makes one of each per record,
+# and a tuple is built in C where a frozen dataclass's __init__ runs Python per field.
+class OutgoingRecord(NamedTuple):
     key: bytes
     value: bytes
 
 
-@dataclass(frozen=True)
-class Position:
+class Position(NamedTuple):
     partition: int
     offset: int
 

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -83,8 +83,7 @@ class RelayRun:
     durations: list[float] = field(default_factory=list)  # seconds per published batch
 
 
-@dataclass(frozen=True)
-class _Row:
+class _Row(NamedTuple):  # one per claimed row: built from the fetched tuple in C
     id: int
     event: str
     aggregate_id: str
@@ -113,10 +112,13 @@ def relay_lock(transactional_id: str) -> Iterator[bool]:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
+# `NOT IN (SELECT unnest(...))` is planned as a hashed subplan. `NOT (id = ANY(...))` was
+# compared element by element: with 1,000 ids in flight it took 20 ms of a 35 ms claim.
 _CLAIM = """
     SELECT id, event, aggregate_id, key, value, attempts
     FROM commitlog_outboxevent
-    WHERE state = 'pending' AND next_attempt_at <= %s AND NOT (id = ANY(%s))
+    WHERE state = 'pending' AND next_attempt_at <= %s
+        AND id NOT IN (SELECT unnest(%s::bigint[]))
     ORDER BY id
     LIMIT %s
 """
@@ -130,7 +132,7 @@ def _claim(batch_size: int, *, skip: Sequence[int] = ()) -> list[_Row]:
     """
     with binary_cursor() as cursor:
         cursor.execute(_CLAIM, [timezone.now(), list(skip), batch_size], binary=True)
-        return [_Row(*row) for row in cursor.fetchall()]
+        return list(map(_Row._make, cursor.fetchall()))
 
 
 def _mark_published(rows: list[_Row], positions: list[Position]) -> None:
@@ -260,27 +262,39 @@ def _relay_batches(
     run: RelayRun,
     deadline: float,
     kafka: ThreadPoolExecutor,
+    claimer: ThreadPoolExecutor | None,
 ) -> None:
     """Publish batch after batch, one Kafka transaction at a time and in outbox order.
 
     While batch N is in Kafka's hands (on the `kafka` thread), this thread marks batch
-    N-1, which has committed, and claims batch N+1: the database and the broker work at
-    the same time instead of in turn. Rows are still marked only after their own commit,
-    and no database transaction is open across a Kafka call.
+    N-1, which has committed, and batch N+1 is claimed: on the `claimer` thread, over its
+    own connection, at the same time as the mark, or here after the mark when there is no
+    claimer. The database and the broker work at the same time instead of in turn. Rows
+    are still marked only after their own commit, and no database transaction is open
+    across a Kafka call.
     """
     rows = first
     committed: _Committed | None = None
     while rows:
         started = time.monotonic()
         in_flight = kafka.submit(_publish, writers.get(), rows)
+        more = time.monotonic() < deadline
+        claiming = None
+        if more and claimer is not None:
+            # The claim may read before batch N-1's mark commits: leave that batch out too.
+            skip = [row.id for row in rows]
+            if committed is not None:
+                skip += [row.id for row in committed.rows]
+            claiming = claimer.submit(_claim, policy.batch_size, skip=skip)
         if committed is not None:
             _mark_committed(committed, run)
             committed = None
-        upcoming = (
-            _claim(policy.batch_size, skip=[row.id for row in rows])
-            if time.monotonic() < deadline
-            else []
-        )
+        if claiming is not None:
+            upcoming = claiming.result()
+        elif more:
+            upcoming = _claim(policy.batch_size, skip=[row.id for row in rows])
+        else:
+            upcoming = []
         try:
             positions = in_flight.result()
         except PublishError as exc:
@@ -294,6 +308,27 @@ def _relay_batches(
         rows = upcoming
     if committed is not None:
         _mark_committed(committed, run)
+
+
+def _close_this_threads_connection() -> None:
+    connection.close()  # Django's connections are per thread: this is the caller's own
+
+
+@contextmanager
+def _claimer(wanted: bool) -> Iterator[ThreadPoolExecutor | None]:
+    """A thread that claims with its own connection, closed when the run ends.
+
+    Only for a run that starts with a full batch: a connection costs a few milliseconds
+    to open, which a nudged run of a handful of rows would feel and a drain does not.
+    """
+    if not wanted:
+        yield None
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-claim") as claimer:
+        try:
+            yield claimer
+        finally:
+            claimer.submit(_close_this_threads_connection).result()
 
 
 def relay_outbox(*, writers: WriterSource, policy: RelayPolicy | None = None) -> RelayRun:
@@ -311,8 +346,11 @@ def relay_outbox(*, writers: WriterSource, policy: RelayPolicy | None = None) ->
         deadline = time.monotonic() + policy.run_budget_s
         rows = _claim(policy.batch_size)
         if rows:
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-kafka") as kafka:
-                _relay_batches(rows, writers, policy, run, deadline, kafka)
+            with (
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-kafka") as kafka,
+                _claimer(len(rows) == policy.batch_size) as claimer,
+            ):
+                _relay_batches(rows, writers, policy, run, deadline, kafka, claimer)
     if run.published or run.failed:
         logger.info(
             "event=relay_run batches=%d published=%d failed=%d dead=%d",

@@ -90,6 +90,60 @@ def test_records_carry_the_stored_bytes_in_outbox_order(commitlog: GatewayConfig
     assert submission.commitlog_offset is not None
 
 
+def _backends() -> int:
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return int(cursor.fetchone()[0])
+
+
+def test_a_claim_that_reads_before_the_previous_mark_commits_takes_no_row_twice(
+    commitlog: GatewayConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A drain claims batch N+1 on its own connection while it marks batch N-1. Here every
+    such claim is made to read before that mark commits, the worst order: batch N-1 still
+    looks pending to it, and must not be published a second time."""
+    submit_strategies(23)
+    backends_before = _backends()
+    turn = threading.Condition()
+    state = {"claims": 0, "marks": 0, "drained": False}
+    real_claim, real_mark = relay_module._claim, relay_module._mark_committed
+
+    def claim(batch_size: int, *, skip: Any = ()) -> Any:
+        rows = real_claim(batch_size, skip=skip)
+        if threading.current_thread().name.startswith("relay-claim"):
+            with turn:
+                state["claims"] += 1
+                state["drained"] = state["drained"] or not rows
+                turn.notify_all()
+        return rows
+
+    def mark(batch: Any, run: Any) -> None:
+        with turn:
+            state["marks"] += 1
+            ready = lambda: state["claims"] > state["marks"] or state["drained"]  # noqa: E731
+            assert turn.wait_for(ready, timeout=10)
+        real_mark(batch, run)
+
+    monkeypatch.setattr(relay_module, "_claim", claim)
+    monkeypatch.setattr(relay_module, "_mark_committed", mark)
+    writers = ProcessWriter()
+    try:
+        run = relay_outbox(writers=writers, policy=RelayPolicy(batch_size=5))
+    finally:
+        writers.close()
+
+    assert state["claims"] == 5  # batches 2-5 and the empty claim after them
+    assert (run.published, run.batches) == (23, 5)
+    assert not OutboxEvent.objects.exclude(state=OutboxState.PUBLISHED).exists()
+    records = read_topic(commitlog.commitlog_bootstrap, commitlog.commitlog_topic)
+    assert sorted(Counter(record.key for record in records).values()) == [1] * 23
+    # The claiming thread's connection was closed with the run.
+    deadline = time.monotonic() + 10
+    while _backends() > backends_before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _backends() == backends_before
+
+
 def test_crash_between_kafka_commit_and_db_mark_republishes_identical_bytes(
     commitlog: GatewayConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
