@@ -222,7 +222,8 @@ def main(argv: list[str] | None = None) -> None:
         "their submissions published. The bound produces the same bytes with the same "
         "`TransactionalWriter` and batch size, without the database. The synchronous design "
         f"publishes each submission in its own Kafka transaction (first {sync_rows:,} rows, "
-        f"{sync_s:.1f} s): {fmt_rate(sync_rate)} rows/s.\n\n"
+        f"{sync_s:.1f} s): {fmt_rate(sync_rate)} rows/s. Each round writes to topics of its "
+        "own and deletes them when it is done, so every round starts with an empty broker.\n\n"
     )
     body += table(
         ["batch size", "relay rows/s", "Kafka-only rows/s", "relay / bound", "relay / sync"],
