@@ -187,7 +187,7 @@ def apply_batch(raws: list[RawRecord]) -> BatchOutcome:
     """
     with _without_cycle_collection():
         # The decoded batch lives in _apply's frame only, so it is freed before the
-        # collector resumes.
+        # collector resumes (unless an error's traceback still holds that frame).
         return _apply(raws)
 
 

@@ -18,14 +18,14 @@ import logging
 import random
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple, Protocol
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from commitlog.binary_params import binary_cursor
@@ -125,7 +125,7 @@ _CLAIM = """
 
 
 def _claim(batch_size: int, *, skip: Sequence[int] = ()) -> list[_Row]:
-    """Due pending rows in outbox order, leaving out `skip` (the batch still in flight).
+    """Due pending rows in outbox order, leaving out `skip` (the batches not marked yet).
 
     The values come back in binary: Django's cursor would ship each bytea as hex text,
     twice its size, and decode it in Python.
@@ -289,12 +289,12 @@ def _relay_batches(
         if committed is not None:
             _mark_committed(committed, run)
             committed = None
-        if claiming is not None:
-            upcoming = claiming.result()
-        elif more:
-            upcoming = _claim(policy.batch_size, skip=[row.id for row in rows])
-        else:
-            upcoming = []
+        upcoming = _claimed_elsewhere(claiming) if claiming is not None else None
+        if upcoming is None:
+            if claiming is not None:
+                claimer = None  # its connection failed: claim here for the rest of the run
+            # Batch N-1 is marked by now: only batch N is still to be left out.
+            upcoming = _claim(policy.batch_size, skip=[row.id for row in rows]) if more else []
         try:
             positions = in_flight.result()
         except PublishError as exc:
@@ -310,6 +310,16 @@ def _relay_batches(
         _mark_committed(committed, run)
 
 
+def _claimed_elsewhere(claiming: Future[list[_Row]]) -> list[_Row] | None:
+    """The claiming thread's rows; None when its connection failed, so that the batch
+    in Kafka's hands can still be marked once it commits."""
+    try:
+        return claiming.result()
+    except DatabaseError as exc:
+        logger.warning("event=relay_claim_failed error=%s", str(exc).strip() or type(exc).__name__)
+        return None
+
+
 def _close_this_threads_connection() -> None:
     connection.close()  # Django's connections are per thread: this is the caller's own
 
@@ -320,8 +330,10 @@ def _claimer(wanted: bool) -> Iterator[ThreadPoolExecutor | None]:
 
     Only for a run that starts with a full batch: a connection costs a few milliseconds
     to open, which a nudged run of a handful of rows would feel and a drain does not.
+    Never inside a caller's transaction: the marks would not be committed, and another
+    connection would see every earlier batch as still pending.
     """
-    if not wanted:
+    if not wanted or connection.in_atomic_block:
         yield None
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-claim") as claimer:

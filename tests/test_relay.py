@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 import pytest
-from django.db import connections
+from django.db import OperationalError, connections, transaction
 from django.utils import timezone
 
 import commitlog.relay as relay_module
@@ -142,6 +142,49 @@ def test_a_claim_that_reads_before_the_previous_mark_commits_takes_no_row_twice(
     while _backends() > backends_before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _backends() == backends_before
+
+
+def test_a_relay_run_inside_a_callers_transaction_publishes_each_row_once(
+    commitlog: GatewayConfig,
+) -> None:
+    """Run eagerly inside a transaction, the marks are not committed until it ends: a
+    second connection would see every earlier batch as pending. The run stays on one."""
+    submit_strategies(17)
+    writers = ProcessWriter()
+    try:
+        with transaction.atomic():
+            run = relay_outbox(writers=writers, policy=RelayPolicy(batch_size=4))
+    finally:
+        writers.close()
+    assert (run.published, run.batches) == (17, 5)
+    records = read_topic(commitlog.commitlog_bootstrap, commitlog.commitlog_topic)
+    assert sorted(Counter(record.key for record in records).values()) == [1] * 17
+
+
+def test_a_failed_claim_on_the_second_connection_falls_back_to_the_first(
+    commitlog: GatewayConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    submit_strategies(14)
+    real_claim = relay_module._claim
+    failures: list[str] = []
+
+    def claim(batch_size: int, *, skip: Any = ()) -> Any:
+        if threading.current_thread().name.startswith("relay-claim"):
+            failures.append("claim")
+            raise OperationalError("the claiming connection was lost")
+        return real_claim(batch_size, skip=skip)
+
+    monkeypatch.setattr(relay_module, "_claim", claim)
+    writers = ProcessWriter()
+    try:
+        run = relay_outbox(writers=writers, policy=RelayPolicy(batch_size=5))
+    finally:
+        writers.close()
+    assert failures == ["claim"]  # tried once, then the run claims on its own connection
+    assert (run.published, run.batches) == (14, 3)
+    assert not OutboxEvent.objects.exclude(state=OutboxState.PUBLISHED).exists()
+    records = read_topic(commitlog.commitlog_bootstrap, commitlog.commitlog_topic)
+    assert sorted(Counter(record.key for record in records).values()) == [1] * 14
 
 
 def test_crash_between_kafka_commit_and_db_mark_republishes_identical_bytes(

@@ -71,13 +71,13 @@ class Command(BaseCommand):
             heartbeat_s=settings.CONSUMER_HEARTBEAT_SECONDS,
         )
         # Django, the apps and the clients are loaded for good: move them out of the cycle
-        # collector's sight, so that the collections the decoded batches set off do not walk
-        # them every time.
+        # collector's sight, so that the collections between batches do not walk them.
         gc.collect()
         gc.freeze()
         try:
             totals = ConsumerLoop(log, loop_options, stop).run()
         finally:
+            gc.unfreeze()  # the command may run inside a longer-lived process (tests)
             log.close()
             process_writer.close()
         self.stdout.write(
