@@ -14,7 +14,7 @@ from django.utils import timezone
 
 import commitlog.relay as relay_module
 from commitlog.models import OutboxEvent, OutboxState
-from commitlog.relay import RelayPolicy, relay_lock, relay_outbox
+from commitlog.relay import RelayPolicy, RelayRun, relay_lock, relay_outbox
 from commitlog.writer import ProcessWriter
 from controlplane.config import GatewayConfig
 from controlplane.models import RebalanceBatch, StrategySubmission
@@ -45,6 +45,21 @@ def outbox_rows() -> list[OutboxEvent]:
     return list(OutboxEvent.objects.order_by("id"))
 
 
+def relay_with_batches_of(batch_size: int) -> RelayRun:
+    """One relay run with a writer of its own, closed after the run."""
+    writers = ProcessWriter()
+    try:
+        return relay_outbox(writers=writers, policy=RelayPolicy(batch_size=batch_size))
+    finally:
+        writers.close()
+
+
+def published_copies(commitlog: GatewayConfig) -> list[int]:
+    """How many times each record key is in the topic, sorted."""
+    records = read_topic(commitlog.commitlog_bootstrap, commitlog.commitlog_topic)
+    return sorted(Counter(record.key for record in records).values())
+
+
 def make_due() -> None:
     """Stand-in for time passing: every backed-off row becomes due now."""
     OutboxEvent.objects.filter(state=OutboxState.PENDING).update(next_attempt_at=timezone.now())
@@ -57,11 +72,7 @@ def test_records_carry_the_stored_bytes_in_outbox_order(commitlog: GatewayConfig
             {"w1": [{"symbol": "A", "quantity": 1}]}, [{"symbol": "G", "qty": 2}], None
         )
     )
-    writers = ProcessWriter()
-    try:
-        run = relay_outbox(writers=writers, policy=RelayPolicy(batch_size=10))
-    finally:
-        writers.close()
+    run = relay_with_batches_of(10)
     assert run.published == 27
     assert run.batches == 3
 
@@ -126,17 +137,12 @@ def test_a_claim_that_reads_before_the_previous_mark_commits_takes_no_row_twice(
 
     monkeypatch.setattr(relay_module, "_claim", claim)
     monkeypatch.setattr(relay_module, "_mark_committed", mark)
-    writers = ProcessWriter()
-    try:
-        run = relay_outbox(writers=writers, policy=RelayPolicy(batch_size=5))
-    finally:
-        writers.close()
+    run = relay_with_batches_of(5)
 
     assert state["claims"] == 5  # batches 2-5 and the empty claim after them
     assert (run.published, run.batches) == (23, 5)
     assert not OutboxEvent.objects.exclude(state=OutboxState.PUBLISHED).exists()
-    records = read_topic(commitlog.commitlog_bootstrap, commitlog.commitlog_topic)
-    assert sorted(Counter(record.key for record in records).values()) == [1] * 23
+    assert published_copies(commitlog) == [1] * 23
     # The claiming thread's connection was closed with the run.
     deadline = time.monotonic() + 10
     while _backends() > backends_before and time.monotonic() < deadline:
@@ -150,15 +156,10 @@ def test_a_relay_run_inside_a_callers_transaction_publishes_each_row_once(
     """Run eagerly inside a transaction, the marks are not committed until it ends: a
     second connection would see every earlier batch as pending. The run stays on one."""
     submit_strategies(17)
-    writers = ProcessWriter()
-    try:
-        with transaction.atomic():
-            run = relay_outbox(writers=writers, policy=RelayPolicy(batch_size=4))
-    finally:
-        writers.close()
+    with transaction.atomic():
+        run = relay_with_batches_of(4)
     assert (run.published, run.batches) == (17, 5)
-    records = read_topic(commitlog.commitlog_bootstrap, commitlog.commitlog_topic)
-    assert sorted(Counter(record.key for record in records).values()) == [1] * 17
+    assert published_copies(commitlog) == [1] * 17
 
 
 def test_a_failed_claim_on_the_second_connection_falls_back_to_the_first(
@@ -175,16 +176,11 @@ def test_a_failed_claim_on_the_second_connection_falls_back_to_the_first(
         return real_claim(batch_size, skip=skip)
 
     monkeypatch.setattr(relay_module, "_claim", claim)
-    writers = ProcessWriter()
-    try:
-        run = relay_outbox(writers=writers, policy=RelayPolicy(batch_size=5))
-    finally:
-        writers.close()
+    run = relay_with_batches_of(5)
     assert failures == ["claim"]  # tried once, then the run claims on its own connection
     assert (run.published, run.batches) == (14, 3)
     assert not OutboxEvent.objects.exclude(state=OutboxState.PUBLISHED).exists()
-    records = read_topic(commitlog.commitlog_bootstrap, commitlog.commitlog_topic)
-    assert sorted(Counter(record.key for record in records).values()) == [1] * 14
+    assert published_copies(commitlog) == [1] * 14
 
 
 def test_crash_between_kafka_commit_and_db_mark_republishes_identical_bytes(
