@@ -27,16 +27,6 @@ def encode_within_limit(record: CommitLogRecord) -> bytes:
     return value
 
 
-def outbox_enqueue(*, record: CommitLogRecord) -> OutboxEvent:
-    """Store the record's key and its encoded bytes; the relay publishes them as they are."""
-    return OutboxEvent.objects.create(
-        event=record.event.value,
-        aggregate_id=record.id,
-        key=record.key,
-        value=encode_within_limit(record),
-    )
-
-
 def outbox_enqueue_many(*, records: list[CommitLogRecord]) -> list[OutboxEvent]:
     """One multi-row INSERT for several records (a multi-world rebalance request)."""
     rows = [

@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
 from commitlog.nudge import nudge_relay_on_commit
-from commitlog.outbox import outbox_enqueue
 from commitlog.records import CommitLogRecord, Event
 from controlplane import dag as dags
 from controlplane.compute_context import (
@@ -24,6 +23,7 @@ from controlplane.exceptions import DuplicateSubmission, InvalidContext
 from controlplane.jsonutil import coerce_json, contains_lone_surrogate, contains_nul
 from controlplane.models import StrategySubmission
 from controlplane.services.clock import Stamp, now_stamp
+from controlplane.services.submission_store import submission_insert_with_record
 from controlplane.services.worlds import normalize_world_ids
 
 logger = logging.getLogger(__name__)
@@ -143,8 +143,8 @@ def strategy_submit(
     record = CommitLogRecord(Event.INGEST, stamp.timestamp_ms, strategy_id, payload)
 
     try:
-        with transaction.atomic():
-            StrategySubmission.objects.create(
+        submission_insert_with_record(
+            submission=StrategySubmission(
                 strategy_id=strategy_id,
                 dag_hash=submitted_hash,
                 dag=stored_dag,
@@ -162,9 +162,11 @@ def strategy_submit(
                 ),
                 meta=clean_meta,
                 submitted_at=stamp.at,
-            )
-            outbox_enqueue(record=record)
-            nudge_relay_on_commit()
+            ),
+            record=record,
+            written_at=stamp.at,
+        )
+        nudge_relay_on_commit()
     except IntegrityError:
         # The same DAG is stored already, or a concurrent identical submission won.
         existing = _existing_strategy_id(submitted_hash)
