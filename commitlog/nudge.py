@@ -1,10 +1,15 @@
 """Wake the relay right after a write commits; beat covers any nudge that gets lost.
 
-A nudge is a Celery message, and sending one costs about 0.7 ms of CPU. A process
-sends at most one per `NUDGE_MIN_INTERVAL_S`: a commit after a quiet spell sends its
-nudge at once, on its own thread; a commit within the interval of the last nudge
-leaves the next one to a background thread, which sends it when the interval is over.
-Every commit is followed by a nudge sent after it, at most one interval later.
+A nudge is a Celery message, and sending one costs about 1 ms of CPU: under load it was
+a fifth of a web worker's time. So nudges pass a gate that opens at most once per
+`NUDGE_MIN_INTERVAL_S`. With a Redis broker the gate is a key in Redis (`SET NX PX`)
+shared by every process, so all web workers together send about one nudge per interval;
+with another broker each process has its own gate.
+
+The promise kept: every commit is followed by a nudge sent after it. A commit that
+finds the gate open sends at once, on its own thread. One that finds it shut leaves a
+nudge due to a background thread, which waits for the gate and sends; commits made
+while a nudge is due need nothing more, since that nudge is sent after them.
 """
 
 from __future__ import annotations
@@ -14,13 +19,17 @@ import logging
 import os
 import threading
 import time
+from typing import Protocol
 
+import redis
 from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
 NUDGE_MIN_INTERVAL_S = 0.02
+# A nudge kept waiting this many intervals by other processes is sent regardless.
+MAX_GATE_WAITS = 5
 
 
 def _send_nudge() -> None:
@@ -32,58 +41,125 @@ def _send_nudge() -> None:
         logger.warning("event=relay_nudge_failed error=%s", exc)
 
 
-class _Nudger:
-    def __init__(self) -> None:
+class Gate(Protocol):
+    interval_s: float
+
+    def try_open(self) -> bool:
+        """True when this caller may send a nudge now (and the gate shuts behind it)."""
+
+
+class LocalGate:
+    """Opens at most once per interval in this process."""
+
+    def __init__(self, interval_s: float = NUDGE_MIN_INTERVAL_S) -> None:
+        self.interval_s = interval_s
+        self._opened = float("-inf")
+        self._lock = threading.Lock()
+
+    def try_open(self) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._opened < self.interval_s:
+                return False
+            self._opened = now
+            return True
+
+
+class RedisGate:
+    """Opens at most once per interval across every process that shares the key."""
+
+    def __init__(self, url: str, key: str, interval_s: float = NUDGE_MIN_INTERVAL_S) -> None:
+        self._url = url
+        self.key = key
+        self.interval_s = interval_s
+        self._interval_ms = max(1, round(interval_s * 1000))
+        self._client: redis.Redis | None = None
+        self._pid = 0
+
+    def try_open(self) -> bool:
+        try:
+            if self._client is None or self._pid != os.getpid():
+                # A forked child must not share its parent's socket.
+                self._client = redis.Redis.from_url(
+                    self._url, socket_timeout=0.5, socket_connect_timeout=0.5
+                )
+                self._pid = os.getpid()
+            return bool(self._client.set(self.key, b"1", nx=True, px=self._interval_ms))
+        except redis.RedisError as exc:
+            # Fail open: a nudge too many costs a relay run, one too few costs latency.
+            logger.warning("event=relay_nudge_gate_failed error=%s", exc)
+            return True
+
+
+class Nudger:
+    def __init__(self, gate: Gate) -> None:
+        self._gate = gate
         self._lock = threading.Lock()
         self._pid = 0
-        self._wanted = threading.Event()
-        self._last_sent = float("-inf")
+        self._due = threading.Event()
 
     def request(self) -> None:
-        now = time.monotonic()
-        if now - self._last_sent >= NUDGE_MIN_INTERVAL_S:
-            # Quiet: send here, with no hand-off to another thread to wait for.
-            self._last_sent = now
+        if self._pid == os.getpid() and self._due.is_set():
+            return  # the nudge already due is sent after this commit
+        if self._gate.try_open():
+            # No hand-off to another thread to wait for.
             _send_nudge()
             return
         if self._pid != os.getpid():
             self._start()
-        self._wanted.set()
+        self._due.set()
 
     def _start(self) -> None:
         with self._lock:
             if self._pid == os.getpid():
                 return
             # A forked child has the flag but not the thread: start afresh.
-            self._wanted = threading.Event()
+            self._due = threading.Event()
             thread = threading.Thread(
-                target=self._run, args=(self._wanted,), name="relay-nudge", daemon=True
+                target=self._run, args=(self._due,), name="relay-nudge", daemon=True
             )
             thread.start()
             if not self._pid:
                 atexit.register(self._flush)
             self._pid = os.getpid()
 
-    def _run(self, wanted: threading.Event) -> None:
+    def _run(self, due: threading.Event) -> None:
         while True:
-            wanted.wait()
-            pause = self._last_sent + NUDGE_MIN_INTERVAL_S - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)  # rate limit, not synchronisation
-            wanted.clear()  # before sending: a commit from now on gets the next nudge
-            self._last_sent = time.monotonic()
+            due.wait()
+            for _ in range(MAX_GATE_WAITS):
+                time.sleep(self._gate.interval_s)  # the gate's period, not synchronisation
+                if self._gate.try_open():
+                    break
+            due.clear()  # before sending: a commit from now on asks again
             _send_nudge()
 
     def _flush(self) -> None:
-        # A short-lived process may exit with a commit whose nudge is still waiting.
-        if self._pid == os.getpid() and self._wanted.is_set():
-            self._wanted.clear()
+        # A short-lived process may exit with a commit whose nudge is still due.
+        if self._pid == os.getpid() and self._due.is_set():
+            self._due.clear()
             _send_nudge()
 
 
-_nudger = _Nudger()
+def _gate_for_broker() -> Gate:
+    url: str = settings.CELERY_BROKER_URL
+    if url.startswith(("redis://", "rediss://")):
+        return RedisGate(url, f"relay-nudge-gate:{settings.CELERY_TASK_DEFAULT_QUEUE}")
+    return LocalGate()
+
+
+_nudger: Nudger | None = None
+_nudger_lock = threading.Lock()
+
+
+def _process_nudger() -> Nudger:
+    global _nudger
+    if _nudger is None:
+        with _nudger_lock:
+            if _nudger is None:
+                _nudger = Nudger(_gate_for_broker())
+    return _nudger
 
 
 def nudge_relay_on_commit() -> None:
     if settings.RELAY_NUDGE_ENABLED and settings.GATEWAY.writer_enabled:
-        transaction.on_commit(_nudger.request, robust=True)
+        transaction.on_commit(_process_nudger().request, robust=True)

@@ -1,45 +1,112 @@
-"""The relay nudge: at once when quiet, shared by commits under load, never skipped."""
+"""The relay nudge: at once when quiet, shared by commits under load, never skipped.
+
+The Redis gate is tested against a real Redis (the Celery broker of the test run).
+"""
 
 from __future__ import annotations
 
 import threading
 import time
+import uuid
+from collections.abc import Callable
 
 import pytest
 
 from commitlog import nudge
+from commitlog.nudge import Gate, LocalGate, Nudger, RedisGate
+
+
+class Sends:
+    """Records each nudge sent: when, and from which thread."""
+
+    def __init__(self) -> None:
+        self.at: list[float] = []
+        self.threads: list[str] = []
+        self.changed = threading.Condition()
+
+    def __call__(self) -> None:
+        with self.changed:
+            self.at.append(time.monotonic())
+            self.threads.append(threading.current_thread().name)
+            self.changed.notify_all()
+
+    def wait_for(self, condition: Callable[[], bool], timeout: float = 10) -> bool:
+        with self.changed:
+            return self.changed.wait_for(condition, timeout=timeout)
+
+
+@pytest.fixture
+def sends(monkeypatch: pytest.MonkeyPatch) -> Sends:
+    recorder = Sends()
+    monkeypatch.setattr(nudge, "_send_nudge", recorder)
+    return recorder
+
+
+def redis_gate(url: str, interval_s: float = nudge.NUDGE_MIN_INTERVAL_S) -> RedisGate:
+    return RedisGate(url, f"test-nudge-gate:{uuid.uuid4().hex}", interval_s)
+
+
+@pytest.fixture(params=["local", "redis"])
+def make_gate(request: pytest.FixtureRequest) -> Callable[[], Gate]:
+    if request.param == "local":
+        return LocalGate
+    url: str = request.getfixturevalue("celery_broker_url")
+    return lambda: redis_gate(url)
 
 
 def test_every_request_is_followed_by_a_send_and_bursts_share_sends(
-    monkeypatch: pytest.MonkeyPatch,
+    sends: Sends, make_gate: Callable[[], Gate]
 ) -> None:
-    sent_at: list[float] = []
-    sent = threading.Condition()
-
-    def record_send() -> None:
-        with sent:
-            sent_at.append(time.monotonic())
-            sent.notify_all()
-
-    monkeypatch.setattr(nudge, "_send_nudge", record_send)
-    nudger = nudge._Nudger()
+    nudger = Nudger(make_gate())
     for _ in range(199):
         nudger.request()
     before_last = time.monotonic()
     nudger.request()
-    with sent:
-        # The last request must get a send that began after it, however the burst went.
-        assert sent.wait_for(lambda: bool(sent_at) and sent_at[-1] >= before_last, timeout=10)
-    assert len(sent_at) < 200
+    # The last request must get a send that began after it, however the burst went.
+    assert sends.wait_for(lambda: bool(sends.at) and sends.at[-1] >= before_last)
+    assert len(sends.at) < 200
 
 
 def test_a_request_after_a_quiet_spell_is_sent_at_once_on_its_own_thread(
-    monkeypatch: pytest.MonkeyPatch,
+    sends: Sends, make_gate: Callable[[], Gate]
 ) -> None:
-    senders: list[str] = []
-    monkeypatch.setattr(
-        nudge, "_send_nudge", lambda: senders.append(threading.current_thread().name)
-    )
-    nudger = nudge._Nudger()
+    nudger = Nudger(make_gate())
     nudger.request()
-    assert senders == [threading.current_thread().name]
+    assert sends.threads == [threading.current_thread().name]
+
+
+def test_processes_sharing_the_redis_gate_send_one_nudge_per_interval(
+    sends: Sends, celery_broker_url: str
+) -> None:
+    """Two nudgers stand for two web processes: the second finds the gate shut by the
+    first, so its nudge waits for the gate's interval instead of going out at once."""
+    shared = redis_gate(celery_broker_url, interval_s=1.0)
+    first = Nudger(shared)
+    second = Nudger(RedisGate(celery_broker_url, shared.key, interval_s=1.0))
+    first.request()
+    assert len(sends.at) == 1
+    asked = time.monotonic()
+    second.request()
+    assert len(sends.at) == 1  # not sent inline: the gate is shut
+    assert sends.wait_for(lambda: len(sends.at) == 2)
+    assert sends.threads[1] == "relay-nudge"
+    assert sends.at[1] - asked >= 0.9
+
+
+def test_the_redis_gate_is_shared_and_reopens_after_its_interval(celery_broker_url: str) -> None:
+    one = redis_gate(celery_broker_url, interval_s=0.5)
+    other = RedisGate(celery_broker_url, one.key, interval_s=0.5)
+    assert one.try_open()
+    assert not other.try_open()
+    assert not one.try_open()
+    deadline = time.monotonic() + 10
+    while not other.try_open():
+        assert time.monotonic() < deadline, "the gate never reopened"
+        time.sleep(0.05)
+
+
+def test_an_unreachable_redis_leaves_the_gate_open(sends: Sends) -> None:
+    gate = RedisGate("redis://127.0.0.1:1/0", "unused")
+    assert gate.try_open()
+    Nudger(gate).request()
+    assert len(sends.at) == 1
