@@ -27,9 +27,9 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
-NUDGE_MIN_INTERVAL_S = 0.02
-# A nudge kept waiting this many intervals by other processes is sent regardless.
-MAX_GATE_WAITS = 5
+NUDGE_MIN_INTERVAL_S = 0.01
+# A nudge that other processes keep shut out this many times is sent regardless.
+MAX_GATE_TRIES = 5
 
 
 def _send_nudge() -> None:
@@ -42,10 +42,9 @@ def _send_nudge() -> None:
 
 
 class Gate(Protocol):
-    interval_s: float
-
-    def try_open(self) -> bool:
-        """True when this caller may send a nudge now (and the gate shuts behind it)."""
+    def try_open(self) -> float:
+        """0 when this caller may send a nudge now (the gate shuts behind it); otherwise
+        the seconds until the gate opens again."""
 
 
 class LocalGate:
@@ -56,13 +55,13 @@ class LocalGate:
         self._opened = float("-inf")
         self._lock = threading.Lock()
 
-    def try_open(self) -> bool:
+    def try_open(self) -> float:
         with self._lock:
             now = time.monotonic()
             if now - self._opened < self.interval_s:
-                return False
+                return self._opened + self.interval_s - now
             self._opened = now
-            return True
+            return 0.0
 
 
 class RedisGate:
@@ -71,12 +70,11 @@ class RedisGate:
     def __init__(self, url: str, key: str, interval_s: float = NUDGE_MIN_INTERVAL_S) -> None:
         self._url = url
         self.key = key
-        self.interval_s = interval_s
         self._interval_ms = max(1, round(interval_s * 1000))
         self._client: redis.Redis | None = None
         self._pid = 0
 
-    def try_open(self) -> bool:
+    def try_open(self) -> float:
         try:
             if self._client is None or self._pid != os.getpid():
                 # A forked child must not share its parent's socket.
@@ -84,11 +82,19 @@ class RedisGate:
                     self._url, socket_timeout=0.5, socket_connect_timeout=0.5
                 )
                 self._pid = os.getpid()
-            return bool(self._client.set(self.key, b"1", nx=True, px=self._interval_ms))
+            # One round trip: the time left is what a shut-out caller's thread sleeps.
+            pipe = self._client.pipeline(transaction=False)
+            pipe.set(self.key, b"1", nx=True, px=self._interval_ms)
+            pipe.pttl(self.key)
+            opened, left_ms = pipe.execute()
         except redis.RedisError as exc:
             # Fail open: a nudge too many costs a relay run, one too few costs latency.
             logger.warning("event=relay_nudge_gate_failed error=%s", exc)
-            return True
+            return 0.0
+        if opened:
+            return 0.0
+        # -2: gone since the SET (expired); -1 cannot happen, the key is only set with PX.
+        return max(int(left_ms), 1) / 1000
 
 
 class Nudger:
@@ -101,7 +107,7 @@ class Nudger:
     def request(self) -> None:
         if self._pid == os.getpid() and self._due.is_set():
             return  # the nudge already due is sent after this commit
-        if self._gate.try_open():
+        if not self._gate.try_open():
             # No hand-off to another thread to wait for.
             _send_nudge()
             return
@@ -126,10 +132,11 @@ class Nudger:
     def _run(self, due: threading.Event) -> None:
         while True:
             due.wait()
-            for _ in range(MAX_GATE_WAITS):
-                time.sleep(self._gate.interval_s)  # the gate's period, not synchronisation
-                if self._gate.try_open():
+            for _ in range(MAX_GATE_TRIES):
+                wait = self._gate.try_open()
+                if not wait:
                     break
+                time.sleep(wait + 0.001)  # until the gate opens: a rate limit, not a sync
             due.clear()  # before sending: a commit from now on asks again
             _send_nudge()
 

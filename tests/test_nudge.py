@@ -54,6 +54,14 @@ def make_gate(request: pytest.FixtureRequest) -> Callable[[], Gate]:
     return lambda: redis_gate(url)
 
 
+@pytest.fixture(params=["local", "redis"])
+def make_slow_gate(request: pytest.FixtureRequest) -> Callable[[], Gate]:
+    if request.param == "local":
+        return lambda: LocalGate(interval_s=1.0)
+    url: str = request.getfixturevalue("celery_broker_url")
+    return lambda: redis_gate(url, interval_s=1.0)
+
+
 def test_every_request_is_followed_by_a_send_and_bursts_share_sends(
     sends: Sends, make_gate: Callable[[], Gate]
 ) -> None:
@@ -96,17 +104,30 @@ def test_processes_sharing_the_redis_gate_send_one_nudge_per_interval(
 def test_the_redis_gate_is_shared_and_reopens_after_its_interval(celery_broker_url: str) -> None:
     one = redis_gate(celery_broker_url, interval_s=0.5)
     other = RedisGate(celery_broker_url, one.key, interval_s=0.5)
-    assert one.try_open()
-    assert not other.try_open()
-    assert not one.try_open()
+    assert one.try_open() == 0
+    assert 0 < other.try_open() <= 0.5  # shut, and says for how long
+    assert one.try_open() > 0
     deadline = time.monotonic() + 10
-    while not other.try_open():
+    while other.try_open():
         assert time.monotonic() < deadline, "the gate never reopened"
         time.sleep(0.05)
 
 
 def test_an_unreachable_redis_leaves_the_gate_open(sends: Sends) -> None:
     gate = RedisGate("redis://127.0.0.1:1/0", "unused")
-    assert gate.try_open()
+    assert gate.try_open() == 0
     Nudger(gate).request()
     assert len(sends.at) == 1
+
+
+def test_a_shut_out_nudge_waits_for_the_time_the_gate_has_left_not_a_whole_interval(
+    sends: Sends, make_slow_gate: Callable[[], Gate]
+) -> None:
+    nudger = Nudger(make_slow_gate())
+    nudger.request()  # opens the 1 s gate
+    opened = sends.at[0]
+    time.sleep(0.5)  # the scenario: the next commit comes half-way through the interval
+    nudger.request()
+    assert sends.wait_for(lambda: len(sends.at) == 2)
+    # Sent when the gate reopens, about 1 s after it opened; not 1 s after the request.
+    assert 0.9 <= sends.at[1] - opened < 1.3
