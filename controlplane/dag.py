@@ -121,5 +121,11 @@ def with_sentinel(dag: Mapping[str, Any], strategy_id: str, version: str | None)
     return stored
 
 
-def dag_base64(dag: Mapping[str, Any]) -> str:
-    return base64.b64encode(json.dumps(dag).encode()).decode("ascii")
+def dag_text(dag: Mapping[str, Any]) -> str:
+    """The DAG as JSON text: what `dag_base64` encodes, and what the stored column parses."""
+    return json.dumps(dag)
+
+
+def dag_base64(dag: Mapping[str, Any], text: str | None = None) -> str:
+    """base64 of `dag_text(dag)`; pass that text when it is at hand, to encode the DAG once."""
+    return base64.b64encode((dag_text(dag) if text is None else text).encode()).decode("ascii")

@@ -62,15 +62,17 @@ def ingest_payload(
     world_ids: list[str],
     meta: Any,
     stamp: Stamp,
+    stored_dag_text: str | None = None,
 ) -> dict[str, Any]:
-    """The `gateway.ingest` payload of SPEC section 3."""
+    """The `gateway.ingest` payload of SPEC section 3 (`stored_dag_text`: dag_text of the
+    stored DAG, when the caller has it)."""
     return {
         "event": Event.INGEST.value,
         "version": INGEST_PAYLOAD_VERSION,
         "strategy_id": strategy_id,
         "dag_hash": submitted_dag_hash,
         "dag": stored_dag,
-        "dag_base64": dags.dag_base64(stored_dag),
+        "dag_base64": dags.dag_base64(stored_dag, stored_dag_text),
         "node_ids_crc32": node_ids_crc32,
         "insert_sentinel": insert_sentinel,
         "compute_context": compute_context.as_payload(),
@@ -122,13 +124,15 @@ def strategy_submit(
     submitted_hash = dags.dag_hash(submitted_dag)
     if insert_sentinel is None:
         insert_sentinel = settings.GATEWAY_INSERT_SENTINEL
-    strategy_id = str(uuid.uuid4())
+    strategy_uuid = uuid.uuid4()
+    strategy_id = str(strategy_uuid)
     stored_dag = (
         dags.with_sentinel(submitted_dag, strategy_id, dags.version_from_meta(clean_meta))
         if insert_sentinel
         else submitted_dag
     )
     stamp = now_stamp()
+    stored_dag_text = dags.dag_text(stored_dag)
     payload = ingest_payload(
         strategy_id=strategy_id,
         submitted_dag_hash=submitted_hash,
@@ -139,32 +143,26 @@ def strategy_submit(
         world_ids=worlds,
         meta=clean_meta,
         stamp=stamp,
+        stored_dag_text=stored_dag_text,
     )
     record = CommitLogRecord(Event.INGEST, stamp.timestamp_ms, strategy_id, payload)
 
     try:
         submission_insert_with_record(
-            submission=StrategySubmission(
-                strategy_id=strategy_id,
-                dag_hash=submitted_hash,
-                dag=stored_dag,
-                node_ids_crc32=node_ids_crc32,
-                insert_sentinel=insert_sentinel,
-                world_ids=worlds,
-                world_id=worlds[0],
-                execution_domain=compute_context.execution_domain or "",
-                compute_context=payload["compute_context"],
-                downgraded=compute_context.downgraded,
-                downgrade_reason=(
-                    compute_context.downgrade_reason.value
-                    if compute_context.downgrade_reason
-                    else ""
-                ),
-                meta=clean_meta,
-                submitted_at=stamp.at,
+            strategy_id=strategy_uuid,
+            dag_hash=submitted_hash,
+            dag_text=stored_dag_text,
+            node_ids_crc32=node_ids_crc32,
+            insert_sentinel=insert_sentinel,
+            world_ids=worlds,
+            execution_domain=compute_context.execution_domain or "",
+            compute_context=payload["compute_context"],
+            downgrade_reason=(
+                compute_context.downgrade_reason.value if compute_context.downgrade_reason else ""
             ),
+            meta=clean_meta,
+            submitted_at=stamp.at,
             record=record,
-            written_at=stamp.at,
         )
         nudge_relay_on_commit()
     except IntegrityError:

@@ -4,7 +4,8 @@ Through the ORM the two rows took four round trips (BEGIN, two INSERTs, COMMIT),
 Django's insert compiler with client-side quoting of a 10 KB DAG was the largest cost of
 a request in a gunicorn worker. One `WITH ... INSERT` with its parameters bound on the
 server in binary writes both rows in one round trip; outside a transaction it is a
-transaction of its own, so the two rows still commit together or not at all.
+transaction of its own, so the two rows still commit together or not at all. It is a
+prepared statement: PostgreSQL parses and plans it once per connection.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from commitlog.binary_params import binary_cursor
 from commitlog.models import OutboxState
 from commitlog.outbox import encode_within_limit
 from commitlog.records import CommitLogRecord
-from controlplane.models import StrategySubmission
+from controlplane.models import SubmissionStatus
 
 # Every column of both tables is named, defaults included: a column added to either
 # model without a default fails here loudly rather than being filled by accident.
@@ -32,7 +33,7 @@ WITH submission AS (
         (strategy_id, dag_hash, dag, node_ids_crc32, insert_sentinel, world_ids, world_id,
          execution_domain, compute_context, downgraded, downgrade_reason, meta, status,
          submitted_at)
-    VALUES (%b, %b, %b, %b, %b, %b::varchar[], %b, %b, %b, %b, %b, %b, %b, %b)
+    VALUES (%b, %b, %b::text::jsonb, %b, %b, %b::varchar[], %b, %b, %b, %b, %b, %b, %b, %b)
 )
 INSERT INTO commitlog_outboxevent
     (event, aggregate_id, key, value, state, attempts, next_attempt_at, last_error,
@@ -50,37 +51,49 @@ def _own_transaction_or_savepoint() -> Iterator[None]:
 
 
 def submission_insert_with_record(
-    *, submission: StrategySubmission, record: CommitLogRecord, written_at: datetime
+    *,
+    strategy_id: uuid.UUID,
+    dag_hash: str,
+    dag_text: str,
+    node_ids_crc32: int,
+    insert_sentinel: bool,
+    world_ids: list[str],
+    execution_domain: str,
+    compute_context: dict[str, Any],
+    downgrade_reason: str,
+    meta: Any,
+    submitted_at: datetime,
+    record: CommitLogRecord,
 ) -> None:
-    """Insert an unsaved submission and the outbox row of its record.
+    """Insert a submission (status accepted) and the outbox row of its record.
 
-    Raises django.db.IntegrityError, with neither row written, when the DAG is stored
-    already; RecordTooLarge before anything is sent when the record is over the limit.
+    `dag_text` is the stored DAG as JSON text. Raises django.db.IntegrityError, with
+    neither row written, when the DAG is stored already; RecordTooLarge before anything
+    is sent when the record is over the limit.
     """
     value = encode_within_limit(record)
-    row = submission
     params: list[Any] = [
-        uuid.UUID(str(row.strategy_id)),
-        row.dag_hash,
-        Jsonb(row.dag),
-        row.node_ids_crc32,
-        row.insert_sentinel,
-        list(row.world_ids),
-        row.world_id,
-        row.execution_domain,
-        Jsonb(row.compute_context),
-        row.downgraded,
-        row.downgrade_reason,
-        None if row.meta is None else Jsonb(row.meta),
-        row.status,
-        row.submitted_at,
+        strategy_id,
+        dag_hash,
+        dag_text,
+        node_ids_crc32,
+        insert_sentinel,
+        world_ids,
+        world_ids[0],
+        execution_domain,
+        Jsonb(compute_context),
+        bool(downgrade_reason),
+        downgrade_reason,
+        None if meta is None else Jsonb(meta),
+        SubmissionStatus.ACCEPTED.value,
+        submitted_at,
         record.event.value,
         record.id,
         record.key,
         value,
         OutboxState.PENDING.value,
-        written_at,
-        written_at,
+        submitted_at,
+        submitted_at,
     ]
     with _own_transaction_or_savepoint(), binary_cursor() as cursor:
-        cursor.execute(_INSERT_BOTH, params)
+        cursor.execute(_INSERT_BOTH, params, prepare=True)
