@@ -261,12 +261,16 @@ def main(argv: list[str] | None = None) -> None:
     if args.no_write:
         return
     image = _plot(api_rates, bare_rates)
+    from commitlog.nudge import NUDGE_MIN_INTERVAL_S
+
+    nudge_interval_ms = NUDGE_MIN_INTERVAL_S * 1000
     rejected = sum(sum(r.other.values()) for r in api_results)
     body = run_header("API throughput", command, machine)
     body += (
         f"\n`gunicorn controlplane.wsgi --workers {args.workers}` (sync workers, `PROFILE=dev`, "
         "`DJANGO_DEBUG=false`, a bearer token from `credential_issue`, relay nudges sent to "
-        "Redis after the commits, at most one per worker per 20 ms), "
+        "Redis after the commits through a gate the workers share, open at most once per "
+        f"{nudge_interval_ms:g} ms), "
         f"{args.seconds:g} s per round, {IN_FLIGHT} requests in flight "
         "from a load client in its own process, every request a distinct 20-node DAG. The "
         f"bare insert runs {BARE_PROCESSES} processes inserting the same two rows per "

@@ -8,8 +8,9 @@ with another broker each process has its own gate.
 
 The promise kept: every commit is followed by a nudge sent after it. A commit that
 finds the gate open sends at once, on its own thread. One that finds it shut leaves a
-nudge due to a background thread, which waits for the gate and sends; commits made
-while a nudge is due need nothing more, since that nudge is sent after them.
+nudge due to a background thread; commits made while a nudge is due need nothing more.
+The thread waits for the gate and sends, unless it finds that another process opened
+the gate after those commits: that process's nudge, sent right after, follows them.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ def _send_nudge() -> None:
 
 
 class Gate(Protocol):
+    interval_s: float
+
     def try_open(self) -> float:
         """0 when this caller may send a nudge now (the gate shuts behind it); otherwise
         the seconds until the gate opens again."""
@@ -70,6 +73,7 @@ class RedisGate:
     def __init__(self, url: str, key: str, interval_s: float = NUDGE_MIN_INTERVAL_S) -> None:
         self._url = url
         self.key = key
+        self.interval_s = interval_s
         self._interval_ms = max(1, round(interval_s * 1000))
         self._client: redis.Redis | None = None
         self._pid = 0
@@ -103,6 +107,7 @@ class Nudger:
         self._lock = threading.Lock()
         self._pid = 0
         self._due = threading.Event()
+        self._in_hand = False  # the thread is waiting on the gate for a nudge owed
 
     def request(self) -> None:
         if self._pid == os.getpid() and self._due.is_set():
@@ -132,17 +137,31 @@ class Nudger:
     def _run(self, due: threading.Event) -> None:
         while True:
             due.wait()
-            for _ in range(MAX_GATE_TRIES):
-                wait = self._gate.try_open()
-                if not wait:
-                    break
-                time.sleep(wait + 0.001)  # until the gate opens: a rate limit, not a sync
-            due.clear()  # before sending: a commit from now on asks again
-            _send_nudge()
+            # Every commit that counts on this nudge happened before the flag is cleared;
+            # one after it asks again.
+            due.clear()
+            self._in_hand = True
+            if self._own_nudge_needed(since=time.monotonic()):
+                _send_nudge()
+            self._in_hand = False
+
+    def _own_nudge_needed(self, since: float) -> bool:
+        """Wait for the gate. False when another caller opened it after `since`: the nudge
+        it sends right after opening follows every commit made before `since`."""
+        for _ in range(MAX_GATE_TRIES):
+            asked = time.monotonic()
+            wait = self._gate.try_open()
+            if not wait:
+                return True
+            # Opened (interval - wait) before it was asked; 1 ms for rounding.
+            if asked - (self._gate.interval_s - wait) - 0.001 > since:
+                return False
+            time.sleep(wait + 0.001)  # until the gate opens: a rate limit, not a sync
+        return True  # kept shut out too long: send regardless
 
     def _flush(self) -> None:
-        # A short-lived process may exit with a commit whose nudge is still due.
-        if self._pid == os.getpid() and self._due.is_set():
+        # A short-lived process may exit with a commit whose nudge is still owed.
+        if self._pid == os.getpid() and (self._due.is_set() or self._in_hand):
             self._due.clear()
             _send_nudge()
 

@@ -131,3 +131,46 @@ def test_a_shut_out_nudge_waits_for_the_time_the_gate_has_left_not_a_whole_inter
     assert sends.wait_for(lambda: len(sends.at) == 2)
     # Sent when the gate reopens, about 1 s after it opened; not 1 s after the request.
     assert 0.9 <= sends.at[1] - opened < 1.3
+
+
+class ScriptedGate:
+    """Answers try_open from a script (seconds the gate stays shut; 0 opens it)."""
+
+    interval_s = 1.0
+
+    def __init__(self, *answers: float) -> None:
+        self.answers = list(answers)
+        self.asked = 0
+
+    def try_open(self) -> float:
+        self.asked += 1
+        return self.answers.pop(0) if self.answers else 0.0
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.005)
+
+
+def test_a_due_nudge_is_left_out_when_another_process_opened_the_gate_after_the_commit(
+    sends: Sends,
+) -> None:
+    # The commit finds the gate shut; the thread's first look finds it opened 0.5 s
+    # before (before the commit): it waits. When it looks again, someone opened it 5 ms
+    # ago, after the commit: that nudge follows the commit, so none is sent here.
+    gate = ScriptedGate(0.9, 0.5, 0.995)
+    nudger = Nudger(gate)
+    nudger.request()
+    wait_until(lambda: gate.asked == 3 and not nudger._in_hand)
+    assert sends.at == []
+
+
+def test_a_due_nudge_is_sent_when_the_gate_was_opened_before_the_commit(sends: Sends) -> None:
+    gate = ScriptedGate(0.9, 0.05, 0.0)
+    nudger = Nudger(gate)
+    nudger.request()
+    assert sends.wait_for(lambda: len(sends.at) == 1)
+    assert sends.threads == ["relay-nudge"]
+    assert gate.asked == 3
