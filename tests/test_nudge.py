@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 
 import pytest
+import redis
 
 from commitlog import nudge
 from commitlog.nudge import Gate, LocalGate, Nudger, RedisGate
@@ -174,3 +175,19 @@ def test_a_due_nudge_is_sent_when_the_gate_was_opened_before_the_commit(sends: S
     assert sends.wait_for(lambda: len(sends.at) == 1)
     assert sends.threads == ["relay-nudge"]
     assert gate.asked == 3
+
+
+def test_a_gate_known_shut_is_answered_without_asking_redis(celery_broker_url: str) -> None:
+    one = redis_gate(celery_broker_url, interval_s=1.0)
+    other = RedisGate(celery_broker_url, one.key, interval_s=1.0)
+    assert one.try_open() == 0
+    first = other.try_open()
+    assert 0 < first <= 1.0
+    # With the key gone, only an answer that skipped Redis can still say "shut".
+    redis.Redis.from_url(celery_broker_url).delete(one.key)
+    second = other.try_open()
+    assert 0 < second <= first
+    deadline = time.monotonic() + 10
+    while other.try_open():  # once the time it was told has passed, it asks again
+        assert time.monotonic() < deadline, "the gate never reopened"
+        time.sleep(0.05)
