@@ -153,7 +153,13 @@ class BenchStack:
     # --- lifecycle -------------------------------------------------------------------
 
     def __enter__(self) -> BenchStack:
-        self.start()
+        try:
+            self.start()
+        except BaseException:
+            # `__exit__` is not called when `__enter__` fails: stop the broker and drop the
+            # database a half-done start left behind.
+            self.stop()
+            raise
         return self
 
     def __exit__(
