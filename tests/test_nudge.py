@@ -15,6 +15,7 @@ import redis
 
 from commitlog import nudge
 from commitlog.nudge import Gate, LocalGate, Nudger, RedisGate
+from tests.processes import wait_for
 
 
 class Sends:
@@ -108,10 +109,7 @@ def test_the_redis_gate_is_shared_and_reopens_after_its_interval(celery_broker_u
     assert one.try_open() == 0
     assert 0 < other.try_open() <= 0.5  # shut, and says for how long
     assert one.try_open() > 0
-    deadline = time.monotonic() + 10
-    while other.try_open():
-        assert time.monotonic() < deadline, "the gate never reopened"
-        time.sleep(0.05)
+    wait_for(lambda: other.try_open() == 0, 10, "the gate to reopen")
 
 
 def test_an_unreachable_redis_leaves_the_gate_open(sends: Sends) -> None:
@@ -148,13 +146,6 @@ class ScriptedGate:
         return self.answers.pop(0) if self.answers else 0.0
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.005)
-
-
 def test_a_due_nudge_is_left_out_when_another_process_opened_the_gate_after_the_commit(
     sends: Sends,
 ) -> None:
@@ -164,7 +155,7 @@ def test_a_due_nudge_is_left_out_when_another_process_opened_the_gate_after_the_
     gate = ScriptedGate(0.9, 0.5, 0.995)
     nudger = Nudger(gate)
     nudger.request()
-    wait_until(lambda: gate.asked == 3 and not nudger._in_hand)
+    wait_for(lambda: gate.asked == 3 and not nudger._in_hand, 10, "the thread to decide")
     assert sends.at == []
 
 
@@ -187,7 +178,5 @@ def test_a_gate_known_shut_is_answered_without_asking_redis(celery_broker_url: s
     redis.Redis.from_url(celery_broker_url).delete(one.key)
     second = other.try_open()
     assert 0 < second <= first
-    deadline = time.monotonic() + 10
-    while other.try_open():  # once the time it was told has passed, it asks again
-        assert time.monotonic() < deadline, "the gate never reopened"
-        time.sleep(0.05)
+    # Once the time it was told has passed, it asks again.
+    wait_for(lambda: other.try_open() == 0, 10, "the gate to reopen")
