@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import json
+import math
 import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -20,6 +21,20 @@ from controlplane.jsonutil import (
 
 SENTINEL_NODE_TYPE = "VersionSentinel"
 _VERSION_META_KEYS = ("version", "strategy_version", "build_version")
+_NOT_A_JSON_NUMBER = "the DAG holds {}, which JSON numbers cannot carry"
+
+
+def _refuse_constant(name: str) -> float:
+    # Python's parser takes NaN and Infinity; the record encoder and jsonb refuse them.
+    raise InvalidDag(_NOT_A_JSON_NUMBER.format(name))
+
+
+def _finite_float(text: str) -> float:
+    # `1e999` parses to infinity. Called only for numbers with a fraction or an exponent.
+    value = float(text)
+    if not math.isfinite(value):
+        raise InvalidDag(_NOT_A_JSON_NUMBER.format(f"{text} (beyond a double)"))
+    return value
 
 
 def decode_dag_json(dag_json: str) -> dict[str, Any]:
@@ -37,7 +52,7 @@ def decode_dag_json(dag_json: str) -> dict[str, Any]:
         except (binascii.Error, ValueError) as exc:
             raise InvalidDag("dag_json is neither base64 nor a JSON object") from exc
     try:
-        dag = json.loads(text)
+        dag = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as exc:
         raise InvalidDag("dag_json does not decode to JSON") from exc
     if not isinstance(dag, dict):

@@ -312,6 +312,48 @@ def test_values_postgres_cannot_store_are_refused_not_500(
 
 
 @pytest.mark.parametrize(
+    "dag_text",
+    [
+        '{"nodes": [{"node_id": "a", "weight": NaN}]}',
+        '{"nodes": [{"node_id": "a", "limits": [1, -Infinity]}]}',
+        '{"nodes": [{"node_id": "a", "weight": 1e999}]}',
+        '{"nodes": [{"node_id": "a", "weight": -2.5E+400}]}',
+    ],
+)
+@pytest.mark.parametrize("encoding", ["json", "base64"])
+def test_numbers_json_cannot_carry_are_refused_not_500(
+    api: APIClient, dag_text: str, encoding: str
+) -> None:
+    # Python's parser takes these; the record encoder and jsonb would refuse them later.
+    dag_json = base64.b64encode(dag_text.encode()).decode() if encoding == "base64" else dag_text
+    response = post(api, submission_body(dag_json=dag_json, node_ids_crc32=crc_of(["a"])))
+    assert response.status_code == 422, response.json()
+    assert response.json()["code"] == "E_INVALID_DAG"
+    assert "JSON numbers cannot carry" in response.json()["message"]
+    assert_nothing_written()
+
+
+def test_large_finite_numbers_in_a_dag_are_kept(api: APIClient) -> None:
+    dag_text = (
+        '{"nodes": [{"node_id": "a", "weight": 1.5e308, "tiny": 5e-324, '
+        '"big": 123456789012345678901234567890}]}'
+    )
+    response = post(api, submission_body(dag_json=dag_text, node_ids_crc32=crc_of(["a"])))
+    assert response.status_code == 202, response.json()
+    node = decode_value(bytes(OutboxEvent.objects.get().value)).payload["dag"]["nodes"][0]
+    assert node == {
+        "node_id": "a",
+        "weight": 1.5e308,
+        "tiny": 5e-324,
+        "big": 123456789012345678901234567890,
+    }
+    # jsonb keeps numbers as numeric: 1.5e308 comes back written out in digits.
+    stored = StrategySubmission.objects.get().dag["nodes"][0]
+    assert float(stored["weight"]) == 1.5e308
+    assert stored["big"] == 123456789012345678901234567890
+
+
+@pytest.mark.parametrize(
     ("overrides", "code"),
     [
         ({"dag_json": json.dumps({"nodes": [{"node_id": "a\ud800"}]})}, "E_INVALID_DAG"),
