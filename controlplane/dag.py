@@ -15,6 +15,7 @@ from controlplane.exceptions import ChecksumMismatch, InvalidDag
 from controlplane.jsonutil import (
     contains_lone_surrogate,
     contains_nul,
+    json_depth,
     may_hold_escaped_nul,
     may_hold_escaped_surrogate,
 )
@@ -37,8 +38,9 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def decode_dag_json(dag_json: str) -> dict[str, Any]:
-    """Parse `dag_json`: base64 of the DAG JSON, or the JSON itself.
+def decode_dag_json(dag_json: str, *, max_depth: int) -> dict[str, Any]:
+    """Parse `dag_json`: base64 of the DAG JSON, or the JSON itself, nesting at most
+    `max_depth` levels (the request body's bound, which a DAG inside a string escapes).
 
     A JSON object starts with `{`, which is not a base64 character, so the two
     forms cannot be confused.
@@ -51,12 +53,19 @@ def decode_dag_json(dag_json: str) -> dict[str, Any]:
             text = base64.b64decode(text, validate=True).decode("utf-8")
         except (binascii.Error, ValueError) as exc:
             raise InvalidDag("dag_json is neither base64 nor a JSON object") from exc
+    too_deep = f"the DAG nests deeper than {max_depth} levels"
     try:
         dag = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        raise InvalidDag(too_deep) from None
+    except ValueError as exc:
         raise InvalidDag("dag_json does not decode to JSON") from exc
     if not isinstance(dag, dict):
         raise InvalidDag("the DAG must be a JSON object")
+    # Near the interpreter's recursion limit a DAG that parsed could no longer be
+    # encoded for its record: bounded here, it is refused before anything is written.
+    if json_depth(dag) > max_depth:
+        raise InvalidDag(too_deep)
     if may_hold_escaped_nul(text) and contains_nul(dag):
         raise InvalidDag("the DAG contains NUL characters (\\u0000)")
     if may_hold_escaped_surrogate(text) and contains_lone_surrogate(dag):

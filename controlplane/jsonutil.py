@@ -34,20 +34,23 @@ def coerce_json(value: object) -> JsonValue:
 
 
 def json_depth(value: object) -> int:
-    """Nesting depth of a parsed JSON value (a scalar is 0), without recursion."""
-    deepest = 0
-    stack: list[tuple[object, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: list[object] = list(item.values())
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        deepest = max(deepest, depth + 1)
-        stack.extend((child, depth + 1) for child in children)
-    return deepest
+    """Nesting depth of a parsed JSON value (a scalar is 0), without recursion.
+
+    One level at a time, keeping only the containers: it runs on every request's DAG,
+    and building a (value, depth) pair per value made it cost as much as parsing.
+    """
+    depth = 0
+    level: list[Any] = [value] if type(value) in (dict, list) else []
+    while level:
+        depth += 1
+        below: list[Any] = []
+        for item in level:
+            for child in item.values() if type(item) is dict else item:
+                kind = type(child)
+                if kind is dict or kind is list:
+                    below.append(child)
+        level = below
+    return depth
 
 
 def contains_nul(value: object) -> bool:

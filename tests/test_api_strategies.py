@@ -333,6 +333,26 @@ def test_numbers_json_cannot_carry_are_refused_not_500(
     assert_nothing_written()
 
 
+@pytest.mark.parametrize("lists", [62, 917])
+def test_a_dag_nested_deeper_than_the_body_bound_is_refused(api: APIClient, lists: int) -> None:
+    # The DAG travels as a string, so the body's depth bound (64) does not reach it; 917
+    # levels once parsed and then failed to encode for the record (a 500).
+    dag_text = '{"nodes": [{"node_id": "a", "v": %s}]}' % ("[" * lists + "]" * lists)
+    response = post(api, submission_body(dag_json=dag_text, node_ids_crc32=crc_of(["a"])))
+    assert response.status_code == 422, response.json()
+    assert response.json() == {
+        "code": "E_INVALID_DAG",
+        "message": "the DAG nests deeper than 64 levels",
+    }
+    assert_nothing_written()
+
+
+def test_a_dag_at_the_depth_bound_is_accepted(api: APIClient) -> None:
+    dag_text = '{"nodes": [{"node_id": "a", "v": %s}]}' % ("[" * 61 + "]" * 61)
+    response = post(api, submission_body(dag_json=dag_text, node_ids_crc32=crc_of(["a"])))
+    assert response.status_code == 202, response.json()
+
+
 def test_large_finite_numbers_in_a_dag_are_kept(api: APIClient) -> None:
     dag_text = (
         '{"nodes": [{"node_id": "a", "weight": 1.5e308, "tiny": 5e-324, '

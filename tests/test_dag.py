@@ -29,9 +29,22 @@ def test_checksum_mismatch_is_rejected() -> None:
 def test_dag_json_accepts_base64_and_plain_json() -> None:
     dag = {"nodes": [{"node_id": "x"}]}
     text = json.dumps(dag)
-    assert dags.decode_dag_json(base64.b64encode(text.encode()).decode()) == dag
-    assert dags.decode_dag_json(text) == dag
-    assert dags.decode_dag_json("  " + text + "\n") == dag
+    assert dags.decode_dag_json(base64.b64encode(text.encode()).decode(), max_depth=8) == dag
+    assert dags.decode_dag_json(text, max_depth=8) == dag
+    assert dags.decode_dag_json("  " + text + "\n", max_depth=8) == dag
+
+
+def test_dag_nesting_is_bounded() -> None:
+    # {"nodes": [{"node_id": "x", "v": [[...]]}]}: 3 levels, then the lists.
+    def nested(lists: int) -> str:
+        return '{"nodes": [{"node_id": "x", "v": %s}]}' % ("[" * lists + "]" * lists)
+
+    assert dags.decode_dag_json(nested(5), max_depth=8)["nodes"][0]["node_id"] == "x"
+    with pytest.raises(InvalidDag, match="nests deeper than 8 levels"):
+        dags.decode_dag_json(nested(6), max_depth=8)
+    # Past the parser's own recursion limit: the same answer, not a parse error.
+    with pytest.raises(InvalidDag, match="nests deeper than 8 levels"):
+        dags.decode_dag_json(nested(100_000), max_depth=8)
 
 
 @pytest.mark.parametrize(
@@ -46,7 +59,7 @@ def test_dag_json_accepts_base64_and_plain_json() -> None:
 )
 def test_undecodable_dag_json_is_invalid(dag_json: str) -> None:
     with pytest.raises(InvalidDag):
-        dags.decode_dag_json(dag_json)
+        dags.decode_dag_json(dag_json, max_depth=8)
 
 
 @pytest.mark.parametrize(

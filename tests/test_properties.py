@@ -25,7 +25,7 @@ from commitlog.models import ConsumedRecord, InvalidRecord
 from commitlog.records import CommitLogRecord, Event, RawRecord, decode_value, encode_value
 from commitlog.records import InvalidRecord as UndecodableRecord
 from controlplane.compute_context import build_compute_context, normalize_execution_domain
-from controlplane.jsonutil import coerce_json
+from controlplane.jsonutil import coerce_json, json_depth
 from controlplane.models import RebalanceBatch
 
 FAST = settings(max_examples=300, deadline=None)
@@ -511,3 +511,17 @@ def test_malformed_records_are_stored_as_invalid_and_never_fatal(
         assert (bytes(row.value) if row.value is not None else None) == raw.value
     assert ConsumedRecord.objects.count() == marks
     assert not RebalanceBatch.objects.filter(batch_id=BATCH_ID).exists()
+
+
+def _depth_by_definition(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_depth_by_definition, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth_by_definition, value), default=0)
+    return 0
+
+
+@FAST
+@given(json_values)
+def test_json_depth_is_the_nesting_depth(value: Any) -> None:
+    assert json_depth(value) == _depth_by_definition(value)

@@ -107,7 +107,7 @@ def strategy_submit(
     the same DAG is already stored, even when the other submission is racing this one.
     """
     worlds = normalize_world_ids(world_ids)
-    submitted_dag = dags.decode_dag_json(dag_json)
+    submitted_dag = dags.decode_dag_json(dag_json, max_depth=settings.API_MAX_JSON_DEPTH)
     dags.verify_checksum(dags.node_ids(submitted_dag), node_ids_crc32)
     _check_context_keys(context)
     clean_meta = coerce_json(meta) if meta is not None else None
