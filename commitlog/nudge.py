@@ -11,6 +11,13 @@ finds the gate open sends at once, on its own thread. One that finds it shut lea
 nudge due to a background thread; commits made while a nudge is due need nothing more.
 The thread waits for the gate and sends, unless it finds that another process opened
 the gate after those commits: that process's nudge, sent right after, follows them.
+
+With a Redis broker a nudge is sent only when none is already queued: a key marks one
+queued from its send until the relay run it starts clears the key, before its first
+claim. A commit that finds the key set needs no nudge of its own, since that run starts
+after the commit and its claims see the commit's rows. Under load this keeps one nudge
+in the queue instead of one per gate interval, each of which was a relay run of its
+own; the key's time to live bounds what a nudge lost after being marked costs.
 """
 
 from __future__ import annotations
@@ -36,10 +43,85 @@ MAX_GATE_TRIES = 5
 def _send_nudge() -> None:
     from commitlog.tasks import relay_outbox_task  # Celery stays out of the request import path
 
+    mark = _queued_mark()
+    if mark is not None and not mark.try_set():
+        return  # the nudge already queued starts a relay run after this commit
     try:
         relay_outbox_task.apply_async(expires=settings.RELAY_NUDGE_EXPIRES_SECONDS, retry=False)
     except Exception as exc:  # a Celery broker outage must never fail a REST call
         logger.warning("event=relay_nudge_failed error=%s", exc)
+        if mark is not None:
+            mark.clear()  # nothing is queued: the next commit must send
+
+
+def relay_run_starting() -> None:
+    """Called by the relay task before it claims: nudges sent from now on are needed."""
+    mark = _queued_mark()
+    if mark is not None:
+        mark.clear()
+
+
+class _ProcessRedis:
+    """A Redis client for this process, made on first use and again after a fork."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._client: redis.Redis | None = None
+        self._pid = 0
+
+    def client(self) -> redis.Redis:
+        if self._client is None or self._pid != os.getpid():
+            # A forked child must not share its parent's socket.
+            self._client = redis.Redis.from_url(
+                self.url, socket_timeout=0.5, socket_connect_timeout=0.5
+            )
+            self._pid = os.getpid()
+        return self._client
+
+
+class QueuedNudgeMark:
+    """A Redis key that is set while a nudge waits for the relay run it starts."""
+
+    def __init__(self, url: str, key: str, ttl_s: float) -> None:
+        self._redis = _ProcessRedis(url)
+        self.key = key
+        self._ttl_ms = max(1, round(ttl_s * 1000))
+
+    def try_set(self) -> bool:
+        """True when no nudge was queued (the caller sends one); False when one is."""
+        try:
+            return bool(self._redis.client().set(self.key, b"1", nx=True, px=self._ttl_ms))
+        except redis.RedisError as exc:
+            logger.warning("event=relay_nudge_mark_failed error=%s", exc)
+            return True  # fail open: a nudge too many costs a relay run
+
+    def clear(self) -> None:
+        try:
+            self._redis.client().delete(self.key)
+        except redis.RedisError as exc:
+            # The key expires on its own; until then commits leave the nudge to beat.
+            logger.warning("event=relay_nudge_mark_failed error=%s", exc)
+
+
+_marks: dict[tuple[str, str], QueuedNudgeMark] = {}
+
+
+def _queued_mark() -> QueuedNudgeMark | None:
+    """The mark of the queue the nudges go to, with a Redis broker; None otherwise."""
+    from commitlog.tasks import relay_outbox_task
+
+    conf = relay_outbox_task.app.conf
+    url: str = conf.broker_url or ""
+    if not url.startswith(("redis://", "rediss://")):
+        return None
+    queue: str = conf.task_default_queue
+    mark = _marks.get((url, queue))
+    if mark is None:
+        mark = QueuedNudgeMark(
+            url, f"relay-nudge-queued:{queue}", settings.RELAY_NUDGE_QUEUED_TTL_SECONDS
+        )
+        _marks[(url, queue)] = mark
+    return mark
 
 
 class Gate(Protocol):
@@ -71,12 +153,10 @@ class RedisGate:
     """Opens at most once per interval across every process that shares the key."""
 
     def __init__(self, url: str, key: str, interval_s: float = NUDGE_MIN_INTERVAL_S) -> None:
-        self._url = url
+        self._redis = _ProcessRedis(url)
         self.key = key
         self.interval_s = interval_s
         self._interval_ms = max(1, round(interval_s * 1000))
-        self._client: redis.Redis | None = None
-        self._pid = 0
         # Until then the key is known to exist (no one can open the gate): answered here
         # without a round trip, which under load spares most requests the Redis call.
         self._shut_until = float("-inf")
@@ -86,14 +166,8 @@ class RedisGate:
         if asked < self._shut_until:
             return self._shut_until - asked
         try:
-            if self._client is None or self._pid != os.getpid():
-                # A forked child must not share its parent's socket.
-                self._client = redis.Redis.from_url(
-                    self._url, socket_timeout=0.5, socket_connect_timeout=0.5
-                )
-                self._pid = os.getpid()
             # One round trip: the time left is what a shut-out caller's thread sleeps.
-            pipe = self._client.pipeline(transaction=False)
+            pipe = self._redis.client().pipeline(transaction=False)
             pipe.set(self.key, b"1", nx=True, px=self._interval_ms)
             pipe.pttl(self.key)
             opened, left_ms = pipe.execute()

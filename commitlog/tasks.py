@@ -10,6 +10,7 @@ from celery.signals import task_postrun, task_prerun, worker_process_shutdown
 from django.conf import settings
 from django.db import close_old_connections, connection
 
+from commitlog.nudge import relay_run_starting
 from commitlog.progress import relay_progress_save
 from commitlog.reconcile import outbox_republish_unread
 from commitlog.relay import relay_outbox
@@ -21,6 +22,7 @@ RECONCILE_TASK = "commitlog.reconcile_outbox"
 
 @shared_task(name=RELAY_TASK, ignore_result=True, acks_late=False)
 def relay_outbox_task() -> dict[str, Any]:
+    relay_run_starting()  # before the first claim, so a commit after it gets a nudge
     run = relay_outbox(writers=process_writer)
     if run.published or run.failed:
         relay_progress_save(

@@ -189,6 +189,9 @@ RELAY_PUBLISH_TIMEOUT_SECONDS = env.float("RELAY_PUBLISH_TIMEOUT_SECONDS", defau
 RELAY_BEAT_SECONDS = env.float("RELAY_BEAT_SECONDS", default=5.0)
 RELAY_NUDGE_ENABLED = env.bool("RELAY_NUDGE_ENABLED", default=True)
 RELAY_NUDGE_EXPIRES_SECONDS = env.float("RELAY_NUDGE_EXPIRES_SECONDS", default=60.0)
+# How long a queued nudge spares other commits theirs, if the run it starts never clears
+# it (a nudge lost after being marked): after that, the next commit sends again.
+RELAY_NUDGE_QUEUED_TTL_SECONDS = env.float("RELAY_NUDGE_QUEUED_TTL_SECONDS", default=2.0)
 # Largest record value a write may produce: below the producer's and broker's
 # message.max.bytes (1 MB by default), so an accepted submission can always be published.
 COMMITLOG_MAX_RECORD_BYTES = env.int("COMMITLOG_MAX_RECORD_BYTES", default=900_000)

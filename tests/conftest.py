@@ -130,6 +130,23 @@ def _no_relay_nudges_by_default(settings: Any) -> None:
     settings.RELAY_NUDGE_ENABLED = False
 
 
+@pytest.fixture
+def celery_queue(celery_broker_url: str) -> Iterator[str]:
+    """This test's own queue on the Celery broker, so no other run's tasks reach it."""
+    from controlplane.celery import app as celery_app
+
+    queue = f"relay-test-{uuid.uuid4().hex[:8]}"
+    saved = {
+        "broker_url": celery_app.conf.broker_url,
+        "task_default_queue": celery_app.conf.task_default_queue,
+    }
+    celery_app.conf.update(broker_url=celery_broker_url, task_default_queue=queue)
+    try:
+        yield queue
+    finally:
+        celery_app.conf.update(**saved)
+
+
 @pytest.fixture(scope="session")
 def celery_broker_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Redis for Celery: the machine's service if it answers, else an embedded server."""

@@ -6,12 +6,12 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from rest_framework.test import APIClient
 
 from commitlog.models import OutboxEvent, OutboxState
@@ -25,21 +25,6 @@ from tests.processes import database_url, wait_for
 ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def celery_queue(celery_broker_url: str) -> Iterator[str]:
-    """This test's own queue on the Celery broker, so no other run's tasks reach it."""
-    queue = f"relay-test-{uuid.uuid4().hex[:8]}"
-    saved = {
-        "broker_url": celery_app.conf.broker_url,
-        "task_default_queue": celery_app.conf.task_default_queue,
-    }
-    celery_app.conf.update(broker_url=celery_broker_url, task_default_queue=queue)
-    try:
-        yield queue
-    finally:
-        celery_app.conf.update(**saved)
 
 
 @pytest.fixture
@@ -76,9 +61,15 @@ def worker(
 
 
 def test_on_commit_nudge_makes_a_worker_publish_the_submission(
-    worker: subprocess.Popen[bytes], commitlog: GatewayConfig, api: APIClient, settings: Any
+    worker: subprocess.Popen[bytes],
+    commitlog: GatewayConfig,
+    api: APIClient,
+    settings: Any,
+    celery_broker_url: str,
+    celery_queue: str,
 ) -> None:
     settings.RELAY_NUDGE_ENABLED = True
+    settings.RELAY_NUDGE_QUEUED_TTL_SECONDS = 60.0
     response = api.post(
         "/strategies", submission_body(make_dag("celery-1", "celery-2")), format="json"
     )
@@ -93,6 +84,9 @@ def test_on_commit_nudge_makes_a_worker_publish_the_submission(
 
     # No beat runs in this test: only the nudge can have started the relay.
     wait_for(published, 90, "the worker to publish the submission")
+    # The run the nudge started cleared the queued-nudge mark (its time to live is a
+    # minute here), so the next commit's nudge goes out.
+    assert not redis.Redis.from_url(celery_broker_url).exists(f"relay-nudge-queued:{celery_queue}")
     row = OutboxEvent.objects.get(aggregate_id=strategy_id)
     assert row.state == OutboxState.PUBLISHED
     keys = [r.key for r in read_topic(commitlog.commitlog_bootstrap, commitlog.commitlog_topic)]

@@ -1,4 +1,5 @@
-"""The relay nudge: at once when quiet, shared by commits under load, never skipped.
+"""The relay nudge: at once when quiet, shared by commits under load, never skipped, and
+not sent again while one is queued.
 
 The Redis gate is tested against a real Redis (the Celery broker of the test run).
 """
@@ -8,13 +9,14 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import redis
 
 from commitlog import nudge
-from commitlog.nudge import Gate, LocalGate, Nudger, RedisGate
+from commitlog.nudge import Gate, LocalGate, Nudger, QueuedNudgeMark, RedisGate
 from tests.processes import wait_for
 
 
@@ -180,3 +182,65 @@ def test_a_gate_known_shut_is_answered_without_asking_redis(celery_broker_url: s
     assert 0 < second <= first
     # Once the time it was told has passed, it asks again.
     wait_for(lambda: other.try_open() == 0, 10, "the gate to reopen")
+
+
+# --- The queued-nudge mark (a Redis broker) ------------------------------------------
+
+
+@pytest.fixture
+def broker(celery_broker_url: str, celery_queue: str) -> Iterator[redis.Redis]:
+    """The Celery broker's Redis; this test's queue and mark are removed afterwards."""
+    client = redis.Redis.from_url(celery_broker_url)
+    yield client
+    client.delete(celery_queue, f"relay-nudge-queued:{celery_queue}")
+
+
+def test_a_queued_nudge_spares_later_commits_theirs_until_its_relay_run_starts(
+    broker: redis.Redis, celery_queue: str, settings: Any
+) -> None:
+    settings.RELAY_NUDGE_QUEUED_TTL_SECONDS = 60.0
+    for _ in range(3):
+        nudge._send_nudge()
+    assert broker.llen(celery_queue) == 1  # one message, read from the broker itself
+    nudge.relay_run_starting()  # what the relay task does before its first claim
+    nudge._send_nudge()
+    nudge._send_nudge()
+    assert broker.llen(celery_queue) == 2
+
+
+def test_a_send_that_fails_leaves_no_mark_behind(
+    broker: redis.Redis, celery_queue: str, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from commitlog.tasks import relay_outbox_task
+
+    settings.RELAY_NUDGE_QUEUED_TTL_SECONDS = 60.0
+
+    def refused(**options: Any) -> None:
+        raise OSError("the broker refused the message")
+
+    monkeypatch.setattr(relay_outbox_task, "apply_async", refused)
+    nudge._send_nudge()
+    assert not broker.exists(f"relay-nudge-queued:{celery_queue}")
+    monkeypatch.undo()
+    nudge._send_nudge()
+    assert broker.llen(celery_queue) == 1
+
+
+def test_the_queued_mark_lapses_after_its_time_to_live(celery_broker_url: str) -> None:
+    key = f"test-nudge-queued:{uuid.uuid4().hex}"
+    one = QueuedNudgeMark(celery_broker_url, key, ttl_s=0.3)
+    other = QueuedNudgeMark(celery_broker_url, key, ttl_s=0.3)
+    assert one.try_set()
+    assert not other.try_set()  # shared by every process on the broker
+    # A run that never cleared it (a nudge lost after being marked) delays nudges this long.
+    wait_for(other.try_set, 10, "the mark to lapse")
+    other.clear()
+    assert one.try_set()
+    one.clear()
+
+
+def test_an_unreachable_redis_leaves_the_mark_open() -> None:
+    mark = QueuedNudgeMark("redis://127.0.0.1:1/0", "unused", ttl_s=1.0)
+    assert mark.try_set()
+    assert mark.try_set()
+    mark.clear()  # logged, not raised
