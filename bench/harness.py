@@ -263,6 +263,16 @@ class BenchStack:
         if child in self.children:
             self.children.remove(child)
 
+    def queued_tasks(self) -> int:
+        """Messages waiting in this stack's Celery queue (relay nudges, when no worker runs)."""
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL)
+        try:
+            return int(client.llen(self.celery_queue))
+        finally:
+            client.close()
+
     def machine(self) -> Machine:
         import confluent_kafka
         from django.db import connection

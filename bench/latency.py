@@ -25,6 +25,7 @@ from typing import Any
 
 from bench.harness import (
     BenchStack,
+    ChildProcess,
     percentile,
     progress,
     run_header,
@@ -292,6 +293,12 @@ def _fmt(values: list[float], pct: float) -> str:
     return f"{percentile(values, pct):.1f}" if values else "-"
 
 
+def _relay_runs(worker: ChildProcess) -> tuple[int, int]:
+    """Relay task runs the worker has logged so far, and how many published nothing."""
+    text = worker.log_text()
+    return text.count("succeeded in"), text.count("'published': 0,")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rates", default="50,500")
@@ -308,6 +315,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.service_only:
         phases.append(Phase(max(rates), "direct"))
     results: list[RateResult] = []
+    relay_runs: list[tuple[int, int]] = []  # per phase: relay task runs, of which empty
     with BenchStack("latency") as stack:
         python = sys.executable
         worker = stack.spawn(
@@ -340,13 +348,17 @@ def main(argv: list[str] | None = None) -> None:
             warm = _measure(reader, Phase(20, "service"), 2, "warm")
             progress(f"warm-up: {warm.submitted} submissions recorded")
             for number, phase in enumerate(phases):
+                runs_before = _relay_runs(worker)
                 result = _measure(reader, phase, args.seconds, f"p{number}")
                 results.append(result)
+                runs_after = _relay_runs(worker)
+                relay_runs.append((runs_after[0] - runs_before[0], runs_after[1] - runs_before[1]))
                 progress(
                     f"{phase.label}: achieved {result.achieved:.0f}/s, commit->Kafka p50 "
                     f"{_fmt(result.kafka_ms, 50)} p99 {_fmt(result.kafka_ms, 99)} ms, "
                     f"commit->recorded p50 {_fmt(result.recorded_ms, 50)} p99 "
-                    f"{_fmt(result.recorded_ms, 99)} ms"
+                    f"{_fmt(result.recorded_ms, 99)} ms; relay runs {relay_runs[-1][0]} "
+                    f"({relay_runs[-1][1]} empty)"
                 )
         finally:
             reader.close()
@@ -390,8 +402,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     body += table(["rate", "path", "submissions", "p50", "p95", "p99", "max"], rows)
     worst = max((r.max_behind_ms for r in results), default=0.0)
+    runs = "; ".join(
+        f"{result.phase.label} {total:,} ({empty:,} published nothing)"
+        for result, (total, empty) in zip(results, relay_runs, strict=True)
+    )
     body += (
-        f"\n\nThe generators' worst lag behind their schedule was {worst:.0f} ms.\n\n"
+        f"\n\nThe generators' worst lag behind their schedule was {worst:.0f} ms. Relay task "
+        f"runs the worker logged during each phase: {runs}.\n\n"
         f"![latency distribution]({image})\n"
     )
     write_section(SECTION, body)
