@@ -14,8 +14,34 @@ from commitlog.records import Event
 from controlplane.models import RebalanceBatch, StrategySubmission, SubmissionStatus
 
 _TABLES = {
-    Event.INGEST.value: ("controlplane_strategysubmission", "strategy_id", "uuid"),
-    Event.REBALANCE.value: ("controlplane_rebalancebatch", "batch_id", "text"),
+    Event.INGEST.value: ("controlplane_strategysubmission", "strategy_id"),
+    Event.REBALANCE.value: ("controlplane_rebalancebatch", "batch_id"),
+}
+
+
+# The relay marks a batch published while the consumer, which reads the batch as soon as
+# its Kafka transaction commits, marks the same rows recorded. Each statement locked the
+# rows in the order of its own input (outbox order, against partition and offset order),
+# so the two could deadlock, and PostgreSQL broke the tie only after deadlock_timeout
+# (1 s): both stalled. Both now lock the rows in key order first (with ORDER BY, the lock
+# is taken after the sort), so one waits for the other instead.
+_LOCKED_IN_KEY_ORDER = {
+    Event.INGEST.value: """
+        SELECT s.strategy_id AS id, v.p, v.o
+        FROM controlplane_strategysubmission AS s
+        JOIN unnest(%b::text[], %b::integer[], %b::bigint[]) AS v(id, p, o)
+            ON s.strategy_id = v.id::uuid
+        ORDER BY s.strategy_id
+        FOR UPDATE OF s
+    """,
+    Event.REBALANCE.value: """
+        SELECT s.batch_id AS id, v.p, v.o
+        FROM controlplane_rebalancebatch AS s
+        JOIN unnest(%b::text[], %b::integer[], %b::bigint[]) AS v(id, p, o)
+            ON s.batch_id = v.id
+        ORDER BY s.batch_id
+        FOR UPDATE OF s
+    """,
 }
 
 
@@ -36,8 +62,9 @@ def mark_published(rows: Iterable[Published], *, at: datetime) -> None:
         by_event.setdefault(row.event, []).append(row)
     with binary_cursor() as cursor:
         for event, items in by_event.items():
-            table, key, key_type = _TABLES[event]
-            # Table and column names come from the constant map above, never from input;
+            table, key = _TABLES[event]
+            locked = _LOCKED_IN_KEY_ORDER[event]
+            # Table and column names come from the constant maps above, never from input;
             # the values travel as three arrays, whatever the number of rows.
             cursor.execute(
                 f"""
@@ -46,8 +73,8 @@ def mark_published(rows: Iterable[Published], *, at: datetime) -> None:
                     published_at = COALESCE(t.published_at, %b),
                     commitlog_partition = COALESCE(t.commitlog_partition, v.p),
                     commitlog_offset = COALESCE(t.commitlog_offset, v.o)
-                FROM unnest(%b::text[], %b::integer[], %b::bigint[]) AS v(id, p, o)
-                WHERE t.{key} = v.id::{key_type}
+                FROM ({locked}) AS v
+                WHERE t.{key} = v.id
                 """,  # noqa: S608
                 [
                     at,
@@ -86,15 +113,16 @@ class RecordOutcome:
 
 def _mark_recorded(event: str, items: list[Recorded], at: datetime) -> set[str]:
     """Move the rows this database has to recorded; returns the ids it had."""
-    table, key, key_type = _TABLES[event]
+    table, key = _TABLES[event]
+    locked = _LOCKED_IN_KEY_ORDER[event]
     with binary_cursor() as cursor:
         cursor.execute(
             f"""
             UPDATE {table} AS t
             SET status = 'recorded', recorded_at = %b,
                 commitlog_partition = v.p, commitlog_offset = v.o
-            FROM unnest(%b::text[], %b::integer[], %b::bigint[]) AS v(id, p, o)
-            WHERE t.{key} = v.id::{key_type}
+            FROM ({locked}) AS v
+            WHERE t.{key} = v.id
             RETURNING t.{key}
             """,  # noqa: S608  (names come from the constant map, values are parameters)
             [
