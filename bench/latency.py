@@ -362,6 +362,9 @@ def main(argv: list[str] | None = None) -> None:
                 )
         finally:
             reader.close()
+        # Each one a batch the consumer rolled back and retried (a deadlock, for one).
+        consumer_retries = consumer.log_text().count("event=consumer_db_error")
+        progress(f"consumer batches retried after a database error: {consumer_retries}")
         machine = stack.machine()
 
     rows = []
@@ -408,7 +411,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     body += (
         f"\n\nThe generators' worst lag behind their schedule was {worst:.0f} ms. Relay task "
-        f"runs the worker logged during each phase: {runs}.\n\n"
+        f"runs the worker logged during each phase: {runs}. Consumer batches rolled back on a "
+        f"database error and retried: {consumer_retries}.\n\n"
         f"![latency distribution]({image})\n"
     )
     write_section(SECTION, body)
