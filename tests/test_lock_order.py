@@ -80,7 +80,7 @@ def test_the_relay_and_the_consumer_marking_the_same_rows_wait_instead_of_deadlo
     def relay_marks() -> None:  # outbox order: low, then high
         _plan_as_for_a_full_table()
         mark_published(
-            [Published("gateway.ingest", low, 0, 1), Published("gateway.ingest", high, 1, 1)],
+            [Published("gateway.ingest", low, 0, 7), Published("gateway.ingest", high, 1, 7)],
             at=timezone.now(),
         )
 
@@ -97,6 +97,8 @@ def test_the_relay_and_the_consumer_marking_the_same_rows_wait_instead_of_deadlo
 
     def hold_low() -> None:
         StrategySubmission.objects.select_for_update().get(strategy_id=low)
+        # A new version of the row: the markers must update the one they get once it commits.
+        StrategySubmission.objects.filter(strategy_id=low).update(meta={"held": True})
         holding.set()
         release.wait(30)
 
@@ -113,6 +115,10 @@ def test_the_relay_and_the_consumer_marking_the_same_rows_wait_instead_of_deadlo
 
     deadlocks: list[Any] = [e for e in errors if isinstance(e, DatabaseError)]
     assert errors == [], deadlocks
-    assert set(
-        StrategySubmission.objects.filter(strategy_id__in=ids).values_list("status", flat=True)
-    ) == {"recorded"}
+    rows = StrategySubmission.objects.filter(strategy_id__in=ids)
+    assert {row.status for row in rows} == {"recorded"}
+    assert {str(row.strategy_id): row.meta for row in rows}[low] == {"held": True}
+    positions = {
+        str(row.strategy_id): (row.commitlog_partition, row.commitlog_offset) for row in rows
+    }
+    assert positions == {low: (0, 1), high: (1, 1)}  # the consumer's, as recorded last
