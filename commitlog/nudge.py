@@ -6,7 +6,8 @@ a fifth of a web worker's time. So nudges pass a gate that opens at most once pe
 shared by every process, so all web workers together send about one nudge per interval;
 with another broker each process has its own gate.
 
-The promise kept: every commit is followed by a nudge sent after it. A commit that
+The promise kept: every commit is followed by a relay run that starts after it, woken
+by a nudge sent after the commit or by one still queued (below). A commit that
 finds the gate open sends at once, on its own thread. One that finds it shut leaves a
 nudge due to a background thread; commits made while a nudge is due need nothing more.
 The thread waits for the gate and sends, unless it finds that another process opened
