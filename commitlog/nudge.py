@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 NUDGE_MIN_INTERVAL_S = 0.01
 # A nudge that other processes keep shut out this many times is sent regardless.
 MAX_GATE_TRIES = 5
+# Brokers whose Redis also holds the shared gate and the queued-nudge mark.
+_REDIS_SCHEMES = ("redis://", "rediss://")
 
 
 def _send_nudge() -> None:
@@ -113,7 +115,7 @@ def _queued_mark() -> QueuedNudgeMark | None:
 
     conf = relay_outbox_task.app.conf
     url: str = conf.broker_url or ""
-    if not url.startswith(("redis://", "rediss://")):
+    if not url.startswith(_REDIS_SCHEMES):
         return None
     queue: str = conf.task_default_queue
     mark = _marks.get((url, queue))
@@ -253,7 +255,7 @@ class Nudger:
 
 def _gate_for_broker() -> Gate:
     url: str = settings.CELERY_BROKER_URL
-    if url.startswith(("redis://", "rediss://")):
+    if url.startswith(_REDIS_SCHEMES):
         return RedisGate(url, f"relay-nudge-gate:{settings.CELERY_TASK_DEFAULT_QUEUE}")
     return LocalGate()
 
