@@ -1,24 +1,21 @@
 """Wake the relay right after a write commits; beat covers any nudge that gets lost.
 
-A nudge is a Celery message, and sending one costs about 1 ms of CPU: under load it was
-a fifth of a web worker's time. So nudges pass a gate that opens at most once per
-`NUDGE_MIN_INTERVAL_S`. With a Redis broker the gate is a key in Redis (`SET NX PX`)
-shared by every process, so all web workers together send about one nudge per interval;
-with another broker each process has its own gate.
-
 The promise kept: every commit is followed by a relay run that starts after it, woken
-by a nudge sent after the commit or by one still queued (below). A commit that
-finds the gate open sends at once, on its own thread. One that finds it shut leaves a
-nudge due to a background thread; commits made while a nudge is due need nothing more.
-The thread waits for the gate and sends, unless it finds that another process opened
-the gate after those commits: that process's nudge, sent right after, follows them.
+by a nudge sent after the commit or by one still queued.
 
-With a Redis broker a nudge is sent only when none is already queued: a key marks one
-queued from its send until the relay run it starts clears the key, before its first
-claim. A commit that finds the key set needs no nudge of its own, since that run starts
-after the commit and its claims see the commit's rows. Under load this keeps one nudge
-in the queue instead of one per gate interval, each of which was a relay run of its
-own; the key's time to live bounds what a nudge lost after being marked costs.
+With a Redis broker (the default) a nudge is sent only when none is queued. A key in
+that Redis (`SET NX PX`) marks a nudge from its send until the relay run it starts
+clears the key, before its first claim. A commit that finds the key set needs no nudge
+of its own: that run starts after the commit, so its claims see the commit's rows. One
+that sets the key sends at once, on its own thread. So under load one nudge waits in
+the queue and one goes out per relay run, for the price of one Redis round trip per
+commit; the key's time to live bounds what a nudge lost after being marked costs.
+
+With another broker there is nothing shared to read, and a nudge (a Celery message,
+about 1 ms of CPU) goes through a gate in each process that opens at most once per
+`NUDGE_MIN_INTERVAL_S`. A commit that finds it open sends at once. One that finds it
+shut leaves a nudge due to a background thread, which sends when the gate opens;
+commits made while a nudge is due need nothing more.
 """
 
 from __future__ import annotations
@@ -37,18 +34,16 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 NUDGE_MIN_INTERVAL_S = 0.01
-# A nudge that other processes keep shut out this many times is sent regardless.
+# A nudge shut out this many times (other threads keep opening the gate) is sent regardless.
 MAX_GATE_TRIES = 5
-# Brokers whose Redis also holds the shared gate and the queued-nudge mark.
+# Brokers whose Redis also holds the queued-nudge mark.
 _REDIS_SCHEMES = ("redis://", "rediss://")
 
 
-def _send_nudge() -> None:
+def _send_nudge(mark: QueuedNudgeMark | None = None) -> None:
+    """Send one nudge; `mark`, set by the caller for it, is cleared if the send fails."""
     from commitlog.tasks import relay_outbox_task  # Celery stays out of the request import path
 
-    mark = _queued_mark()
-    if mark is not None and not mark.try_set():
-        return  # the nudge already queued starts a relay run after this commit
     try:
         relay_outbox_task.apply_async(expires=settings.RELAY_NUDGE_EXPIRES_SECONDS, retry=False)
     except Exception as exc:  # a Celery broker outage must never fail a REST call
@@ -152,42 +147,6 @@ class LocalGate:
             return 0.0
 
 
-class RedisGate:
-    """Opens at most once per interval across every process that shares the key."""
-
-    def __init__(self, url: str, key: str, interval_s: float = NUDGE_MIN_INTERVAL_S) -> None:
-        self._redis = _ProcessRedis(url)
-        self.key = key
-        self.interval_s = interval_s
-        self._interval_ms = max(1, round(interval_s * 1000))
-        # Until then the key is known to exist (no one can open the gate): answered here
-        # without a round trip, which under load spares most requests the Redis call.
-        self._shut_until = float("-inf")
-
-    def try_open(self) -> float:
-        asked = time.monotonic()
-        if asked < self._shut_until:
-            return self._shut_until - asked
-        try:
-            # One round trip: the time left is what a shut-out caller's thread sleeps.
-            pipe = self._redis.client().pipeline(transaction=False)
-            pipe.set(self.key, b"1", nx=True, px=self._interval_ms)
-            pipe.pttl(self.key)
-            opened, left_ms = pipe.execute()
-        except redis.RedisError as exc:
-            # Fail open: a nudge too many costs a relay run, one too few costs latency.
-            logger.warning("event=relay_nudge_gate_failed error=%s", exc)
-            return 0.0
-        if opened:
-            self._shut_until = asked + self.interval_s
-            return 0.0
-        # -2: gone since the SET (expired); -1 cannot happen, the key is only set with PX.
-        left_s = max(int(left_ms), 1) / 1000
-        # From the time asked, not answered: the key lives at least this long.
-        self._shut_until = asked + left_s
-        return left_s
-
-
 class Nudger:
     def __init__(self, gate: Gate) -> None:
         self._gate = gate
@@ -253,13 +212,6 @@ class Nudger:
             _send_nudge()
 
 
-def _gate_for_broker() -> Gate:
-    url: str = settings.CELERY_BROKER_URL
-    if url.startswith(_REDIS_SCHEMES):
-        return RedisGate(url, f"relay-nudge-gate:{settings.CELERY_TASK_DEFAULT_QUEUE}")
-    return LocalGate()
-
-
 _nudger: Nudger | None = None
 _nudger_lock = threading.Lock()
 
@@ -269,10 +221,19 @@ def _process_nudger() -> Nudger:
     if _nudger is None:
         with _nudger_lock:
             if _nudger is None:
-                _nudger = Nudger(_gate_for_broker())
+                _nudger = Nudger(LocalGate())
     return _nudger
+
+
+def _nudge_after_commit() -> None:
+    mark = _queued_mark()
+    if mark is None:
+        _process_nudger().request()
+    elif mark.try_set():
+        _send_nudge(mark)
+    # Otherwise the nudge already queued starts a relay run after this commit.
 
 
 def nudge_relay_on_commit() -> None:
     if settings.RELAY_NUDGE_ENABLED and settings.GATEWAY.writer_enabled:
-        transaction.on_commit(_process_nudger().request, robust=True)
+        transaction.on_commit(_nudge_after_commit, robust=True)

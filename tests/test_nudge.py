@@ -1,7 +1,7 @@
-"""The relay nudge: at once when quiet, shared by commits under load, never skipped, and
-not sent again while one is queued.
+"""The relay nudge: never skipped, at once when quiet, and not sent again while one is
+queued (a Redis broker) or, with another broker, shared by commits under load.
 
-The Redis gate is tested against a real Redis (the Celery broker of the test run).
+The queued-nudge mark is tested against a real Redis (the Celery broker of the test run).
 """
 
 from __future__ import annotations
@@ -10,13 +10,15 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 import redis
+from django.db import transaction
 
 from commitlog import nudge
-from commitlog.nudge import Gate, LocalGate, Nudger, QueuedNudgeMark, RedisGate
+from commitlog.nudge import LocalGate, Nudger, QueuedNudgeMark
 from tests.processes import wait_for
 
 
@@ -46,30 +48,8 @@ def sends(monkeypatch: pytest.MonkeyPatch) -> Sends:
     return recorder
 
 
-def redis_gate(url: str, interval_s: float = nudge.NUDGE_MIN_INTERVAL_S) -> RedisGate:
-    return RedisGate(url, f"test-nudge-gate:{uuid.uuid4().hex}", interval_s)
-
-
-@pytest.fixture(params=["local", "redis"])
-def make_gate(request: pytest.FixtureRequest) -> Callable[[], Gate]:
-    if request.param == "local":
-        return LocalGate
-    url: str = request.getfixturevalue("celery_broker_url")
-    return lambda: redis_gate(url)
-
-
-@pytest.fixture(params=["local", "redis"])
-def make_slow_gate(request: pytest.FixtureRequest) -> Callable[[], Gate]:
-    if request.param == "local":
-        return lambda: LocalGate(interval_s=1.0)
-    url: str = request.getfixturevalue("celery_broker_url")
-    return lambda: redis_gate(url, interval_s=1.0)
-
-
-def test_every_request_is_followed_by_a_send_and_bursts_share_sends(
-    sends: Sends, make_gate: Callable[[], Gate]
-) -> None:
-    nudger = Nudger(make_gate())
+def test_every_request_is_followed_by_a_send_and_bursts_share_sends(sends: Sends) -> None:
+    nudger = Nudger(LocalGate())
     for _ in range(199):
         nudger.request()
     before_last = time.monotonic()
@@ -79,52 +59,16 @@ def test_every_request_is_followed_by_a_send_and_bursts_share_sends(
     assert len(sends.at) < 200
 
 
-def test_a_request_after_a_quiet_spell_is_sent_at_once_on_its_own_thread(
-    sends: Sends, make_gate: Callable[[], Gate]
-) -> None:
-    nudger = Nudger(make_gate())
+def test_a_request_after_a_quiet_spell_is_sent_at_once_on_its_own_thread(sends: Sends) -> None:
+    nudger = Nudger(LocalGate())
     nudger.request()
     assert sends.threads == [threading.current_thread().name]
 
 
-def test_processes_sharing_the_redis_gate_send_one_nudge_per_interval(
-    sends: Sends, celery_broker_url: str
-) -> None:
-    """Two nudgers stand for two web processes: the second finds the gate shut by the
-    first, so its nudge waits for the gate's interval instead of going out at once."""
-    shared = redis_gate(celery_broker_url, interval_s=1.0)
-    first = Nudger(shared)
-    second = Nudger(RedisGate(celery_broker_url, shared.key, interval_s=1.0))
-    first.request()
-    assert len(sends.at) == 1
-    asked = time.monotonic()
-    second.request()
-    assert len(sends.at) == 1  # not sent inline: the gate is shut
-    assert sends.wait_for(lambda: len(sends.at) == 2)
-    assert sends.threads[1] == "relay-nudge"
-    assert sends.at[1] - asked >= 0.9
-
-
-def test_the_redis_gate_is_shared_and_reopens_after_its_interval(celery_broker_url: str) -> None:
-    one = redis_gate(celery_broker_url, interval_s=0.5)
-    other = RedisGate(celery_broker_url, one.key, interval_s=0.5)
-    assert one.try_open() == 0
-    assert 0 < other.try_open() <= 0.5  # shut, and says for how long
-    assert one.try_open() > 0
-    wait_for(lambda: other.try_open() == 0, 10, "the gate to reopen")
-
-
-def test_an_unreachable_redis_leaves_the_gate_open(sends: Sends) -> None:
-    gate = RedisGate("redis://127.0.0.1:1/0", "unused")
-    assert gate.try_open() == 0
-    Nudger(gate).request()
-    assert len(sends.at) == 1
-
-
 def test_a_shut_out_nudge_waits_for_the_time_the_gate_has_left_not_a_whole_interval(
-    sends: Sends, make_slow_gate: Callable[[], Gate]
+    sends: Sends,
 ) -> None:
-    nudger = Nudger(make_slow_gate())
+    nudger = Nudger(LocalGate(interval_s=1.0))
     nudger.request()  # opens the 1 s gate
     opened = sends.at[0]
     time.sleep(0.5)  # the scenario: the next commit comes half-way through the interval
@@ -170,20 +114,6 @@ def test_a_due_nudge_is_sent_when_the_gate_was_opened_before_the_commit(sends: S
     assert gate.asked == 3
 
 
-def test_a_gate_known_shut_is_answered_without_asking_redis(celery_broker_url: str) -> None:
-    one = redis_gate(celery_broker_url, interval_s=1.0)
-    other = RedisGate(celery_broker_url, one.key, interval_s=1.0)
-    assert one.try_open() == 0
-    first = other.try_open()
-    assert 0 < first <= 1.0
-    # With the key gone, only an answer that skipped Redis can still say "shut".
-    redis.Redis.from_url(celery_broker_url).delete(one.key)
-    second = other.try_open()
-    assert 0 < second <= first
-    # Once the time it was told has passed, it asks again.
-    wait_for(lambda: other.try_open() == 0, 10, "the gate to reopen")
-
-
 # --- The queued-nudge mark (a Redis broker) ------------------------------------------
 
 
@@ -200,11 +130,11 @@ def test_a_queued_nudge_spares_later_commits_theirs_until_its_relay_run_starts(
 ) -> None:
     settings.RELAY_NUDGE_QUEUED_TTL_SECONDS = 60.0
     for _ in range(3):
-        nudge._send_nudge()
+        nudge._nudge_after_commit()
     assert broker.llen(celery_queue) == 1  # one message, read from the broker itself
     nudge.relay_run_starting()  # what the relay task does before its first claim
-    nudge._send_nudge()
-    nudge._send_nudge()
+    nudge._nudge_after_commit()
+    nudge._nudge_after_commit()
     assert broker.llen(celery_queue) == 2
 
 
@@ -219,10 +149,10 @@ def test_a_send_that_fails_leaves_no_mark_behind(
         raise OSError("the broker refused the message")
 
     monkeypatch.setattr(relay_outbox_task, "apply_async", refused)
-    nudge._send_nudge()
+    nudge._nudge_after_commit()
     assert not broker.exists(f"relay-nudge-queued:{celery_queue}")
     monkeypatch.undo()
-    nudge._send_nudge()
+    nudge._nudge_after_commit()
     assert broker.llen(celery_queue) == 1
 
 
@@ -244,3 +174,29 @@ def test_an_unreachable_redis_leaves_the_mark_open() -> None:
     assert mark.try_set()
     assert mark.try_set()
     mark.clear()  # logged, not raised
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_commit_sends_its_nudge_before_it_returns_when_none_is_queued(
+    broker: redis.Redis, celery_queue: str, settings: Any
+) -> None:
+    # The writer is enabled by a bootstrap and a topic; nothing is published here.
+    settings.GATEWAY = replace(
+        settings.GATEWAY, commitlog_bootstrap="127.0.0.1:9", commitlog_topic="unused"
+    )
+    settings.RELAY_NUDGE_ENABLED = True
+    settings.RELAY_NUDGE_QUEUED_TTL_SECONDS = 60.0
+    with transaction.atomic():
+        nudge.nudge_relay_on_commit()
+        assert broker.llen(celery_queue) == 0  # not before the commit
+    # Sent by the committing thread (no background thread with a Redis broker).
+    assert broker.llen(celery_queue) == 1
+    for _ in range(5):
+        with transaction.atomic():
+            nudge.nudge_relay_on_commit()
+    assert broker.llen(celery_queue) == 1  # the queued nudge covers these commits
+    # A run starts: the next commit sends at once, however recent the last nudge was.
+    nudge.relay_run_starting()
+    with transaction.atomic():
+        nudge.nudge_relay_on_commit()
+    assert broker.llen(celery_queue) == 2
