@@ -61,6 +61,27 @@ def rss_kib(pid: int) -> int | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU (user + system) used so far by a live process and its live children, from /proc.
+
+    Children that have exited count only once reaped, so callers read this around a window
+    in which the processes they measure stay up (gunicorn's workers, say).
+    """
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            with open(f"/proc/{current}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{current}/task/{current}/children", encoding="ascii") as kids:
+                pending.extend(int(child) for child in kids.read().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 class ChildProcess:
     """A service process whose output goes to a log file; stopped with SIGTERM, then killed."""
 
