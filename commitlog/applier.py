@@ -18,7 +18,7 @@ from django.utils import timezone
 from commitlog.binary_params import binary_cursor
 from commitlog.handlers import apply_records
 from commitlog.models import ConsumedRecord, InvalidRecord, RecordConflict
-from commitlog.payloads import BatchState, IngestState, check_payload
+from commitlog.payloads import BatchState, IngestState, check_payload, decode_ingest
 from commitlog.records import CommitLogRecord, RawRecord, decode_value
 from commitlog.records import InvalidRecord as UndecodableRecord
 
@@ -64,10 +64,11 @@ class BatchOutcome:
 
 def decode(raw: RawRecord) -> Decoded | Refused:
     try:
-        record = decode_value(raw.value)
+        fast = decode_ingest(raw.value) if raw.value is not None else None
+        record = fast[0] if fast else decode_value(raw.value)
         if raw.key is None or raw.key.decode("utf-8", errors="replace") != record.key:
             raise UndecodableRecord(f"key {raw.key!r} does not match the record ({record.key})")
-        state = check_payload(record)
+        state = fast[1] if fast else check_payload(record)
     except UndecodableRecord as exc:
         return Refused(raw, str(exc))
     assert raw.value is not None  # decode_value refuses a missing value

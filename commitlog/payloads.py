@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from commitlog.records import CommitLogRecord, Event, InvalidRecord
+import msgspec
+
+from commitlog.records import CommitLogRecord, Event, InvalidRecord, checked_record, loads
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _SCOPES = ("per_world", "global", "per_strategy")
@@ -38,13 +40,22 @@ def _timestamp(payload: dict[str, Any]) -> datetime:
 class IngestState:
     strategy_id: uuid.UUID
     dag_hash: str
-    dag: dict[str, Any]
+    # The DAG, or its JSON text when it was checked without being built (see
+    # decode_ingest): only a rebuild needs it.
+    dag_source: dict[str, Any] | bytes
     node_ids_crc32: int
     insert_sentinel: bool
     compute_context: dict[str, Any]
     world_ids: list[str]
     meta: dict[str, Any] | None
     submitted_at: datetime
+
+    @property
+    def dag(self) -> dict[str, Any]:
+        if isinstance(self.dag_source, bytes):
+            dag: dict[str, Any] = loads(self.dag_source)
+            return dag
+        return self.dag_source
 
     @property
     def execution_domain(self) -> str:
@@ -69,7 +80,8 @@ class BatchState:
     submitted_at: datetime
 
 
-def parse_ingest(record: CommitLogRecord) -> IngestState:
+def parse_ingest(record: CommitLogRecord, dag_text: bytes | None = None) -> IngestState:
+    """`dag_text`: the DAG's JSON text, already checked, when the payload does not hold it."""
     payload = record.payload
     try:
         strategy_id = uuid.UUID(record.id)
@@ -80,9 +92,14 @@ def parse_ingest(record: CommitLogRecord) -> IngestState:
     dag_hash = _require(payload, "dag_hash", str)
     if not _SHA256.match(dag_hash):
         raise InvalidRecord("payload.dag_hash is not a SHA-256 hex digest")
-    dag = _require(payload, "dag", dict)
-    if not isinstance(dag.get("nodes"), list):
-        raise InvalidRecord("payload.dag has no nodes list")
+    dag_source: dict[str, Any] | bytes
+    if dag_text is None:
+        dag = _require(payload, "dag", dict)
+        if not isinstance(dag.get("nodes"), list):
+            raise InvalidRecord("payload.dag has no nodes list")
+        dag_source = dag
+    else:
+        dag_source = dag_text
     crc = _require(payload, "node_ids_crc32", int)
     if not 0 <= crc <= 0xFFFFFFFF:
         raise InvalidRecord("payload.node_ids_crc32 is out of range")
@@ -95,7 +112,7 @@ def parse_ingest(record: CommitLogRecord) -> IngestState:
     return IngestState(
         strategy_id=strategy_id,
         dag_hash=dag_hash,
-        dag=dag,
+        dag_source=dag_source,
         node_ids_crc32=crc,
         insert_sentinel=_require(payload, "insert_sentinel", bool),
         compute_context=_require(payload, "compute_context", dict),
@@ -103,6 +120,62 @@ def parse_ingest(record: CommitLogRecord) -> IngestState:
         meta=meta,
         submitted_at=_timestamp(payload),
     )
+
+
+class _IngestWire(msgspec.Struct, forbid_unknown_fields=False):
+    """An ingest payload with its DAG left as JSON text; the rest decoded as usual."""
+
+    event: Any = msgspec.UNSET
+    version: Any = msgspec.UNSET
+    strategy_id: Any = msgspec.UNSET
+    dag_hash: Any = msgspec.UNSET
+    dag: msgspec.Raw = msgspec.Raw()
+    dag_base64: Any = msgspec.UNSET
+    node_ids_crc32: Any = msgspec.UNSET
+    insert_sentinel: Any = msgspec.UNSET
+    compute_context: Any = msgspec.UNSET
+    world_ids: Any = msgspec.UNSET
+    world_id: Any = msgspec.UNSET
+    meta: Any = msgspec.UNSET
+    submitted_at: Any = msgspec.UNSET
+
+
+class _DagShape(msgspec.Struct, forbid_unknown_fields=False):
+    """What parse_ingest asks of a DAG: an object with a `nodes` list (nodes left as text)."""
+
+    nodes: list[msgspec.Raw]
+
+
+_INGEST_PREFIX = b'["gateway.ingest",'
+_ingest_wire = msgspec.json.Decoder(tuple[str, int, str, _IngestWire])
+_dag_shape = msgspec.json.Decoder(_DagShape)
+
+
+def decode_ingest(value: bytes) -> tuple[CommitLogRecord, IngestState] | None:
+    """An ingest record as the relay writes it, checked without building its DAG.
+
+    Building the DAG's objects, and freeing them, was most of what decoding a record
+    cost the consumer, which needs the DAG only to rebuild a missing submission. The
+    record's payload here lacks `dag` and any field the SPEC does not name. None when
+    this path cannot decide (another event or layout, anything msgspec refuses, a check
+    that fails): decode_value and check_payload then decode the record in full and say
+    what is wrong with it, so what is refused, and why, does not change.
+    """
+    if not value.startswith(_INGEST_PREFIX):
+        return None
+    try:
+        event, timestamp_ms, record_id, wire = _ingest_wire.decode(value)
+        dag = bytes(wire.dag)
+        _dag_shape.decode(dag)
+    except msgspec.MsgspecError:
+        return None
+    fields = {name: getattr(wire, name) for name in wire.__struct_fields__ if name != "dag"}
+    payload = {name: value for name, value in fields.items() if value is not msgspec.UNSET}
+    try:
+        record = checked_record([event, timestamp_ms, record_id, payload])
+        return record, parse_ingest(record, dag)
+    except InvalidRecord:
+        return None
 
 
 def parse_rebalance(record: CommitLogRecord) -> BatchState:
