@@ -59,15 +59,17 @@ def relay_run_starting() -> None:
         mark.clear()
 
 
-class _ProcessRedis:
-    """A Redis client for this process, made on first use and again after a fork."""
+class QueuedNudgeMark:
+    """A Redis key that is set while a nudge waits for the relay run it starts."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, key: str, ttl_s: float) -> None:
         self.url = url
+        self.key = key
+        self._ttl_ms = max(1, round(ttl_s * 1000))
         self._client: redis.Redis | None = None
         self._pid = 0
 
-    def client(self) -> redis.Redis:
+    def _redis(self) -> redis.Redis:
         if self._client is None or self._pid != os.getpid():
             # A forked child must not share its parent's socket.
             self._client = redis.Redis.from_url(
@@ -76,26 +78,17 @@ class _ProcessRedis:
             self._pid = os.getpid()
         return self._client
 
-
-class QueuedNudgeMark:
-    """A Redis key that is set while a nudge waits for the relay run it starts."""
-
-    def __init__(self, url: str, key: str, ttl_s: float) -> None:
-        self._redis = _ProcessRedis(url)
-        self.key = key
-        self._ttl_ms = max(1, round(ttl_s * 1000))
-
     def try_set(self) -> bool:
         """True when no nudge was queued (the caller sends one); False when one is."""
         try:
-            return bool(self._redis.client().set(self.key, b"1", nx=True, px=self._ttl_ms))
+            return bool(self._redis().set(self.key, b"1", nx=True, px=self._ttl_ms))
         except redis.RedisError as exc:
             logger.warning("event=relay_nudge_mark_failed error=%s", exc)
             return True  # fail open: a nudge too many costs a relay run
 
     def clear(self) -> None:
         try:
-            self._redis.client().delete(self.key)
+            self._redis().delete(self.key)
         except redis.RedisError as exc:
             # The key expires on its own; until then commits leave the nudge to beat.
             logger.warning("event=relay_nudge_mark_failed error=%s", exc)
