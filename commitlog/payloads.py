@@ -169,8 +169,11 @@ def decode_ingest(value: bytes) -> tuple[CommitLogRecord, IngestState] | None:
         _dag_shape.decode(dag)
     except msgspec.MsgspecError:
         return None
-    fields = {name: getattr(wire, name) for name in wire.__struct_fields__ if name != "dag"}
-    payload = {name: value for name, value in fields.items() if value is not msgspec.UNSET}
+    payload = {
+        name: field
+        for name in wire.__struct_fields__
+        if name != "dag" and (field := getattr(wire, name)) is not msgspec.UNSET
+    }
     try:
         record = checked_record([event, timestamp_ms, record_id, payload])
         return record, parse_ingest(record, dag)
