@@ -4,22 +4,68 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from controlplane import selectors, serializers
+from controlplane.api_errors import api_exception_handler
+from controlplane.api_fastpath import SubmissionFields, plain_submission
 from controlplane.services.rebalancing import BatchAck, group_multi, group_single, rebalance_submit
-from controlplane.services.strategies import strategy_submit
+from controlplane.services.strategies import StrategyAck, strategy_submit
 
 _ERRORS = {code: serializers.ErrorOut for code in (400, 401, 409, 413, 422)}
+_JSON = JSONRenderer()  # the API's only renderer (REST_FRAMEWORK settings)
+
+
+def _ack_body(ack: StrategyAck) -> dict[str, Any]:
+    context = ack.compute_context
+    return {
+        "strategy_id": ack.strategy_id,
+        "sentinel_id": ack.sentinel_id,
+        "node_ids_crc32": ack.node_ids_crc32,
+        "downgraded": context.downgraded,
+        "downgrade_reason": context.downgrade_reason.value if context.downgrade_reason else None,
+        "safe_mode": context.safe_mode,
+        "queue_map": {},
+    }
 
 
 class StrategySubmitView(APIView):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        """A plain, authenticated submission skips DRF's request handling (see
+        api_fastpath); its answer, success or error, is made as DRF makes it."""
+        self.args, self.kwargs, self.request = args, kwargs, request  # type: ignore[assignment]
+        response: Response | None
+        try:
+            fields = plain_submission(request)
+            response = None if fields is None else self._accept(fields)
+        except Exception as exc:
+            response = api_exception_handler(exc, self.get_exception_handler_context())
+            if response is None:
+                raise  # a 500, as from the DRF path
+        if response is None:
+            return super().dispatch(request, *args, **kwargs)
+        self.headers = self.default_response_headers
+        request.accepted_renderer = _JSON  # type: ignore[attr-defined]
+        request.accepted_media_type = _JSON.media_type  # type: ignore[attr-defined]
+        return self.finalize_response(request, response, *args, **kwargs)  # type: ignore[arg-type]
+
+    def _accept(self, fields: SubmissionFields) -> Response:
+        ack = strategy_submit(
+            dag_json=fields.dag_json,
+            node_ids_crc32=fields.node_ids_crc32,
+            world_ids=fields.world_ids or [],
+            meta=fields.meta,
+            context=fields.context,
+        )
+        return Response(_ack_body(ack), status=status.HTTP_202_ACCEPTED)
+
     @extend_schema(
         request=serializers.StrategySubmitIn,
         responses={202: serializers.StrategyAckOut, **_ERRORS},
@@ -28,27 +74,7 @@ class StrategySubmitView(APIView):
     def post(self, request: Request) -> Response:
         incoming = serializers.StrategySubmitIn(data=request.data)
         incoming.is_valid(raise_exception=True)
-        data = incoming.validated_data
-        ack = strategy_submit(
-            dag_json=data["dag_json"],
-            node_ids_crc32=data["node_ids_crc32"],
-            world_ids=data["world_ids"] or [],
-            meta=data["meta"],
-            context=data["context"],
-        )
-        context = ack.compute_context
-        body = {
-            "strategy_id": ack.strategy_id,
-            "sentinel_id": ack.sentinel_id,
-            "node_ids_crc32": ack.node_ids_crc32,
-            "downgraded": context.downgraded,
-            "downgrade_reason": context.downgrade_reason.value
-            if context.downgrade_reason
-            else None,
-            "safe_mode": context.safe_mode,
-            "queue_map": {},
-        }
-        return Response(body, status=status.HTTP_202_ACCEPTED)
+        return self._accept(SubmissionFields(**incoming.validated_data))
 
 
 class StrategyStatusView(APIView):
