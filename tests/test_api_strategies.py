@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from commitlog.models import OutboxEvent, OutboxState
 from commitlog.records import decode_value
-from controlplane.models import StrategySubmission
+from controlplane.models import StrategySubmission, SubmissionStatus
 from tests.conftest import crc_of, make_dag, submission_body
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +69,13 @@ def test_submission_and_outbox_row_hold_the_ingest_record(api: APIClient) -> Non
     submission = StrategySubmission.objects.get()
     outbox = OutboxEvent.objects.get()
     assert str(submission.strategy_id) == strategy_id
-    assert submission.status == "accepted"
+    assert submission.status == SubmissionStatus.ACCEPTED
+    assert (submission.world_id, submission.downgraded, submission.downgrade_reason) == (
+        "w2",
+        False,
+        "",
+    )
+    assert submission.submitted_at == outbox.created_at == outbox.next_attempt_at
     assert outbox.state == OutboxState.PENDING
     assert outbox.key == f"ingest:{strategy_id}"
     assert outbox.aggregate_id == strategy_id

@@ -20,25 +20,29 @@ from django.db import connection, transaction
 from psycopg.types.json import Jsonb
 
 from commitlog.binary_params import binary_cursor
-from commitlog.models import OutboxState
 from commitlog.outbox import encode_within_limit
 from commitlog.records import CommitLogRecord
-from controlplane.models import SubmissionStatus
 
 # Every column of both tables is named, defaults included: a column added to either
-# model without a default fails here loudly rather than being filled by accident.
+# model without a default fails here loudly rather than being filled by accident. Each
+# value is bound once (named placeholders repeat as one parameter) and what follows
+# from another is worked out on the server: each parameter costs the request its
+# adaptation in Python. The two constants are SubmissionStatus.ACCEPTED and
+# OutboxState.PENDING (a test holds them to the enums).
 _INSERT_BOTH = """
 WITH submission AS (
     INSERT INTO controlplane_strategysubmission
         (strategy_id, dag_hash, dag, node_ids_crc32, insert_sentinel, world_ids, world_id,
          execution_domain, compute_context, downgraded, downgrade_reason, meta, status,
          submitted_at)
-    VALUES (%b, %b, %b::text::jsonb, %b, %b, %b::varchar[], %b, %b, %b, %b, %b, %b, %b, %b)
+    VALUES (%(strategy_id)b, %(dag_hash)b, %(dag)b::text::jsonb, %(crc)b, %(sentinel)b,
+            %(world_ids)b::varchar[], (%(world_ids)b::varchar[])[1], %(domain)b,
+            %(context)b, %(reason)b <> '', %(reason)b, %(meta)b, 'accepted', %(at)b)
 )
 INSERT INTO commitlog_outboxevent
     (event, aggregate_id, key, value, state, attempts, next_attempt_at, last_error,
      created_at)
-VALUES (%b, %b, %b, %b, %b, 0, %b, '', %b)
+VALUES (%(event)b, %(aggregate_id)b, %(key)b, %(value)b, 'pending', 0, %(at)b, '', %(at)b)
 """
 
 
@@ -72,28 +76,22 @@ def submission_insert_with_record(
     is sent when the record is over the limit.
     """
     value = encode_within_limit(record)
-    params: list[Any] = [
-        strategy_id,
-        dag_hash,
-        dag_text,
-        node_ids_crc32,
-        insert_sentinel,
-        world_ids,
-        world_ids[0],
-        execution_domain,
-        Jsonb(compute_context),
-        bool(downgrade_reason),
-        downgrade_reason,
-        None if meta is None else Jsonb(meta),
-        SubmissionStatus.ACCEPTED.value,
-        submitted_at,
-        record.event.value,
-        record.id,
-        record.key,
-        value,
-        OutboxState.PENDING.value,
-        submitted_at,
-        submitted_at,
-    ]
+    params: dict[str, Any] = {
+        "strategy_id": strategy_id,
+        "dag_hash": dag_hash,
+        "dag": dag_text,
+        "crc": node_ids_crc32,
+        "sentinel": insert_sentinel,
+        "world_ids": world_ids,
+        "domain": execution_domain,
+        "context": Jsonb(compute_context),
+        "reason": downgrade_reason,
+        "meta": None if meta is None else Jsonb(meta),
+        "at": submitted_at,
+        "event": record.event.value,
+        "aggregate_id": record.id,
+        "key": record.key,
+        "value": value,
+    }
     with _own_transaction_or_savepoint(), binary_cursor() as cursor:
         cursor.execute(_INSERT_BOTH, params, prepare=True)
