@@ -8,7 +8,6 @@ from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,7 +19,6 @@ from controlplane.services.rebalancing import BatchAck, group_multi, group_singl
 from controlplane.services.strategies import StrategyAck, strategy_submit
 
 _ERRORS = {code: serializers.ErrorOut for code in (400, 401, 409, 413, 422)}
-_JSON = JSONRenderer()  # the API's only renderer (REST_FRAMEWORK settings)
 
 
 def _ack_body(ack: StrategyAck) -> dict[str, Any]:
@@ -52,8 +50,10 @@ class StrategySubmitView(APIView):
         if response is None:
             return super().dispatch(request, *args, **kwargs)
         self.headers = self.default_response_headers
-        request.accepted_renderer = _JSON  # type: ignore[attr-defined]
-        request.accepted_media_type = _JSON.media_type  # type: ignore[attr-defined]
+        # What DRF's negotiation picks for a plain Accept: the first configured renderer.
+        renderer = self.get_renderers()[0]
+        request.accepted_renderer = renderer  # type: ignore[attr-defined]
+        request.accepted_media_type = renderer.media_type  # type: ignore[attr-defined]
         return self.finalize_response(request, response, *args, **kwargs)  # type: ignore[arg-type]
 
     def _accept(self, fields: SubmissionFields) -> Response:
