@@ -11,13 +11,14 @@ import json
 from typing import Any
 
 import pytest
+from django.http import HttpRequest
 from django.test import RequestFactory, override_settings
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from rest_framework.exceptions import APIException
 from rest_framework.test import APIClient
 
-from controlplane import api_fastpath, serializers
+from controlplane import serializers
 from controlplane.api_fastpath import SubmissionFields, plain_submission, submission_fields
 from controlplane.models import StrategySubmission
 from controlplane.parsers import BoundedJSONParser
@@ -166,7 +167,6 @@ def test_the_fast_path_answers_as_the_drf_path_does(
     fast_body = submission_body(make_dag("f1", "f2"))
     drf_body = submission_body(make_dag("d1", "d2"))
     fast = [api.post("/strategies", fast_body, format="json") for _ in range(2)]
-    monkeypatch.setattr(api_fastpath, "plain_submission", lambda request: None)
     monkeypatch.setattr("controlplane.api.plain_submission", lambda request: None)
     drf = [api.post("/strategies", drf_body, format="json") for _ in range(2)]
     # Accepted, then refused as a duplicate of the first.
@@ -192,20 +192,16 @@ def test_the_fast_path_answers_as_the_drf_path_does(
 def test_requests_that_are_not_plain_are_left_to_drf(
     api_token: str, change: dict[str, str], why: str
 ) -> None:
-    raw = json.dumps(submission_body()).encode()
-    request = RequestFactory().post(
-        "/strategies",
-        raw,
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {api_token}",
-    )
-    assert plain_submission(request) is not None  # the unchanged request is plain
-    changed = RequestFactory().post(
-        "/strategies",
-        raw,
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {api_token}",
-    )
+    def submission_request() -> HttpRequest:
+        return RequestFactory().post(
+            "/strategies",
+            json.dumps(submission_body()).encode(),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {api_token}",
+        )
+
+    assert plain_submission(submission_request()) is not None  # unchanged, it is plain
+    changed = submission_request()
     changed.META.update(change)
     if "REQUEST_METHOD" in change:
         changed.method = change["REQUEST_METHOD"]
