@@ -93,7 +93,7 @@ def _prepare_prefixed(prefix: str, strategy_id: str, at: datetime | None) -> Pre
     from controlplane.services.strategies import ingest_payload
 
     submitted = _dag_with_prefix(prefix)
-    context = build_compute_context(META, None)
+    context = build_compute_context(world_ids=list(WORLDS), meta=META)
     stored = dags.with_sentinel(submitted, strategy_id, dags.version_from_meta(META))
     stamp = Stamp(at or datetime.now(UTC))
     payload = ingest_payload(

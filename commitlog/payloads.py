@@ -191,6 +191,8 @@ def parse_rebalance(record: CommitLogRecord) -> BatchState:
     orders = _require(payload, "orders", list)
     if not orders or not all(isinstance(order, dict) for order in orders):
         raise InvalidRecord("payload.orders must be a non-empty list of objects")
+    if scope == "per_strategy" and not all(isinstance(e.get("order"), dict) for e in orders):
+        raise InvalidRecord("payload.orders of a per_strategy batch must be {..., order} entries")
     counts = _require(payload, "counts", dict)
     total, reduce_only = counts.get("total"), counts.get("reduce_only")
     if total != len(orders) or not isinstance(reduce_only, int) or not 0 <= reduce_only <= total:

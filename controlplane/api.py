@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
@@ -128,6 +129,7 @@ class RebalanceBatchView(APIView):
         )
 
 
+@csrf_exempt  # a POST to an unknown path hears 404, not a CSRF failure page
 def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     """JSON 404 for any unknown URL, so clients never parse an HTML page."""
     return JsonResponse({"code": "E_NOT_FOUND", "message": "no such resource"}, status=404)

@@ -1,7 +1,12 @@
-"""API authentication: `Authorization: Bearer <token>` with an operator-issued credential."""
+"""API authentication with an operator-issued credential, sent as `Authorization: Bearer
+<token>` or as HTTP Basic with the token as the password (any user name): qmtl's SDK sends
+no header of its own, but pointed at `https://client:<token>@host` its HTTP client sends
+Basic."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -29,18 +34,19 @@ class ApiClient:
 
 
 class ApiCredentialAuthentication(authentication.BaseAuthentication):
-    keywords = ("bearer", "token")
+    bearer_keywords = ("bearer", "token")
 
     def authenticate(self, request: Request) -> tuple[ApiClient, ApiCredential] | None:
         header = authentication.get_authorization_header(request).split()
-        if not header or header[0].lower().decode(errors="replace") not in self.keywords:
+        if not header:
             return None
-        if len(header) != 2:
-            raise exceptions.AuthenticationFailed("Authorization header must be `Bearer <token>`")
-        try:
-            token = header[1].decode("ascii")
-        except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed("invalid token") from None
+        keyword = header[0].lower().decode(errors="replace")
+        if keyword in self.bearer_keywords:
+            token = _bearer_token(header)
+        elif keyword == "basic":
+            token = _basic_password(header)
+        else:
+            return None
         credential = credential_authenticate(token)
         if credential is None:
             raise exceptions.AuthenticationFailed("unknown or revoked token")
@@ -50,10 +56,36 @@ class ApiCredentialAuthentication(authentication.BaseAuthentication):
         return 'Bearer realm="controlplane"'
 
 
+def _bearer_token(header: list[bytes]) -> str:
+    if len(header) != 2:
+        raise exceptions.AuthenticationFailed("Authorization header must be `Bearer <token>`")
+    try:
+        return header[1].decode("ascii")
+    except UnicodeDecodeError:
+        raise exceptions.AuthenticationFailed("invalid token") from None
+
+
+def _basic_password(header: list[bytes]) -> str:
+    """The password of `Basic base64(user:password)`: the token; the user name is ignored."""
+    if len(header) != 2:
+        raise exceptions.AuthenticationFailed("Authorization header must be `Basic <base64>`")
+    try:
+        decoded = base64.b64decode(header[1], validate=True).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError):
+        raise exceptions.AuthenticationFailed("invalid Basic credentials") from None
+    _, colon, password = decoded.partition(":")
+    if not colon or not password:
+        raise exceptions.AuthenticationFailed("Basic credentials need the token as the password")
+    return password
+
+
 class HasApiCredential(permissions.BasePermission):
     """A credential is required, unless dev explicitly allows anonymous calls."""
 
-    message = "an API credential is required (Authorization: Bearer <token>)"
+    message = (
+        "an API credential is required (Authorization: Bearer <token>, or HTTP Basic with "
+        "the token as the password)"
+    )
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         if isinstance(request.auth, ApiCredential):

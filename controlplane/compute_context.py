@@ -1,32 +1,24 @@
 """Compute context of a submission: execution-domain aliases and the safe-mode downgrade.
 
-Pure functions of the request's `meta` and `context`; SPEC section 3 is the contract.
+Pure functions of the request's world ids, `meta` and `context`, computed as qmtl's
+gateway computes them (docs/API.md, "Compute context").
 """
 
 from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-CONTEXT_KEYS: tuple[str, ...] = (
-    "world_id",
-    "execution_domain",
-    "as_of",
-    "partition",
-    "dataset_fingerprint",
-)
-# Spellings accepted for a key, in order of precedence.
-_KEY_SPELLINGS: dict[str, tuple[str, ...]] = {
-    "world_id": ("world_id",),
-    "execution_domain": ("execution_domain",),
-    "as_of": ("as_of",),
-    "partition": ("partition",),
-    "dataset_fingerprint": ("dataset_fingerprint", "datasetFingerprint"),
-}
-ACCEPTED_CONTEXT_KEYS = frozenset(s for spellings in _KEY_SPELLINGS.values() for s in spellings)
+# The keys of `meta` (and of the `context` overrides) a context value is read from.
+CONTEXT_KEYS: tuple[str, ...] = ("execution_domain", "as_of", "partition", "dataset_fingerprint")
+# Read as `a or b` on the raw values before normalizing, as qmtl does.
+_DATASET_SPELLINGS = ("dataset_fingerprint", "datasetFingerprint")
+# `world_id` is accepted in `context` for the clients that send it, and has no effect: the
+# context's world is always the first of the request's world ids, as in qmtl.
+ACCEPTED_CONTEXT_KEYS = frozenset({*CONTEXT_KEYS, *_DATASET_SPELLINGS, "world_id"})
 
 _DOMAIN_ALIASES: dict[str, str] = {
     **dict.fromkeys(
@@ -92,19 +84,19 @@ def normalize_execution_domain(value: str | None) -> str | None:
 
 
 def clean_value(value: object) -> str | None:
-    """A context value as a stripped string; blank (or null) means absent."""
-    if value is None:
-        return None
-    text = value.strip() if isinstance(value, str) else str(value).strip()
-    return text or None
-
-
-def _pick(source: Mapping[str, Any], key: str) -> str | None:
-    for spelling in _KEY_SPELLINGS[key]:
-        found = clean_value(source.get(spelling))
-        if found is not None:
-            return found
+    """A context value as qmtl normalizes it: a string or number (booleans included) becomes
+    its stripped text, blank means absent; an object, a list or null is absent."""
+    if isinstance(value, str | int | float):
+        return str(value).strip() or None
     return None
+
+
+def _raw_value(source: Mapping[str, Any], key: str) -> object:
+    if key == "dataset_fingerprint":
+        # Python truthiness on the raw values: "", 0, false and null give way to the
+        # second spelling; "  " does not, and then normalizes to absent.
+        return source.get(_DATASET_SPELLINGS[0]) or source.get(_DATASET_SPELLINGS[1])
+    return source.get(key)
 
 
 @dataclass(frozen=True)
@@ -125,13 +117,14 @@ class ComputeContext:
         return self.downgrade_reason is not None
 
     def as_payload(self) -> dict[str, Any]:
-        """The `compute_context` object of the ingest record (downgrade keys only if downgraded)."""
+        """The `compute_context` object of the ingest record, keys in qmtl's order
+        (downgrade keys only if downgraded)."""
         payload: dict[str, Any] = {
-            "world_id": self.world_id,
             "execution_domain": self.execution_domain,
             "as_of": self.as_of,
             "partition": self.partition,
             "dataset_fingerprint": self.dataset_fingerprint,
+            "world_id": self.world_id,
         }
         if self.downgrade_reason is not None:
             payload["downgraded"] = True
@@ -141,13 +134,19 @@ class ComputeContext:
 
 
 def build_compute_context(
-    meta: Mapping[str, Any] | None, overrides: Mapping[str, Any] | None
+    *,
+    world_ids: Sequence[str],
+    meta: Mapping[str, Any] | None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> ComputeContext:
-    """Values from `meta`, overridden by non-blank `overrides`, then safe-mode rules."""
+    """The context qmtl's gateway computes with no WorldService: the first world id, the
+    values of `meta`, then the safe-mode rules. Non-absent `overrides` (the request's
+    `context`, an extension of ours) take the place of the values from `meta`."""
     values: dict[str, str | None] = {}
     for key in CONTEXT_KEYS:
-        override = _pick(overrides, key) if overrides else None
-        values[key] = override if override is not None else (_pick(meta, key) if meta else None)
+        override = clean_value(_raw_value(overrides, key)) if overrides else None
+        from_meta = clean_value(_raw_value(meta, key)) if meta else None
+        values[key] = override if override is not None else from_meta
 
     domain = normalize_execution_domain(values["execution_domain"])
     reason: DowngradeReason | None = None
@@ -157,7 +156,7 @@ def build_compute_context(
         domain, reason = "backtest", DowngradeReason.MISSING_AS_OF
 
     return ComputeContext(
-        world_id=values["world_id"],
+        world_id=world_ids[0] if world_ids else None,
         execution_domain=domain,
         as_of=values["as_of"],
         partition=values["partition"],

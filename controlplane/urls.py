@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authentication import SessionAuthentication
 
@@ -29,7 +30,12 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.MetricsView.as_view(**_schema_auth), name="metrics"),
+    path("health", health.health, name="health"),
     path("admin/", admin.site.urls),
+    path("admin", RedirectView.as_view(url="/admin/"), name="admin-no-slash"),
+    # Last: every other path answers a JSON 404, in every profile (with DEBUG on, Django
+    # would render its HTML page instead of handler404).
+    re_path(r"^", api.not_found, name="not-found"),
 ]
 
 handler404 = "controlplane.api.not_found"

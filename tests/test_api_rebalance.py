@@ -54,11 +54,7 @@ def test_single_batch_form(api: APIClient) -> None:
         "batch_id": batch["batch_id"],
         "world_id": "w1",
         "scope": "per_world",
-        "orders": [
-            {"symbol": "AAPL", "quantity": 10, "venue": "x", "reduce_only": False},
-            {"symbol": "MSFT", "qty": -5, "reduce_only": True},
-            {"symbol": "TSLA", "delta_qty": 1.5, "reduce_only": False},
-        ],
+        "orders": orders,  # as given: no `reduce_only: false` added
         "counts": {"total": 3, "reduce_only": 1},
         "reduce_only_ratio": pytest.approx(1 / 3),
         "submitted_at": payload["submitted_at"],
@@ -101,15 +97,14 @@ def test_multi_world_form_makes_one_batch_per_non_empty_group(api: APIClient) ->
     assert batches[2]["batch_id"].startswith("global:")
     assert batches[0]["reduce_only_ratio"] == 0.5
     assert batches[2]["reduce_only_ratio"] == 1.0
-    assert all(b["shared_account"] is True for b in batches)
+    # Shared-account netting is across strategies: never on a per_strategy batch.
+    assert [b.get("shared_account") for b in batches] == [True, True, True, None, None]
 
     per_strategy = payload_of(batches[3]["batch_id"])
-    assert per_strategy["orders"] == [
-        {"symbol": "D", "quantity": 4, "reduce_only": False, "strategy_id": "s1"},
-        {"symbol": "E", "quantity": 5, "reduce_only": False, "strategy_id": "s2"},
-    ]
-    assert per_strategy["shared_account"] is True
+    assert per_strategy["orders"] == body["per_strategy"][:2]  # the entries, as given
+    assert "shared_account" not in per_strategy
     assert "mode" not in per_strategy
+    assert payload_of(batches[0]["batch_id"])["orders"] == body["per_world"]["w1"]
     assert RebalanceBatch.objects.count() == 5
     assert OutboxEvent.objects.count() == 5
 
@@ -218,3 +213,34 @@ def test_single_global_batch_defaults_world_to_global(api: APIClient) -> None:
     response = post(api, {"scope": "global", "orders": [{"symbol": "A", "quantity": 1}]})
     assert response.status_code == 202
     assert response.json()["batches"][0]["batch_id"].startswith("global:")
+
+
+def test_single_per_strategy_batch_keeps_its_entries_and_counts_their_orders(
+    api: APIClient,
+) -> None:
+    entries = [
+        {"world_id": "w1", "strategy_id": "s1", "order": {"symbol": "A", "quantity": -1,
+                                                          "reduce_only": True}},
+        {"world_id": "w1", "strategy_id": "s2", "order": {"symbol": "B", "quantity": 2}},
+    ]  # fmt: skip
+    body = {"world_id": "w1", "scope": "per_strategy", "orders": entries, "shared_account": True}
+    response = post(api, body)
+    assert response.status_code == 202, response.json()
+    [batch] = response.json()["batches"]
+    assert batch["counts"] == {"total": 2, "reduce_only": 1}
+    assert "shared_account" not in batch
+    payload = payload_of(batch["batch_id"])
+    assert payload["orders"] == entries
+    assert payload["counts"] == {"total": 2, "reduce_only": 1}
+    assert payload["reduce_only_ratio"] == 0.5
+    assert "shared_account" not in payload
+    assert RebalanceBatch.objects.get(batch_id=batch["batch_id"]).orders == entries
+
+
+def test_single_per_strategy_entry_of_another_world_is_refused(api: APIClient) -> None:
+    entry = {"world_id": "w2", "strategy_id": "s1", "order": {"symbol": "A", "quantity": 1}}
+    response = post(api, {"world_id": "w1", "scope": "per_strategy", "orders": [entry]})
+    assert response.status_code == 422
+    assert response.json()["code"] == "E_INVALID_ORDERS"
+    assert "world_id" in response.json()["message"]
+    assert RebalanceBatch.objects.count() == 0

@@ -103,11 +103,11 @@ def test_submission_and_outbox_row_hold_the_ingest_record(api: APIClient) -> Non
         "node_ids_crc32": crc_of(["n1", "n2"]),
         "insert_sentinel": True,
         "compute_context": {
-            "world_id": None,
             "execution_domain": "dryrun",
             "as_of": "2025-06-01",
             "partition": "p9",
             "dataset_fingerprint": "fp-1",
+            "world_id": "w2",  # the first world id, as qmtl writes it
         },
         "world_ids": ["w2", "w1", "w3"],
         "world_id": "w2",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from django.test import override_settings
 from django.utils import timezone
@@ -108,3 +110,64 @@ def test_schema_with_a_credential_documents_every_route(api: APIClient) -> None:
     assert response.status_code == 200
     paths = response.json()["paths"]
     assert {"/strategies", "/strategies/{strategy_id}/status", "/rebalancing/batches"} <= set(paths)
+
+
+# --- HTTP Basic: the token as the password, any user name (qmtl's SDK via URL userinfo) ---
+
+
+def basic(user: str, password: str | None) -> str:
+    userinfo = user if password is None else f"{user}:{password}"
+    return "Basic " + base64.b64encode(userinfo.encode()).decode()
+
+
+@pytest.mark.parametrize("user", ["client", "", "anything at all"])
+def test_basic_with_the_token_as_password_authenticates(user: str) -> None:
+    issued = credential_issue(name="basic client")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=basic(user, issued.token))
+    response = client.post("/strategies", submission_body(), format="json")
+    assert response.status_code == 202, response.json()
+    status = client.get(f"/strategies/{response.json()['strategy_id']}/status")
+    assert status.status_code == 200
+
+
+def test_basic_with_a_revoked_token_is_401() -> None:
+    issued = credential_issue(name="basic revoked")
+    credential_revoke(credential=issued.credential)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=basic("client", issued.token))
+    response = client.post("/strategies", submission_body(), format="json")
+    assert response.status_code == 401
+    assert response.json()["code"] == "E_UNAUTHENTICATED"
+    assert StrategySubmission.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        basic("client", "cp_not-a-token-we-issued"),
+        basic("client", "wrong"),
+        basic("client", ""),  # no password
+        basic("client", None),  # no colon at all
+        "Basic",
+        "Basic !!not-base64!!",
+        "Basic " + base64.b64encode(b"client:\xff\xfe").decode(),
+    ],
+    ids=["unknown-token", "wrong", "empty-password", "no-password", "bare", "bad-b64", "non-ascii"],
+)
+def test_basic_without_a_valid_token_is_401_and_writes_nothing(header: str) -> None:
+    credential_issue(name="someone else")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=header)
+    response = client.post("/strategies", submission_body(), format="json")
+    assert response.status_code == 401
+    assert response.json()["code"] == "E_UNAUTHENTICATED"
+    assert StrategySubmission.objects.count() == 0
+
+
+def test_basic_with_the_token_as_user_name_is_refused() -> None:
+    """`http://TOKEN@host` sends the token as the user name, with no password."""
+    issued = credential_issue(name="token as user")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=basic(issued.token, ""))
+    assert client.post("/strategies", submission_body(), format="json").status_code == 401

@@ -58,7 +58,7 @@ def test_blank_domain_is_absent(blank: str | None) -> None:
 @pytest.mark.parametrize("domain", [None, "", "  ", "default", "DEFAULT"])
 def test_missing_or_default_domain_downgrades_decision_unavailable(domain: str | None) -> None:
     meta = {"as_of": "2025-01-01"} if domain is None else {"execution_domain": domain}
-    ctx = build_compute_context(meta, None)
+    ctx = build_compute_context(world_ids=["w"], meta=meta)
     assert ctx.execution_domain == "backtest"
     assert ctx.downgrade_reason is DowngradeReason.DECISION_UNAVAILABLE
     payload = ctx.as_payload()
@@ -69,72 +69,14 @@ def test_missing_or_default_domain_downgrades_decision_unavailable(domain: str |
 
 @pytest.mark.parametrize("domain", ["backtest", "validate", "paper", "dryrun", "sim"])
 def test_backtest_or_dryrun_without_as_of_downgrades_missing_as_of(domain: str) -> None:
-    ctx = build_compute_context({"execution_domain": domain}, None)
+    ctx = build_compute_context(world_ids=["w"], meta={"execution_domain": domain})
     assert ctx.execution_domain == "backtest"
     assert ctx.as_payload()["downgrade_reason"] == "missing_as_of"
     assert ctx.safe_mode is True
 
 
-@pytest.mark.parametrize(("domain", "expected"), [("paper", "dryrun"), ("offline", "backtest")])
-def test_with_as_of_there_is_no_downgrade_and_no_downgrade_keys(domain: str, expected: str) -> None:
-    ctx = build_compute_context({"execution_domain": domain, "as_of": "2025-01-01"}, None)
-    assert ctx.execution_domain == expected
-    assert not ctx.downgraded
-    assert set(ctx.as_payload()) == {
-        "world_id",
-        "execution_domain",
-        "as_of",
-        "partition",
-        "dataset_fingerprint",
-    }
-
-
 @pytest.mark.parametrize("domain", ["live", "shadow", "canary"])
 def test_other_domains_are_not_downgraded_without_as_of(domain: str) -> None:
-    ctx = build_compute_context({"execution_domain": domain}, None)
+    ctx = build_compute_context(world_ids=["w"], meta={"execution_domain": domain})
     assert not ctx.downgraded
     assert "downgraded" not in ctx.as_payload()
-
-
-def test_values_come_from_meta_stripped_and_dataset_fingerprint_has_camel_case_spelling() -> None:
-    ctx = build_compute_context(
-        {
-            "world_id": " w1 ",
-            "execution_domain": "live",
-            "as_of": " 2025-01-02 ",
-            "partition": "p-7",
-            "datasetFingerprint": " fp:abc ",
-        },
-        None,
-    )
-    assert ctx.as_payload() == {
-        "world_id": "w1",
-        "execution_domain": "live",
-        "as_of": "2025-01-02",
-        "partition": "p-7",
-        "dataset_fingerprint": "fp:abc",
-    }
-
-
-def test_snake_case_dataset_fingerprint_wins_over_camel_case() -> None:
-    ctx = build_compute_context({"dataset_fingerprint": "a", "datasetFingerprint": "b"}, None)
-    assert ctx.dataset_fingerprint == "a"
-
-
-def test_context_overrides_meta_but_blank_override_means_absent() -> None:
-    ctx = build_compute_context(
-        {"execution_domain": "live", "as_of": "2025-01-01", "partition": "p1"},
-        {"execution_domain": "paper", "as_of": "  ", "partition": "p2"},
-    )
-    assert ctx.execution_domain == "dryrun"
-    assert ctx.as_of == "2025-01-01"
-    assert ctx.partition == "p2"
-    assert not ctx.downgraded
-
-
-def test_absent_values_are_null() -> None:
-    payload = build_compute_context({"execution_domain": "live"}, None).as_payload()
-    assert payload["world_id"] is None
-    assert payload["as_of"] is None
-    assert payload["partition"] is None
-    assert payload["dataset_fingerprint"] is None

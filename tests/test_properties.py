@@ -1,9 +1,10 @@
-"""Properties (hypothesis) of the pure rules: the commit-log record format, compute-context
-normalization and downgrade (SPEC section 3), JSON coercion; and malformed records fed
-through the applier on real PostgreSQL: all stored as invalid, none fatal, offsets advance.
+"""Properties (hypothesis) of the pure rules: the commit-log record format, execution-domain
+normalization, JSON coercion (the compute context's are in test_qmtl_conformance.py); and
+malformed records fed through the applier on real PostgreSQL: all stored as invalid, none
+fatal, offsets advance.
 
-The expected values are restated from the SPEC here (aliases, downgrade rules), not read
-from the code under test, so a change of behaviour fails a property.
+The expected values are restated from the contract here (aliases), not read from the code
+under test, so a change of behaviour fails a property.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from commitlog.applier import apply_batch
 from commitlog.models import ConsumedRecord, InvalidRecord
 from commitlog.records import CommitLogRecord, Event, RawRecord, decode_value, encode_value
 from commitlog.records import InvalidRecord as UndecodableRecord
-from controlplane.compute_context import build_compute_context, normalize_execution_domain
+from controlplane.compute_context import normalize_execution_domain
 from controlplane.jsonutil import coerce_json, json_depth
 from controlplane.models import RebalanceBatch
 
@@ -252,90 +253,6 @@ def test_alias_words_ignore_case_spaces_dashes_and_underscores(styled: str, pref
 )
 def test_unknown_domains_are_kept_stripped_and_lower_cased(value: str) -> None:
     assert normalize_execution_domain(value) == value.strip().lower()
-
-
-# --- Compute context and downgrade (SPEC section 3) -------------------------------------
-
-CONTEXT_FIELDS = ("world_id", "execution_domain", "as_of", "partition", "dataset_fingerprint")
-blank = st.sampled_from(["", " ", "\t", "\n  "])
-context_values = st.none() | blank | st.text(max_size=10) | st.integers(-5, 5)
-domain_values = (
-    context_values
-    | styled_alias()
-    | st.sampled_from(["default", " Default ", "DEFAULT", "x/default"])
-)
-
-
-def contexts() -> st.SearchStrategy[dict[str, Any]]:
-    return st.fixed_dictionaries(
-        {},
-        optional={
-            "world_id": context_values,
-            "execution_domain": domain_values,
-            "as_of": context_values,
-            "partition": context_values,
-            "dataset_fingerprint": context_values,
-            "datasetFingerprint": context_values,
-            "unrelated": context_values,
-        },
-    )
-
-
-def clean(value: Any) -> str | None:
-    """SPEC: values are stripped strings; blank means absent."""
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def picked(source: dict[str, Any] | None, field: str) -> str | None:
-    if not source:
-        return None
-    spellings = (
-        ["dataset_fingerprint", "datasetFingerprint"] if field == "dataset_fingerprint" else [field]
-    )
-    return next((v for v in (clean(source.get(s)) for s in spellings) if v is not None), None)
-
-
-@settings(max_examples=1000, deadline=None)
-@given(st.none() | contexts(), st.none() | contexts())
-@example({"execution_domain": "paper", "as_of": "2024-01-01"}, {"as_of": "  "})
-@example({"execution_domain": "live"}, {"execution_domain": "sim"})
-@example({"execution_domain": "live"}, {"execution_domain": ""})
-def test_context_overrides_meta_with_non_blank_values_and_downgrades_per_spec(
-    meta: dict[str, Any] | None, context: dict[str, Any] | None
-) -> None:
-    result = build_compute_context(meta, context)
-    payload = result.as_payload()
-    values = {field: picked(context, field) or picked(meta, field) for field in CONTEXT_FIELDS}
-
-    for field in ("world_id", "as_of", "partition", "dataset_fingerprint"):
-        assert payload[field] == values[field], field
-        assert getattr(result, field) == values[field], field
-
-    domain = expected_domain(values["execution_domain"])
-    if domain in (None, "default"):
-        reason: str | None = "decision_unavailable"
-    elif domain in ("backtest", "dryrun") and values["as_of"] is None:
-        reason = "missing_as_of"
-    else:
-        reason = None
-
-    if reason is None:
-        assert payload["execution_domain"] == domain
-        assert set(payload) == set(CONTEXT_FIELDS)
-        assert not result.downgraded
-        assert not result.safe_mode
-    else:
-        assert payload["execution_domain"] == "backtest"
-        assert set(payload) == {*CONTEXT_FIELDS, "downgraded", "downgrade_reason", "safe_mode"}
-        assert payload["downgraded"] is True
-        assert payload["safe_mode"] is True
-        assert payload["downgrade_reason"] == reason
-        assert result.downgraded
-        assert result.safe_mode
-    json.dumps(payload, allow_nan=False)
 
 
 # --- JSON coercion -------------------------------------------------------------------------

@@ -31,9 +31,22 @@ QUANTITY_KEYS = ("quantity", "qty", "delta_qty")
 
 @dataclass
 class OrderGroup:
+    """One batch to be: its world and scope, and its `orders` as the record holds them
+    (the orders themselves, or for `per_strategy` the `{world_id, strategy_id, order}`
+    entries as given)."""
+
     world_id: str
     scope: Scope
     orders: list[dict[str, Any]] = field(default_factory=list)
+
+    def plain_orders(self) -> list[dict[str, Any]]:
+        """The orders themselves, unwrapped from per_strategy entries."""
+        if self.scope is Scope.PER_STRATEGY:
+            return [entry["order"] for entry in self.orders]
+        return self.orders
+
+    def reduce_only_count(self) -> int:
+        return sum(1 for order in self.plain_orders() if order.get("reduce_only") is True)
 
 
 @dataclass(frozen=True)
@@ -60,18 +73,16 @@ def _check_quantity(order: Mapping[str, Any], where: str) -> None:
 
 
 def clean_order(order: object, where: str) -> dict[str, Any]:
-    """Validate one order; `reduce_only` is made explicit, other keys are kept as given."""
+    """Validate one order; it is kept exactly as given (`reduce_only` absent means false)."""
     if not isinstance(order, dict):
         raise InvalidOrders(f"{where} is not an object")
     symbol = order.get("symbol")
     if not isinstance(symbol, str) or not symbol.strip():
         raise InvalidOrders(f"{where}.symbol must be a non-empty string")
     _check_quantity(order, where)
-    reduce_only = order.get("reduce_only", False)
-    if not isinstance(reduce_only, bool):
+    if not isinstance(order.get("reduce_only", False), bool):
         raise InvalidOrders(f"{where}.reduce_only must be true or false")
     cleaned: dict[str, Any] = coerce_json(order)
-    cleaned["reduce_only"] = reduce_only
     return cleaned
 
 
@@ -84,12 +95,29 @@ def _world(value: object, where: str) -> str:
     return world_id
 
 
+def _strategy_entry(entry: object, where: str) -> tuple[str, dict[str, Any]]:
+    """A per_strategy entry `{world_id, strategy_id, order}`: its world and the entry as given."""
+    if not isinstance(entry, dict):
+        raise InvalidOrders(f"{where} is not an object {{world_id, strategy_id, order}}")
+    world = _world(entry.get("world_id"), f"{where}.world_id")
+    strategy_id = entry.get("strategy_id")
+    if not isinstance(strategy_id, str) or not strategy_id.strip():
+        raise InvalidOrders(f"{where}.strategy_id must be a non-empty string")
+    order = clean_order(entry.get("order"), f"{where}.order")
+    if order.get("strategy_id", strategy_id) != strategy_id:
+        raise InvalidOrders(f"{where}.order.strategy_id differs from {where}.strategy_id")
+    cleaned: dict[str, Any] = coerce_json(entry)
+    cleaned["order"] = order
+    return world, cleaned
+
+
 def _group(groups: dict[tuple[str, Scope], OrderGroup], world_id: str, scope: Scope) -> OrderGroup:
     return groups.setdefault((world_id, scope), OrderGroup(world_id, scope))
 
 
 def group_single(world_id: object, scope: str, orders: Sequence[object]) -> list[OrderGroup]:
-    """The single-batch form `{world_id, scope, orders}`."""
+    """The single-batch form `{world_id, scope, orders}`; for `per_strategy` its orders are
+    `{world_id, strategy_id, order}` entries of that world."""
     try:
         parsed_scope = Scope(scope)
     except ValueError:
@@ -100,11 +128,14 @@ def group_single(world_id: object, scope: str, orders: Sequence[object]) -> list
         world = _world(world_id, "world_id")
     group = OrderGroup(world, parsed_scope)
     for index, order in enumerate(orders):
+        where = f"orders[{index}]"
         if parsed_scope is Scope.PER_STRATEGY:
-            strategy_id = order.get("strategy_id") if isinstance(order, dict) else None
-            if not isinstance(strategy_id, str) or not strategy_id.strip():
-                raise InvalidOrders(f"orders[{index}].strategy_id is required for per_strategy")
-        group.orders.append(clean_order(order, f"orders[{index}]"))
+            entry_world, entry = _strategy_entry(order, where)
+            if entry_world != world:
+                raise InvalidOrders(f"{where}.world_id differs from world_id")
+            group.orders.append(entry)
+        else:
+            group.orders.append(clean_order(order, where))
     return [group]
 
 
@@ -123,19 +154,9 @@ def group_multi(
     for index, order in enumerate(global_orders or []):
         cleaned = clean_order(order, f"global[{index}]")
         _group(groups, GLOBAL_WORLD, Scope.GLOBAL).orders.append(cleaned)
-    for index, entry in enumerate(per_strategy or []):
-        where = f"per_strategy[{index}]"
-        if not isinstance(entry, dict):
-            raise InvalidOrders(f"{where} is not an object")
-        world = _world(entry.get("world_id"), f"{where}.world_id")
-        strategy_id = entry.get("strategy_id")
-        if not isinstance(strategy_id, str) or not strategy_id.strip():
-            raise InvalidOrders(f"{where}.strategy_id must be a non-empty string")
-        cleaned = clean_order(entry.get("order"), f"{where}.order")
-        if cleaned.get("strategy_id", strategy_id) != strategy_id:
-            raise InvalidOrders(f"{where}.order.strategy_id differs from {where}.strategy_id")
-        cleaned["strategy_id"] = strategy_id
-        _group(groups, world, Scope.PER_STRATEGY).orders.append(cleaned)
+    for index, raw_entry in enumerate(per_strategy or []):
+        world, entry = _strategy_entry(raw_entry, f"per_strategy[{index}]")
+        _group(groups, world, Scope.PER_STRATEGY).orders.append(entry)
     return [group for group in groups.values() if group.orders]
 
 
@@ -149,7 +170,7 @@ def _check_not_shadow(
     if _blocks_orders(mode) or _blocks_orders(execution_domain):
         raise ShadowOrdersBlocked("orders are blocked in the shadow execution domain")
     for group in groups:
-        for order in group.orders:
+        for order in group.plain_orders():
             if _blocks_orders(order.get("execution_domain")) or _blocks_orders(order.get("mode")):
                 raise ShadowOrdersBlocked(
                     f"order for {order['symbol']!r} in {group.world_id} targets the shadow domain"
@@ -200,13 +221,15 @@ def rebalance_submit(
     for group in groups:
         batch_id = f"{group.world_id}:{uuid.uuid4().hex}"
         total = len(group.orders)
-        reduce_only = sum(1 for order in group.orders if order["reduce_only"])
+        reduce_only = group.reduce_only_count()
+        # qmtl nets accounts across strategies only; a per_strategy batch never shares one.
+        shared = shared_account and group.scope is not Scope.PER_STRATEGY
         payload = rebalance_payload(
             batch_id=batch_id,
             group=group,
             reduce_only=reduce_only,
             mode=mode,
-            shared_account=shared_account,
+            shared_account=shared,
             submitted_at=stamp.iso,
         )
         batches.append(
@@ -215,7 +238,7 @@ def rebalance_submit(
                 world_id=group.world_id,
                 scope=group.scope.value,
                 mode=mode or "",
-                shared_account=shared_account,
+                shared_account=shared,
                 orders=group.orders,
                 total_orders=total,
                 reduce_only_orders=reduce_only,
@@ -233,7 +256,7 @@ def rebalance_submit(
                 reduce_only=reduce_only,
                 reduce_only_ratio=payload["reduce_only_ratio"],
                 mode=mode,
-                shared_account=shared_account,
+                shared_account=shared,
             )
         )
 

@@ -66,7 +66,7 @@ def ingest_payload(
 ) -> dict[str, Any]:
     """The `gateway.ingest` payload of SPEC section 3 (`stored_dag_text`: dag_text of the
     stored DAG, when the caller has it)."""
-    return {
+    payload: dict[str, Any] = {
         "event": Event.INGEST.value,
         "version": INGEST_PAYLOAD_VERSION,
         "strategy_id": strategy_id,
@@ -78,9 +78,11 @@ def ingest_payload(
         "compute_context": compute_context.as_payload(),
         "world_ids": world_ids,
         "world_id": world_ids[0],
-        "meta": meta,
         "submitted_at": stamp.iso,
     }
+    if meta:  # qmtl leaves the key out when meta is null or empty
+        payload["meta"] = meta
+    return payload
 
 
 def _existing_strategy_id(dag_hash: str) -> str | None:
@@ -111,7 +113,11 @@ def strategy_submit(
     dags.verify_checksum(dags.node_ids(submitted_dag), node_ids_crc32)
     _check_context_keys(context)
     clean_meta = coerce_json(meta) if meta is not None else None
-    compute_context = build_compute_context(clean_meta, context)
+    compute_context = build_compute_context(
+        world_ids=worlds,
+        meta=clean_meta if isinstance(clean_meta, dict) else None,
+        overrides=context,
+    )
     if len(compute_context.execution_domain or "") > MAX_DOMAIN_LENGTH:
         raise InvalidContext(f"execution_domain is longer than {MAX_DOMAIN_LENGTH} characters")
     if contains_nul(clean_meta) or contains_nul(dict(context or {})):
