@@ -156,7 +156,7 @@ def decode_ingest(value: bytes) -> tuple[CommitLogRecord, IngestState] | None:
 
     Building the DAG's objects, and freeing them, was most of what decoding a record
     cost the consumer, which needs the DAG only to rebuild a missing submission. The
-    record's payload here lacks `dag` and any field the SPEC does not name. None when
+    record's payload here lacks `dag` and any field the contract does not name. None when
     this path cannot decide (another event or layout, anything msgspec refuses, a check
     that fails): decode_value and check_payload then decode the record in full and say
     what is wrong with it, so what is refused, and why, does not change.

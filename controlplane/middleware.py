@@ -16,7 +16,7 @@ from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import HttpRequest
 
-# The bearer-credential endpoints of SPEC section 2; the schema, docs and metrics also
+# The credential endpoints of the REST API (docs/API.md); the schema, docs and metrics also
 # take a staff session, so they keep the whole chain.
 API_PATH_PREFIXES = ("/strategies", "/rebalancing/")
 

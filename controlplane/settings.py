@@ -1,6 +1,6 @@
 """Django settings: every knob comes from the environment or the YAML `gateway` section.
 
-A configuration that must not start (see SPEC section 1) ends the process here with
+A configuration that must not start (README, "Configuration") ends the process here with
 one line on stderr and exit status 2, which covers web, worker, beat and consumer alike.
 """
 
@@ -156,7 +156,7 @@ API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=64)
 API_ALLOW_ANONYMOUS = env.bool("API_ALLOW_ANONYMOUS", default=False)
 if IS_PROD and API_ALLOW_ANONYMOUS:
     _fail("API_ALLOW_ANONYMOUS cannot be enabled with profile prod")
-# Append the VersionSentinel node to submitted DAGs (SPEC section 3).
+# Append the VersionSentinel node to submitted DAGs (docs/API.md).
 GATEWAY_INSERT_SENTINEL = env.bool("GATEWAY_INSERT_SENTINEL", default=True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
@@ -172,7 +172,10 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Strategy submission control plane",
-    "DESCRIPTION": "Accepts strategy submissions and rebalance batches; see SPEC section 2.",
+    "DESCRIPTION": (
+        "Accepts strategy submissions and rebalance batches, relayed to a Kafka commit log "
+        "in qmtl's record format (docs/API.md in the repository)."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,

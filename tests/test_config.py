@@ -1,4 +1,4 @@
-"""SPEC section 1: YAML plus environment, profiles, and refusing to start in prod."""
+"""Configuration: YAML plus environment, profiles, and refusing to start in prod."""
 
 from __future__ import annotations
 

@@ -104,7 +104,7 @@ def test_decoding_arbitrary_bytes_raises_only_invalid_record(value: bytes | None
 
 
 def _well_formed(body: Any) -> bool:
-    """SPEC section 3, restated: a 4-element array [event, timestamp_ms, id, payload]."""
+    """The record format (docs/API.md), restated: [event, timestamp_ms, id, payload]."""
     if not isinstance(body, list) or len(body) != 4:
         return False
     event, timestamp, record_id, payload = body
@@ -148,9 +148,9 @@ def test_decoding_json_accepts_exactly_the_well_formed_tuples(body: Any) -> None
             decode_value(value)
 
 
-# --- Execution domain (SPEC section 3) ---------------------------------------------------
+# --- Execution domain (docs/API.md) ------------------------------------------------------
 
-SPEC_ALIASES = {
+CONTRACT_ALIASES = {
     **dict.fromkeys(
         [
             "backtest",
@@ -185,13 +185,13 @@ SPEC_ALIASES = {
 
 
 def expected_domain(value: str | None) -> str | None:
-    """The SPEC's rule: the first `/`- or `:`-separated segment that is an alias (spaces, `-`
+    """The contract's rule: the first `/`- or `:`-separated segment that is an alias (spaces, `-`
     and `_` removed, any case) gives the domain; otherwise the value, stripped, lower-cased."""
     text = (value or "").strip()
     if not text:
         return None
     for segment in re.split(r"[/:]", text):
-        canonical = SPEC_ALIASES.get(re.sub(r"[\s\-_]", "", segment).lower())
+        canonical = CONTRACT_ALIASES.get(re.sub(r"[\s\-_]", "", segment).lower())
         if canonical is not None:
             return canonical
     return text.lower()
@@ -200,7 +200,7 @@ def expected_domain(value: str | None) -> str | None:
 @st.composite
 def styled_alias(draw: st.DrawFn) -> str:
     """An alias word in random case with spaces, dashes and underscores sprinkled in."""
-    word = draw(st.sampled_from(sorted(SPEC_ALIASES)))
+    word = draw(st.sampled_from(sorted(CONTRACT_ALIASES)))
     noise = st.text(alphabet=" -_\t", max_size=2)
     out = draw(noise)
     for char in word:
@@ -244,12 +244,14 @@ def test_normalization_is_idempotent_and_lower_case(value: str | None) -> None:
 @given(styled_alias(), st.sampled_from(["", "acme/", "acme:", "x/y:"]))
 def test_alias_words_ignore_case_spaces_dashes_and_underscores(styled: str, prefix: str) -> None:
     word = re.sub(r"[\s\-_]", "", styled).lower()
-    assert normalize_execution_domain(prefix + styled) == SPEC_ALIASES[word]
+    assert normalize_execution_domain(prefix + styled) == CONTRACT_ALIASES[word]
 
 
 @FAST
 @given(
-    st.text(max_size=20).filter(lambda t: expected_domain(t) not in (None, *SPEC_ALIASES.values()))
+    st.text(max_size=20).filter(
+        lambda t: expected_domain(t) not in (None, *CONTRACT_ALIASES.values())
+    )
 )
 def test_unknown_domains_are_kept_stripped_and_lower_cased(value: str) -> None:
     assert normalize_execution_domain(value) == value.strip().lower()

@@ -181,7 +181,7 @@ def rebalance_payload(
     *, batch_id: str, group: OrderGroup, reduce_only: int, mode: str | None,
     shared_account: bool, submitted_at: str,
 ) -> dict[str, Any]:  # fmt: skip
-    """The `gateway.rebalance` payload of SPEC section 3."""
+    """The `gateway.rebalance` payload of docs/API.md."""
     total = len(group.orders)
     payload: dict[str, Any] = {
         "event": Event.REBALANCE.value,

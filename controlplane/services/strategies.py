@@ -64,7 +64,7 @@ def ingest_payload(
     stamp: Stamp,
     stored_dag_text: str | None = None,
 ) -> dict[str, Any]:
-    """The `gateway.ingest` payload of SPEC section 3 (`stored_dag_text`: dag_text of the
+    """The `gateway.ingest` payload of docs/API.md (`stored_dag_text`: dag_text of the
     stored DAG, when the caller has it)."""
     payload: dict[str, Any] = {
         "event": Event.INGEST.value,
