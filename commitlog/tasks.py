@@ -10,13 +10,12 @@ from celery.signals import task_postrun, task_prerun, worker_process_shutdown
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from commitlog.nudge import relay_run_starting
+from commitlog.nudge import RELAY_TASK, relay_run_starting
 from commitlog.progress import relay_progress_save
 from commitlog.reconcile import outbox_republish_unread
 from commitlog.relay import relay_outbox
 from commitlog.writer import process_writer
 
-RELAY_TASK = "commitlog.relay_outbox"
 RECONCILE_TASK = "commitlog.reconcile_outbox"
 
 
