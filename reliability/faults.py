@@ -185,12 +185,16 @@ def write_report(report: Report, command: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="reliability.faults", description=__doc__)
-    parser.add_argument("--submissions", type=int, default=10_000, help="202 answers to reach")
-    parser.add_argument("--faults", type=int, default=60, help="faults to inject")
-    parser.add_argument("--rate", type=float, default=80.0, help="requests per second")
-    parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
-        "--no-report", action="store_true", help="do not update docs/RELIABILITY.md"
+        "--submissions", type=int, default=10_000, help="202 answers to reach (default 10000)"
+    )
+    parser.add_argument("--faults", type=int, default=60, help="faults to inject (default 60)")
+    parser.add_argument("--rate", type=float, default=80.0, help="requests/s (default 80)")
+    parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    parser.add_argument(
+        "--write-report",
+        action="store_true",
+        help="write this run's figures into docs/RELIABILITY.md (default: print only)",
     )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="controlplane-faults-") as workdir:
@@ -204,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     for line in report.lines():
         print(line)
     print("PASS" if report.ok else "FAIL")
-    if not args.no_report:
+    if args.write_report:
         command = "bin/faults " + " ".join(argv if argv is not None else sys.argv[1:])
         write_report(report, command.strip())
     return 0 if report.ok else 1

@@ -4,11 +4,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from reliability.faults import FAULTS, run
 
+# The drain's own deadline ends the run with its report well before pytest's timeout
+# would kill it (and the report with it) on a loaded machine; the stack's start-up and
+# the load come on top of the drain.
+DRAIN_TIMEOUT_S = 300.0
 
+
+@pytest.mark.timeout(DRAIN_TIMEOUT_S + 600)
 def test_accepted_work_survives_killed_processes_and_restarted_services(tmp_path: Path) -> None:
-    report = run(submissions=400, faults=8, rate=50, seed=11, workdir=tmp_path / "stack")
+    report = run(
+        submissions=400,
+        faults=8,
+        rate=50,
+        seed=11,
+        workdir=tmp_path / "stack",
+        drain_timeout_s=DRAIN_TIMEOUT_S,
+    )
     assert report.load.accepted >= 400
     assert report.faults_total == 8
     assert set(report.faults) <= set(FAULTS)
