@@ -106,6 +106,13 @@ def _ensure_chromium() -> None:
 
 def test(*, pytest_args: list[str]) -> int:
     env = dict(os.environ)
+    if "--unit" in pytest_args:
+        # The unit tier alone: no lint, no server, no browser; seconds.
+        args = [arg for arg in pytest_args if arg not in ("--unit", "--")]
+        command = [PYTHON, "-m", "pytest", "-m", "unit", "-p", "no:cacheprovider", *args]
+        env.setdefault("TEST_EXAMPLES_SCALE", "0.1")
+        print(f"[test] {' '.join(command[2:])}", flush=True)
+        return subprocess.run(command, cwd=ROOT, env=env).returncode  # noqa: S603
     _ensure_chromium()
     if env.get("SKIP_LINT") != "1":
         checks = [

@@ -21,6 +21,14 @@ from devstack.redis import LOCAL_SERVICE_URL as LOCAL_REDIS_URL
 from devstack.redis import EmbeddedRedis
 from devstack.redis import is_reachable as is_redis_reachable
 
+# `bin/test --unit` runs the properties with a tenth of their examples, to answer in seconds.
+EXAMPLES_SCALE = float(os.environ.get("TEST_EXAMPLES_SCALE", "1"))
+
+
+def examples(count: int) -> int:
+    """A property's number of examples, scaled for quick runs."""
+    return max(10, round(count * EXAMPLES_SCALE))
+
 
 def crc_of(node_ids: list[str]) -> int:
     crc = 0
@@ -59,6 +67,27 @@ def api(api_token: str) -> APIClient:
 
 
 PRIVATE_PARTITIONS = 1
+
+# --- Tiers -------------------------------------------------------------------------------
+
+# Fixtures that bring a real server into a test: PostgreSQL, the broker, Redis.
+_SERVER_FIXTURES = frozenset(
+    {"db", "transactional_db", "django_db_setup", "live_server", "admin_client", "admin_user",
+     "api", "api_token", "kafka_bootstrap", "commitlog", "private_broker",
+     "celery_broker_url", "celery_queue"}
+)  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test gets one tier: `system` (marked: it starts processes, a browser or
+    faults), `integration` (PostgreSQL or a broker in process) or `unit` (no server)."""
+    for item in items:
+        if item.get_closest_marker("system"):
+            continue
+        fixtures = set(getattr(item, "fixturenames", ()))
+        needs_server = item.get_closest_marker("django_db") or fixtures & _SERVER_FIXTURES
+        item.add_marker(pytest.mark.integration if needs_server else pytest.mark.unit)
+
 
 # --- Brokers ---------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from controlplane import serializers
 from controlplane.api_fastpath import SubmissionFields, plain_submission, submission_fields
 from controlplane.models import StrategySubmission
 from controlplane.parsers import BoundedJSONParser
-from tests.conftest import make_dag, submission_body
+from tests.conftest import examples, make_dag, submission_body
 from tests.test_properties import json_values
 
 
@@ -87,7 +87,7 @@ spoilers = st.sampled_from(
 )
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(500), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(body=bodies, spoiler=spoilers, depth_limit=st.sampled_from([3, 64]))
 def test_the_fast_path_takes_only_what_drf_accepts_and_reads_it_alike(
     body: Any, spoiler: str, depth_limit: int

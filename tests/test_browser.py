@@ -29,6 +29,7 @@ CHROMIUM_ARGS = [
 ]
 
 pytestmark = [
+    pytest.mark.system,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
         shutil.which(CHROMIUM) is None,

@@ -104,6 +104,7 @@ def test_the_secret_key_must_come_from_the_environment() -> None:
         interpolate(env["DJANGO_SECRET_KEY"], {})
 
 
+@pytest.mark.system
 @pytest.mark.parametrize("service", APP_SERVICES)
 def test_each_service_environment_starts_with_the_prod_profile(service: str) -> None:
     given = {"DJANGO_SECRET_KEY": "compose-test-" + "k" * 50}

@@ -133,6 +133,7 @@ PROD_ENV = {
         ({"COMMITLOG_BOOTSTRAP": "k:9092", "CELERY_BROKER_URL": ""}, "CELERY_BROKER_URL"),
     ],
 )
+@pytest.mark.system
 def test_prod_process_refuses_to_start_with_one_line(
     environ: dict[str, str], missing: str | None
 ) -> None:
@@ -147,6 +148,7 @@ def test_prod_process_refuses_to_start_with_one_line(
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.system
 def test_prod_with_a_complete_configuration_passes_the_deploy_check() -> None:
     result = manage(
         "check", "--deploy", "--fail-level", "WARNING", COMMITLOG_BOOTSTRAP="k:9092", **PROD_ENV
@@ -155,6 +157,7 @@ def test_prod_with_a_complete_configuration_passes_the_deploy_check() -> None:
     assert "writer is disabled" not in result.stderr
 
 
+@pytest.mark.system
 def test_dev_without_bootstrap_warns_that_the_writer_is_disabled() -> None:
     result = manage("check", PROFILE="dev")
     assert result.returncode == 0, result.stderr
@@ -162,12 +165,14 @@ def test_dev_without_bootstrap_warns_that_the_writer_is_disabled() -> None:
     assert "event=commitlog_writer_disabled" in result.stderr
 
 
+@pytest.mark.system
 def test_dev_with_bootstrap_does_not_warn() -> None:
     result = manage("check", PROFILE="dev", COMMITLOG_BOOTSTRAP="127.0.0.1:9")
     assert result.returncode == 0, result.stderr
     assert "writer is disabled" not in result.stderr
 
 
+@pytest.mark.system
 def test_no_migration_is_missing() -> None:
     result = manage("makemigrations", "--check", "--dry-run")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -220,6 +220,7 @@ class _Sink:
         pass
 
 
+@pytest.mark.system
 def test_sigkill_between_db_commit_and_offset_commit_applies_nothing_twice(
     commitlog: GatewayConfig, processes: list[ServiceProcess]
 ) -> None:
@@ -249,6 +250,7 @@ def test_sigkill_between_db_commit_and_offset_commit_applies_nothing_twice(
     assert offsets_cover_every_record(commitlog)
 
 
+@pytest.mark.system
 def test_two_consumers_in_one_group_apply_every_record_exactly_once(
     commitlog: GatewayConfig, processes: list[ServiceProcess]
 ) -> None:
@@ -281,6 +283,7 @@ def test_two_consumers_in_one_group_apply_every_record_exactly_once(
     assert StrategySubmission.objects.filter(status="recorded").count() == 60
 
 
+@pytest.mark.system
 def test_sigterm_finishes_commits_and_exits_zero(
     commitlog: GatewayConfig, processes: list[ServiceProcess]
 ) -> None:
@@ -296,6 +299,7 @@ def test_sigterm_finishes_commits_and_exits_zero(
     assert SUMMARY.search(consumer.output()) is not None
 
 
+@pytest.mark.system
 def test_consumer_survives_a_lost_database_connection(
     commitlog: GatewayConfig, processes: list[ServiceProcess]
 ) -> None:
@@ -324,6 +328,7 @@ def test_consumer_survives_a_lost_database_connection(
     assert any(consumer.has_line(f"event={event}") for event in noticed), consumer.output()
 
 
+@pytest.mark.system
 def test_consumer_survives_a_broker_restart(
     settings: Any, private_broker: Any, processes: list[ServiceProcess]
 ) -> None:

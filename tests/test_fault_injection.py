@@ -8,6 +8,8 @@ import pytest
 
 from reliability.faults import FAULTS, run
 
+pytestmark = pytest.mark.system
+
 # The drain's own deadline ends the run with its report well before pytest's timeout
 # would kill it (and the report with it) on a loaded machine; the stack's start-up and
 # the load come on top of the drain.

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from commitlog.applier import Decoded, Refused, decode
 from commitlog.payloads import IngestState, check_payload, decode_ingest
 from commitlog.records import CommitLogRecord, InvalidRecord, RawRecord, decode_value
+from tests.conftest import examples
 from tests.test_properties import json_values, timestamps
 
 STRATEGY_ID = str(uuid.UUID(int=7))
@@ -95,7 +96,7 @@ def test_a_record_as_the_relay_writes_it_takes_the_fast_path() -> None:
     assert "dag" not in record.payload
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(
     dag=dags,
     change=changes,

@@ -28,8 +28,9 @@ from commitlog.records import InvalidRecord as UndecodableRecord
 from controlplane.compute_context import normalize_execution_domain
 from controlplane.jsonutil import coerce_json, json_depth
 from controlplane.models import RebalanceBatch
+from tests.conftest import examples
 
-FAST = settings(max_examples=300, deadline=None)
+FAST = settings(max_examples=examples(300), deadline=None)
 
 json_scalars = (
     st.none()
@@ -90,7 +91,7 @@ def test_non_finite_numbers_are_never_encoded(record: CommitLogRecord, bad: floa
         }))  # fmt: skip
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=examples(1000), deadline=None)
 @given(st.none() | st.binary(max_size=400))
 @example(b"[" * 100_000)  # too deep for the JSON parser
 @example(b"\xff\xfe")
@@ -136,7 +137,7 @@ def near_miss_tuples() -> st.SearchStrategy[Any]:
     return shaped | st.lists(json_values, max_size=6)
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=examples(1000), deadline=None)
 @given(json_values | near_miss_tuples())
 def test_decoding_json_accepts_exactly_the_well_formed_tuples(body: Any) -> None:
     value = json.dumps(body).encode()
@@ -218,7 +219,7 @@ domain_texts = (
 )
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=examples(1000), deadline=None)
 @given(domain_texts)
 @example("Paper-Trading")
 @example("broker:paper")
@@ -291,7 +292,7 @@ anything = st.recursive(
 )
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=examples(1000), deadline=None)
 @given(anything)
 @example({"n": float("nan"), 1: (1, 2), None: {frozenset({1, "a"})}, "d": decimal.Decimal("1.5")})
 def test_coerced_values_are_always_strict_json_and_stable(value: Any) -> None:
@@ -406,7 +407,9 @@ def test_the_reference_record_is_valid_under_its_key() -> None:
 
 @pytest.mark.django_db
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(150),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(st.lists(malformed, min_size=1, max_size=4))
 def test_malformed_records_are_stored_as_invalid_and_never_fatal(

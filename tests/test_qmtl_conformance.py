@@ -37,7 +37,7 @@ from commitlog.models import OutboxEvent
 from commitlog.records import Event, decode_value, record_key
 from controlplane.config import GatewayConfig
 from controlplane.services.strategies import strategy_submit
-from tests.conftest import crc_of, make_dag
+from tests.conftest import crc_of, examples, make_dag
 from tests.flow import relay_all
 from tests.kafka_reader import read_topic
 
@@ -317,7 +317,7 @@ world_id_lists = st.tuples(
 
 @pytest.mark.django_db
 @settings(
-    max_examples=300,
+    max_examples=examples(300),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

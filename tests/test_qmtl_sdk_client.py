@@ -28,7 +28,7 @@ from tests.conftest import crc_of, make_dag
 from tests.processes import ServiceProcess, database_url, wait_for
 from tests.test_config import PROD_ENV
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

@@ -224,6 +224,7 @@ WEB = ["-c", "import controlplane.wsgi"]  # what gunicorn loads
 MANAGE = [str(ROOT / "manage.py"), "check"]  # every manage.py process: consumer, migrate...
 
 
+@pytest.mark.system
 @pytest.mark.parametrize("entry", [WEB, MANAGE], ids=["wsgi", "manage.py"])
 @pytest.mark.parametrize("secret", [None, "", "   "], ids=["unset", "empty", "blank"])
 def test_prod_refuses_to_start_without_a_secret_key(entry: list[str], secret: str | None) -> None:
@@ -235,6 +236,7 @@ def test_prod_refuses_to_start_without_a_secret_key(entry: list[str], secret: st
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.system
 def test_prod_starts_with_a_secret_key() -> None:
     """The control: the same process, given the key, starts."""
     result = _prod_process(WEB)
@@ -256,6 +258,7 @@ def _dev_fallback_secret_key() -> str:
     raise AssertionError("no DJANGO_SECRET_KEY default found in settings.py")
 
 
+@pytest.mark.system
 def test_the_dev_fallback_key_would_fail_the_deploy_check() -> None:
     """Copying the dev key into a prod environment does not pass `check --deploy`."""
     result = _prod_process(
