@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -14,8 +14,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from controlplane import selectors, serializers
-from controlplane.api_errors import api_exception_handler
-from controlplane.api_fastpath import SubmissionFields, plain_submission
 from controlplane.services.rebalancing import BatchAck, group_multi, group_single, rebalance_submit
 from controlplane.services.strategies import StrategyAck, strategy_submit
 
@@ -36,37 +34,6 @@ def _ack_body(ack: StrategyAck) -> dict[str, Any]:
 
 
 class StrategySubmitView(APIView):
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        """A plain, authenticated submission skips DRF's request handling (see
-        api_fastpath); its answer, success or error, is made as DRF makes it."""
-        self.args, self.kwargs, self.request = args, kwargs, request  # type: ignore[assignment]
-        response: Response | None
-        try:
-            fields = plain_submission(request)
-            response = None if fields is None else self._accept(fields)
-        except Exception as exc:
-            response = api_exception_handler(exc, self.get_exception_handler_context())
-            if response is None:
-                raise  # a 500, as from the DRF path
-        if response is None:
-            return super().dispatch(request, *args, **kwargs)
-        self.headers = self.default_response_headers
-        # What DRF's negotiation picks for a plain Accept: the first configured renderer.
-        renderer = self.get_renderers()[0]
-        request.accepted_renderer = renderer  # type: ignore[attr-defined]
-        request.accepted_media_type = renderer.media_type  # type: ignore[attr-defined]
-        return self.finalize_response(request, response, *args, **kwargs)  # type: ignore[arg-type]
-
-    def _accept(self, fields: SubmissionFields) -> Response:
-        ack = strategy_submit(
-            dag_json=fields.dag_json,
-            node_ids_crc32=fields.node_ids_crc32,
-            world_ids=fields.world_ids or [],
-            meta=fields.meta,
-            context=fields.context,
-        )
-        return Response(_ack_body(ack), status=status.HTTP_202_ACCEPTED)
-
     @extend_schema(
         request=serializers.StrategySubmitIn,
         responses={202: serializers.StrategyAckOut, **_ERRORS},
@@ -75,7 +42,15 @@ class StrategySubmitView(APIView):
     def post(self, request: Request) -> Response:
         incoming = serializers.StrategySubmitIn(data=request.data)
         incoming.is_valid(raise_exception=True)
-        return self._accept(SubmissionFields(**incoming.validated_data))
+        data = incoming.validated_data
+        ack = strategy_submit(
+            dag_json=data["dag_json"],
+            node_ids_crc32=data["node_ids_crc32"],
+            world_ids=data["world_ids"] or [],
+            meta=data["meta"],
+            context=data["context"],
+        )
+        return Response(_ack_body(ack), status=status.HTTP_202_ACCEPTED)
 
 
 class StrategyStatusView(APIView):
