@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from devstack.bodies import node_ids_crc32, strategy_body
+
 DAG_NODES = 20
 WORLDS = ["world-a", "world-b"]
 META = {"execution_domain": "live", "version": "1.4.2", "owner": "bench"}
@@ -42,20 +44,12 @@ def _dag_with_prefix(prefix: str, nodes: int = DAG_NODES) -> dict[str, Any]:
 
 
 def crc32_of(dag: dict[str, Any]) -> int:
-    from controlplane.dag import node_ids, node_ids_crc32
-
-    return node_ids_crc32(node_ids(dag))
+    return node_ids_crc32(node["node_id"] for node in dag["nodes"])
 
 
 def request_body(index: int, salt: str = "") -> dict[str, Any]:
     """A POST /strategies body, as the SDK sends it (base64 DAG)."""
-    dag = make_dag(index, salt=salt)
-    return {
-        "dag_json": base64.b64encode(json.dumps(dag).encode()).decode("ascii"),
-        "meta": dict(META),
-        "world_ids": list(WORLDS),
-        "node_ids_crc32": crc32_of(dag),
-    }
+    return strategy_body(make_dag(index, salt=salt), world_ids=WORLDS, meta=dict(META))
 
 
 @dataclass(frozen=True)

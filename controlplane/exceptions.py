@@ -34,10 +34,6 @@ class WorldIdsRequired(ApplicationError):
     code = "E_WORLD_IDS_REQUIRED"
 
 
-class WorldIdDeprecated(ApplicationError):
-    code = "E_WORLD_ID_DEPRECATED"
-
-
 class InvalidContext(ApplicationError):
     code = "E_INVALID_CONTEXT"
 

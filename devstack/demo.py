@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 import urllib.error
 import urllib.request
 import uuid
-import zlib
 from typing import Any
+
+from devstack.bodies import chain_dag, strategy_body
 
 DOMAINS = ["live", "paper", "backtest", "Paper-Trading", "shadow", None]
 WORLDS = [["crypto-eu"], ["crypto-eu", "crypto-us"], ["equities"], ["fx", "crypto-eu"]]
@@ -44,25 +44,14 @@ def wait_until_up(base: str, timeout_s: float = 60.0) -> None:
 def _strategy(index: int) -> dict[str, Any]:
     run = uuid.uuid4().hex[:6]
     node_ids = [f"demo-{run}-{index}-{name}" for name in ("prices", "sma", "signal")]
-    dag = {
-        "nodes": [{"node_id": n, "node_type": "Node"} for n in node_ids],
-        "name": f"demo {index}",
-    }
-    crc = 0
-    for node_id in node_ids:
-        crc = zlib.crc32(node_id.encode(), crc)
     domain = DOMAINS[index % len(DOMAINS)]
     meta: dict[str, Any] = {"version": f"1.{index}", "author": "demo"}
     if domain is not None:
         meta["execution_domain"] = domain
     if index % 3 == 0:
         meta["as_of"] = "2026-11-01"
-    return {
-        "dag_json": base64.b64encode(json.dumps(dag).encode()).decode(),
-        "node_ids_crc32": crc & 0xFFFFFFFF,
-        "world_ids": WORLDS[index % len(WORLDS)],
-        "meta": meta,
-    }
+    dag = chain_dag(node_ids, node_type="Node", name=f"demo {index}")
+    return strategy_body(dag, world_ids=WORLDS[index % len(WORLDS)], meta=meta)
 
 
 def seed(base: str, token: str, strategies: int = 12) -> str:

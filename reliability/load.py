@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
 import threading
 import time
 import uuid
-import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+
+from devstack.bodies import chain_dag, strategy_body
 
 
 @dataclass
@@ -32,17 +32,10 @@ class LoadResults:
 
 
 def _strategy_body(tag: str) -> dict[str, Any]:
-    node_ids = [f"{tag}-{i}" for i in range(5)]
-    crc = 0
-    for node_id in node_ids:
-        crc = zlib.crc32(node_id.encode(), crc)
-    dag = {"nodes": [{"node_id": n, "node_type": "Node"} for n in node_ids]}
-    return {
-        "dag_json": base64.b64encode(json.dumps(dag).encode()).decode(),
-        "node_ids_crc32": crc & 0xFFFFFFFF,
-        "world_ids": ["faults"],
-        "meta": {"execution_domain": "live", "version": "1"},
-    }
+    dag = chain_dag([f"{tag}-{i}" for i in range(5)], node_type="Node")
+    return strategy_body(
+        dag, world_ids=["faults"], meta={"execution_domain": "live", "version": "1"}
+    )
 
 
 _BATCH_BODY = {

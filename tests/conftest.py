@@ -1,10 +1,7 @@
 from __future__ import annotations
 
-import base64
-import json
 import os
 import uuid
-import zlib
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -15,6 +12,7 @@ from rest_framework.test import APIClient
 from commitlog.topics import commitlog_topic_ensure
 from controlplane.config import GatewayConfig
 from controlplane.services.credentials import credential_issue
+from devstack.bodies import chain_dag, node_ids_crc32, strategy_body
 from devstack.database import embedded_only
 from devstack.kafka import EmbeddedKafka
 from devstack.redis import LOCAL_SERVICE_URL as LOCAL_REDIS_URL
@@ -31,27 +29,19 @@ def examples(count: int) -> int:
 
 
 def crc_of(node_ids: list[str]) -> int:
-    crc = 0
-    for node_id in node_ids:
-        crc = zlib.crc32(node_id.encode(), crc)
-    return crc & 0xFFFFFFFF
+    return node_ids_crc32(node_ids)
 
 
 def make_dag(*node_ids: str, **extra: Any) -> dict[str, Any]:
-    return {"nodes": [{"node_id": n, "node_type": "Indicator"} for n in node_ids], **extra}
+    return chain_dag(node_ids, **extra)
 
 
 def submission_body(dag: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
     """A valid POST /strategies body (base64 DAG), with fields overridden as given."""
     dag = dag if dag is not None else make_dag("a", "b", "c")
-    body: dict[str, Any] = {
-        "dag_json": base64.b64encode(json.dumps(dag).encode()).decode(),
-        "meta": {"execution_domain": "live"},
-        "world_ids": ["w1"],
-        "node_ids_crc32": crc_of([n["node_id"] for n in dag["nodes"]]),
-    }
-    body.update(overrides)
-    return body
+    fields: dict[str, Any] = {"meta": {"execution_domain": "live"}, "world_ids": ["w1"]}
+    fields.update(overrides)
+    return strategy_body(dag, **fields)
 
 
 @pytest.fixture
