@@ -160,9 +160,7 @@ def _bare(first: int, count: int, seconds: float, start_at: float, out: Connecti
     django.setup()
     from django.db import connection, transaction
 
-    from bench.workload import WORLDS, prepare_many
-    from commitlog.models import OutboxEvent
-    from controlplane.models import StrategySubmission
+    from bench.workload import insert_rows, prepare_many
 
     rows = prepare_many(count, "bare", first=first)
     connection.ensure_connection()
@@ -174,25 +172,7 @@ def _bare(first: int, count: int, seconds: float, start_at: float, out: Connecti
     deadline = started + seconds
     for row in rows:
         with transaction.atomic():
-            StrategySubmission.objects.create(
-                strategy_id=row.strategy_id,
-                dag_hash=row.dag_hash,
-                dag=row.stored_dag,
-                node_ids_crc32=row.node_ids_crc32,
-                insert_sentinel=True,
-                world_ids=WORLDS,
-                world_id=WORLDS[0],
-                execution_domain=row.execution_domain,
-                compute_context=row.compute_context,
-                meta={"execution_domain": "live"},
-                submitted_at=row.submitted_at,
-            )
-            OutboxEvent.objects.create(
-                event="gateway.ingest",
-                aggregate_id=str(row.strategy_id),
-                key=row.key,
-                value=row.value,
-            )
+            insert_rows(row)
         done += 1
         if time.perf_counter() > deadline:
             break
@@ -290,7 +270,7 @@ def main(argv: list[str] | None = None) -> None:
                 "2048",
             ],
         )
-        server.wait_for_log("Booting worker", 60)
+        server.wait_for_line("Booting worker", 60)
         time.sleep(2)
         progress(f"gunicorn with {args.workers} sync workers on port {port}")
         warm = _run_api(port, token, 10_000_000, 3, 500, server.pid)

@@ -28,7 +28,6 @@ from typing import Any
 
 from bench.harness import (
     BenchStack,
-    ChildProcess,
     fmt_rate,
     progress,
     rate,
@@ -38,6 +37,7 @@ from bench.harness import (
     table,
     write_section,
 )
+from devstack.process import ChildProcess
 
 SECTION = "consumer_throughput"
 IN_PROCESS_RECORDS = 20_000
@@ -102,10 +102,10 @@ def _watch(child: ChildProcess, expected: int, timeout_s: float) -> ConsumerRun:
     run = ConsumerRun()
     deadline = time.monotonic() + timeout_s
     last_report = 0
-    while child.alive():
+    while child.alive:
         if time.monotonic() > deadline:
             raise RuntimeError(f"consumer did not finish within {timeout_s:.0f}s")
-        done = sum(b[1] for b in _batches(child.log_text()))
+        done = sum(b[1] for b in _batches(child.output()))
         rss = rss_kib(child.pid)
         if rss is not None:
             run.samples.append((time.time(), done, rss))
@@ -113,9 +113,9 @@ def _watch(child: ChildProcess, expected: int, timeout_s: float) -> ConsumerRun:
             progress(f"consumer: {done:,} of {expected:,} records, RSS {(rss or 0) / 1024:.0f} MiB")
             last_report = done
         time.sleep(0.5)
-    batches = _batches(child.log_text())
-    if child.process.returncode != 0 or not batches:
-        raise RuntimeError(f"consumer failed:\n{child.log_text()[-3000:]}")
+    batches = _batches(child.output())
+    if child.returncode() != 0 or not batches:
+        raise RuntimeError(f"consumer failed:\n{child.output()[-3000:]}")
     run.records = sum(b[1] for b in batches)
     run.applied = sum(b[2] for b in batches)
     run.duplicates = sum(b[3] for b in batches)

@@ -14,7 +14,6 @@ import platform
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +24,8 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import IO
+
+from devstack.process import ChildProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -80,47 +80,6 @@ def cpu_seconds(pid: int) -> float:
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
     return total / os.sysconf("SC_CLK_TCK")
-
-
-class ChildProcess:
-    """A service process whose output goes to a log file; stopped with SIGTERM, then killed."""
-
-    def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path) -> None:
-        self.name = name
-        self.log_path = log_dir / f"{name}.log"
-        self._log: IO[bytes] = open(self.log_path, "wb")  # noqa: SIM115
-        self.process = subprocess.Popen(  # noqa: S603
-            args, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
-        )
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-    def wait_for_log(self, fragment: str, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while fragment not in self.log_text():
-            if not self.alive():
-                raise RuntimeError(f"{self.name} exited:\n{self.log_text()[-3000:]}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{self.name}: no {fragment!r} within {timeout_s:.0f}s")
-            time.sleep(0.1)
-
-    def stop(self, timeout_s: float = 30.0) -> None:
-        if self.alive():
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
 
 
 def _terminate_as_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -275,8 +234,10 @@ class BenchStack:
         admin.delete_topics([topic], operation_timeout=30)[topic].result(timeout=60)
 
     def spawn(self, name: str, args: list[str], **env: str) -> ChildProcess:
-        child = ChildProcess(name, args, {**self.env, **env}, self.log_dir)
-        self.children.append(child)
+        log = self.log_dir / f"{name}.log"
+        log.unlink(missing_ok=True)  # a respawned name starts a fresh log
+        child = ChildProcess(name, args, env={**self.env, **env}, cwd=ROOT, log_path=log)
+        self.children.append(child.start())
         return child
 
     def retire(self, child: ChildProcess) -> None:

@@ -25,7 +25,6 @@ from typing import Any
 
 from bench.harness import (
     BenchStack,
-    ChildProcess,
     percentile,
     progress,
     run_header,
@@ -34,6 +33,7 @@ from bench.harness import (
     write_section,
 )
 from bench.workload import PreparedSubmission
+from devstack.process import ChildProcess
 
 SECTION = "latency"
 GOALS_MS = {"kafka p50": 20.0, "kafka p99": 100.0}
@@ -71,26 +71,10 @@ def _submit_service(body: dict[str, Any]) -> str:
 
 def _insert_direct(row: PreparedSubmission) -> str:
     """The two rows strategy_submit writes, and its nudge, without the validation."""
-    from bench.workload import WORLDS
-    from commitlog.models import OutboxEvent
+    from bench.workload import insert_rows
     from commitlog.nudge import nudge_relay_on_commit
-    from controlplane.models import StrategySubmission
 
-    StrategySubmission.objects.create(
-        strategy_id=row.strategy_id,
-        dag_hash=row.dag_hash,
-        dag=row.stored_dag,
-        node_ids_crc32=row.node_ids_crc32,
-        insert_sentinel=True,
-        world_ids=WORLDS,
-        world_id=WORLDS[0],
-        execution_domain=row.execution_domain,
-        compute_context=row.compute_context,
-        submitted_at=row.submitted_at,
-    )
-    OutboxEvent.objects.create(
-        event="gateway.ingest", aggregate_id=str(row.strategy_id), key=row.key, value=row.value
-    )
+    insert_rows(row)
     nudge_relay_on_commit()
     return str(row.strategy_id)
 
@@ -295,7 +279,7 @@ def _fmt(values: list[float], pct: float) -> str:
 
 def _relay_runs(worker: ChildProcess) -> tuple[int, int]:
     """Relay task runs the worker has logged so far, and how many published nothing."""
-    text = worker.log_text()
+    text = worker.output()
     return text.count("succeeded in"), text.count("'published': 0,")
 
 
@@ -340,8 +324,8 @@ def main(argv: list[str] | None = None) -> None:
             ],
         )
         consumer = stack.spawn("consumer", [python, "manage.py", "consume_commitlog"])
-        worker.wait_for_log("ready.", 60)
-        consumer.wait_for_log("event=consumer_assigned", 60)
+        worker.wait_for_line("ready.", 60)
+        consumer.wait_for_line("event=consumer_assigned", 60)
         progress("worker and consumer are up")
         reader = KafkaReader(stack.bootstrap, stack.topic)
         try:
@@ -363,7 +347,7 @@ def main(argv: list[str] | None = None) -> None:
         finally:
             reader.close()
         # Each one a batch the consumer rolled back and retried (a deadlock, for one).
-        consumer_retries = consumer.log_text().count("event=consumer_db_error")
+        consumer_retries = consumer.output().count("event=consumer_db_error")
         progress(f"consumer batches retried after a database error: {consumer_retries}")
         machine = stack.machine()
 

@@ -268,3 +268,27 @@ def vacuum_analyze() -> None:
         cursor.execute("VACUUM ANALYZE commitlog_outboxevent")
         cursor.execute("VACUUM ANALYZE controlplane_strategysubmission")
         cursor.execute("VACUUM ANALYZE commitlog_consumedrecord")
+
+
+def insert_rows(row: PreparedSubmission) -> None:
+    """The two rows strategy_submit would write for `row`, through the ORM, without the
+    validation: the bare insert the API and latency sections compare against."""
+    from commitlog.models import OutboxEvent
+    from controlplane.models import StrategySubmission
+
+    StrategySubmission.objects.create(
+        strategy_id=row.strategy_id,
+        dag_hash=row.dag_hash,
+        dag=row.stored_dag,
+        node_ids_crc32=row.node_ids_crc32,
+        insert_sentinel=True,
+        world_ids=WORLDS,
+        world_id=WORLDS[0],
+        execution_domain=row.execution_domain,
+        compute_context=row.compute_context,
+        meta=dict(META),
+        submitted_at=row.submitted_at,
+    )
+    OutboxEvent.objects.create(
+        event="gateway.ingest", aggregate_id=str(row.strategy_id), key=row.key, value=row.value
+    )

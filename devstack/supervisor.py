@@ -8,6 +8,8 @@ import time
 from collections.abc import Sequence
 from types import FrameType
 
+from devstack.process import ChildProcess
+
 
 class StopRequested(Exception):
     """Ctrl-C or SIGTERM reached the launcher."""
@@ -21,7 +23,7 @@ class Supervisor:
     """Named children; `wait()` returns when one exits or a stop signal arrives."""
 
     def __init__(self) -> None:
-        self.children: dict[str, subprocess.Popen[bytes]] = {}
+        self.children: dict[str, ChildProcess] = {}
 
     def __enter__(self) -> Supervisor:
         # Installed explicitly: a launcher started in the background inherits SIGINT ignored.
@@ -33,14 +35,14 @@ class Supervisor:
         self.stop_all()
 
     def start(self, name: str, argv: Sequence[str], env: dict[str, str], cwd: str) -> None:
-        self.children[name] = subprocess.Popen(list(argv), env=env, cwd=cwd)  # noqa: S603
+        self.children[name] = ChildProcess(name, argv, env=env, cwd=cwd).start()
 
     def wait(self) -> int:
         """Block until a child exits (its status) or a stop is requested (0)."""
         try:
             while True:
                 for name, child in self.children.items():
-                    code = child.poll()
+                    code = child.returncode()
                     if code is not None:
                         print(f"[run] {name} exited with status {code}; stopping", flush=True)
                         return code or 1
@@ -53,14 +55,13 @@ class Supervisor:
         # SIGTERM, not SIGINT: children may have inherited SIGINT as ignored.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         for child in self.children.values():
-            if child.poll() is None:
-                child.terminate()
+            child.signal(signal.SIGTERM)
         deadline = time.monotonic() + timeout
         for name, child in self.children.items():
             try:
-                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+                if child.alive:
+                    child.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 print(f"[run] {name} did not stop in {timeout:.0f}s; killing it", flush=True)
                 child.kill()
-                child.wait()
         signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -5,7 +5,6 @@ worker and beat, consumer), each of which can be killed and started again."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from devstack.demo import wait_until_up
 from devstack.kafka import EmbeddedKafka
 from devstack.net import free_port
 from devstack.postgres import EmbeddedPostgres
+from devstack.process import ChildProcess
 from devstack.redis import EmbeddedRedis
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,47 +54,13 @@ CREATE TRIGGER fault_audit_batch AFTER INSERT OR UPDATE ON controlplane_rebalanc
 
 
 @dataclass
-class Service:
-    name: str
-    argv: list[str]
-    log: Path
-    process: subprocess.Popen[bytes] | None = None
-
-    def start(self, env: dict[str, str]) -> None:
-        with open(self.log, "ab") as out:
-            # Own session, so a kill takes the whole process group (Celery's pool children).
-            self.process = subprocess.Popen(  # noqa: S603
-                self.argv, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.kill()
-
-    @property
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-
-@dataclass
 class FaultStack:
     workdir: Path
     web_port: int = field(default_factory=free_port)
     postgres: EmbeddedPostgres = field(init=False)
     kafka: EmbeddedKafka = field(init=False)
     redis: EmbeddedRedis = field(init=False)
-    services: dict[str, Service] = field(default_factory=dict)
+    services: dict[str, ChildProcess] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -142,32 +108,36 @@ class FaultStack:
         python = sys.executable
         logs = self.workdir
         self.services = {
-            "web": Service(
+            "web": self._service(
                 "web",
                 [python, "-m", "gunicorn", "controlplane.wsgi:application", "--bind",
                  f"127.0.0.1:{self.web_port}", "--workers", "2", "--threads", "4",
                  "--graceful-timeout", "5"],
                 logs / "web.log",
             ),
-            "worker": Service(
+            "worker": self._service(
                 "worker",
                 [python, "-m", "celery", "-A", "controlplane", "worker", "--concurrency", "1",
                  "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
                 logs / "worker.log",
             ),
-            "beat": Service(
+            "beat": self._service(
                 "beat",
                 [python, "-m", "celery", "-A", "controlplane", "beat", "--loglevel", "WARNING",
                  "--schedule", str(logs / "celerybeat-schedule")],
                 logs / "beat.log",
             ),
-            "consumer": Service(
+            "consumer": self._service(
                 "consumer", [python, "manage.py", "consume_commitlog"], logs / "consumer.log"
             ),
         }  # fmt: skip
         for service in self.services.values():
             service.start(self.env)
         self.wait_for_web()
+
+    def _service(self, name: str, argv: list[str], log: Path) -> ChildProcess:
+        # Own group, so a kill takes the whole process group (Celery's pool children).
+        return ChildProcess(name, argv, env=self.env, cwd=ROOT, log_path=log, own_group=True)
 
     def _manage(self, *args: str) -> None:
         subprocess.run(  # noqa: S603

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from controlplane.config import GatewayConfig
 from controlplane.models import StrategySubmission
 from tests.conftest import make_dag, submission_body
 from tests.kafka_reader import read_topic
-from tests.processes import database_url, wait_for
+from tests.processes import ChildProcess, database_url, retire, service_process, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,9 +29,8 @@ pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def worker(
     commitlog: GatewayConfig, celery_broker_url: str, celery_queue: str
-) -> Iterator[subprocess.Popen[bytes]]:
+) -> Iterator[ChildProcess]:
     env = {
-        **os.environ,
         "PROFILE": "dev",
         "DATABASE_URL": database_url(),
         "COMMITLOG_BOOTSTRAP": commitlog.commitlog_bootstrap,
@@ -41,27 +39,18 @@ def worker(
         "CELERY_BROKER_URL": celery_broker_url,
         "CELERY_TASK_DEFAULT_QUEUE": celery_queue,
     }
-    command = [sys.executable, "-m", "celery", "-A", "controlplane", "worker", "--pool", "prefork"]
+    command = ["-m", "celery", "-A", "controlplane", "worker", "--pool", "prefork"]
     command += ["--concurrency", "1", "--queues", celery_queue, "--without-gossip"]
     command += ["--without-mingle", "--loglevel", "INFO"]
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env,
-    )
+    process = service_process(command, env)
     try:
         yield process
     finally:
-        process.send_signal(signal.SIGTERM)  # warm shutdown
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        retire(process)  # SIGTERM: a warm shutdown
 
 
 def test_on_commit_nudge_makes_a_worker_publish_the_submission(
-    worker: subprocess.Popen[bytes],
+    worker: ChildProcess,
     commitlog: GatewayConfig,
     api: APIClient,
     settings: Any,
@@ -77,7 +66,7 @@ def test_on_commit_nudge_makes_a_worker_publish_the_submission(
     strategy_id = response.json()["strategy_id"]
 
     def published() -> bool:
-        assert worker.poll() is None, "the worker died"
+        assert worker.alive, f"the worker died:\n{worker.output()}"
         return StrategySubmission.objects.filter(
             strategy_id=strategy_id, status="published"
         ).exists()

@@ -19,7 +19,7 @@ from controlplane.models import RebalanceBatch, StrategySubmission
 from controlplane.services.rebalancing import group_multi, rebalance_submit
 from tests.conftest import make_dag, restart_private_broker, submission_body
 from tests.flow import consume_to_end, relay_all
-from tests.processes import ServiceProcess, database_url, wait_for
+from tests.processes import ChildProcess, database_url, retire, service_process, wait_for
 from tests.test_relay import submit_strategies
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -42,11 +42,11 @@ def consumer_env(commitlog: GatewayConfig, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def processes() -> Iterator[list[ServiceProcess]]:
-    started: list[ServiceProcess] = []
+def processes() -> Iterator[list[ChildProcess]]:
+    started: list[ChildProcess] = []
     yield started
     for process in started:
-        process.stop()
+        retire(process)
 
 
 def committed_offsets(commitlog: GatewayConfig) -> dict[int, int]:
@@ -222,11 +222,11 @@ class _Sink:
 
 @pytest.mark.system
 def test_sigkill_between_db_commit_and_offset_commit_applies_nothing_twice(
-    commitlog: GatewayConfig, processes: list[ServiceProcess]
+    commitlog: GatewayConfig, processes: list[ChildProcess]
 ) -> None:
     submit_strategies(8)
     relay_all()
-    consumer = ServiceProcess(
+    consumer = service_process(
         ["manage.py", "consume_commitlog"],
         consumer_env(commitlog, CONSUMER_PAUSE_BEFORE_OFFSET_COMMIT_SECONDS="60"),
     )
@@ -237,7 +237,7 @@ def test_sigkill_between_db_commit_and_offset_commit_applies_nothing_twice(
     consumer.wait(10)
     assert committed_offsets(commitlog) == {}  # killed inside the window: no offset committed
 
-    restarted = ServiceProcess(
+    restarted = service_process(
         ["manage.py", "consume_commitlog", "--exit-at-end"], consumer_env(commitlog)
     )
     processes.append(restarted)
@@ -252,12 +252,12 @@ def test_sigkill_between_db_commit_and_offset_commit_applies_nothing_twice(
 
 @pytest.mark.system
 def test_two_consumers_in_one_group_apply_every_record_exactly_once(
-    commitlog: GatewayConfig, processes: list[ServiceProcess]
+    commitlog: GatewayConfig, processes: list[ChildProcess]
 ) -> None:
-    first = ServiceProcess(["manage.py", "consume_commitlog"], consumer_env(commitlog))
+    first = service_process(["manage.py", "consume_commitlog"], consumer_env(commitlog))
     processes.append(first)
     first.wait_for_line("event=consumer_assigned", 60)
-    second = ServiceProcess(["manage.py", "consume_commitlog"], consumer_env(commitlog))
+    second = service_process(["manage.py", "consume_commitlog"], consumer_env(commitlog))
     processes.append(second)
     second.wait_for_line("event=consumer_assigned", 60)
     wait_for(
@@ -285,9 +285,9 @@ def test_two_consumers_in_one_group_apply_every_record_exactly_once(
 
 @pytest.mark.system
 def test_sigterm_finishes_commits_and_exits_zero(
-    commitlog: GatewayConfig, processes: list[ServiceProcess]
+    commitlog: GatewayConfig, processes: list[ChildProcess]
 ) -> None:
-    consumer = ServiceProcess(["manage.py", "consume_commitlog"], consumer_env(commitlog))
+    consumer = service_process(["manage.py", "consume_commitlog"], consumer_env(commitlog))
     processes.append(consumer)
     consumer.wait_for_line("event=consumer_assigned", 60)
     submit_strategies(4)
@@ -301,11 +301,11 @@ def test_sigterm_finishes_commits_and_exits_zero(
 
 @pytest.mark.system
 def test_consumer_survives_a_lost_database_connection(
-    commitlog: GatewayConfig, processes: list[ServiceProcess]
+    commitlog: GatewayConfig, processes: list[ChildProcess]
 ) -> None:
     from django.db import connection
 
-    consumer = ServiceProcess(["manage.py", "consume_commitlog"], consumer_env(commitlog))
+    consumer = service_process(["manage.py", "consume_commitlog"], consumer_env(commitlog))
     processes.append(consumer)
     consumer.wait_for_line("event=consumer_assigned", 60)
     submit_strategies(2)
@@ -322,7 +322,7 @@ def test_consumer_survives_a_lost_database_connection(
     submit_strategies(3, prefix="later")
     relay_all()
     wait_for(lambda: ConsumedRecord.objects.count() == 5, 60, "records after the cut")
-    assert consumer.process.poll() is None, consumer.output()
+    assert consumer.alive, consumer.output()
     # The cut surfaced in whichever statement came first (apply, progress or heartbeat).
     noticed = ("consumer_db_error", "consumer_progress_not_saved", "consumer_heartbeat_not_saved")
     assert any(consumer.has_line(f"event={event}") for event in noticed), consumer.output()
@@ -330,9 +330,9 @@ def test_consumer_survives_a_lost_database_connection(
 
 @pytest.mark.system
 def test_consumer_survives_a_broker_restart(
-    settings: Any, private_broker: Any, processes: list[ServiceProcess]
+    settings: Any, private_broker: Any, processes: list[ChildProcess]
 ) -> None:
-    consumer = ServiceProcess(["manage.py", "consume_commitlog"], consumer_env(settings.GATEWAY))
+    consumer = service_process(["manage.py", "consume_commitlog"], consumer_env(settings.GATEWAY))
     processes.append(consumer)
     consumer.wait_for_line("event=consumer_assigned", 60)
     submit_strategies(2)
@@ -347,4 +347,4 @@ def test_consumer_survives_a_broker_restart(
         return ConsumedRecord.objects.count() == 5
 
     wait_for(relayed_and_consumed, 120, "records after the restart")
-    assert consumer.process.poll() is None, consumer.output()
+    assert consumer.alive, consumer.output()

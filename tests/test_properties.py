@@ -29,6 +29,7 @@ from controlplane.compute_context import normalize_execution_domain
 from controlplane.jsonutil import coerce_json, json_depth
 from controlplane.models import RebalanceBatch
 from tests.conftest import examples
+from tests.contract import ALIASES
 
 FAST = settings(max_examples=examples(300), deadline=None)
 
@@ -151,43 +152,14 @@ def test_decoding_json_accepts_exactly_the_well_formed_tuples(body: Any) -> None
 
 # --- Execution domain (docs/API.md) ------------------------------------------------------
 
-CONTRACT_ALIASES = {
-    **dict.fromkeys(
-        [
-            "backtest",
-            "backtesting",
-            "compute",
-            "computeonly",
-            "offline",
-            "sandbox",
-            "validate",
-            "validation",
-        ],
-        "backtest",
-    ),
-    **dict.fromkeys(
-        [
-            "dryrun",
-            "dryrunmode",
-            "paper",
-            "papermode",
-            "papertrade",
-            "papertrading",
-            "papertrader",
-            "sim",
-            "simulation",
-            "simulated",
-        ],
-        "dryrun",
-    ),
-    **dict.fromkeys(["live", "prod", "production"], "live"),
-    "shadow": "shadow",
-}
+# The alias words as the contract states them, restated once for the tests.
+CONTRACT_ALIASES = ALIASES
 
 
 def expected_domain(value: str | None) -> str | None:
-    """The contract's rule: the first `/`- or `:`-separated segment that is an alias (spaces, `-`
-    and `_` removed, any case) gives the domain; otherwise the value, stripped, lower-cased."""
+    """The contract's rule: the first `/`- or `:`-separated segment that is an alias (spaces,
+    `-` and `_` removed, any case) gives the domain; otherwise the value, stripped and
+    lower-cased."""
     text = (value or "").strip()
     if not text:
         return None

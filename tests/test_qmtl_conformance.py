@@ -38,25 +38,12 @@ from commitlog.records import Event, decode_value, record_key
 from controlplane.config import GatewayConfig
 from controlplane.services.strategies import strategy_submit
 from tests.conftest import crc_of, examples, make_dag
+from tests.contract import ALIASES
 from tests.flow import relay_all
 from tests.kafka_reader import read_topic
 
 # --- The reference, restated from qmtl ------------------------------------------------
 
-ALIASES = {
-    **dict.fromkeys(
-        ["backtest", "backtesting", "compute", "computeonly", "offline", "sandbox",
-         "validate", "validation"],
-        "backtest",
-    ),
-    **dict.fromkeys(
-        ["dryrun", "dryrunmode", "paper", "papermode", "papertrade", "papertrading",
-         "papertrader", "sim", "simulation", "simulated"],
-        "dryrun",
-    ),
-    **dict.fromkeys(["live", "prod", "production"], "live"),
-    "shadow": "shadow",
-}  # fmt: skip
 KEYS = ("execution_domain", "as_of", "partition", "dataset_fingerprint")
 
 

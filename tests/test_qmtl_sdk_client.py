@@ -25,7 +25,7 @@ from controlplane.models import StrategySubmission
 from controlplane.services.credentials import credential_issue, credential_revoke
 from devstack.net import free_port
 from tests.conftest import crc_of, make_dag
-from tests.processes import ServiceProcess, database_url, wait_for
+from tests.processes import ChildProcess, database_url, retire, service_process, wait_for
 from tests.test_config import PROD_ENV
 
 pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
@@ -46,17 +46,17 @@ def prod_server(commitlog: GatewayConfig, celery_broker_url: str) -> Iterator[st
     }
     args = ["-m", "gunicorn", "controlplane.wsgi:application", "--bind", f"127.0.0.1:{port}",
             "--workers", "1"]  # fmt: skip
-    server = ServiceProcess(args, env)
+    server = service_process(args, env)
     try:
         base = f"http://127.0.0.1:{port}"
         wait_for(lambda: _answers(f"{base}/healthz", server), 60, "gunicorn to answer")
         yield base
     finally:
-        server.stop()
+        retire(server)
 
 
-def _answers(url: str, server: ServiceProcess) -> bool:
-    if server.process.poll() is not None:
+def _answers(url: str, server: ChildProcess) -> bool:
+    if not server.alive:
         raise AssertionError(f"gunicorn exited:\n{server.output()}")
     try:
         return httpx.get(url, timeout=2).status_code == 200
