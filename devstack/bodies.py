@@ -28,16 +28,17 @@ def chain_dag(
 def strategy_body(
     dag: dict[str, Any],
     *,
-    world_ids: Sequence[str],
+    world_ids: Sequence[str] | None,
     meta: dict[str, Any] | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
     """A POST /strategies body with the DAG as base64 of its JSON, as qmtl's SDK sends it,
-    and its checksum; `extra` adds or overrides fields (a `context`, a bad checksum)."""
+    and its checksum; `extra` adds or overrides fields (a `context`, a bad checksum).
+    `world_ids=None` sends null, for the tests of that refusal."""
     body: dict[str, Any] = {
         "dag_json": base64.b64encode(json.dumps(dag).encode()).decode("ascii"),
         "meta": meta,
-        "world_ids": list(world_ids),
+        "world_ids": None if world_ids is None else list(world_ids),
         "node_ids_crc32": node_ids_crc32(node["node_id"] for node in dag["nodes"]),
     }
     body.update(extra)
