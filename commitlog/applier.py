@@ -115,6 +115,35 @@ def _insert_marks(candidates: list[Decoded]) -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
+def _mark_read_back(keys: list[str]) -> None:
+    """Outbox rows whose record came back leave the reconciler's index (`outbox_unread`).
+
+    Every key read, applied or not: a row whose record was read, whatever became of it, is
+    not lost. Locked in id order, as the relay marks them.
+    """
+    if not keys:
+        return
+    with binary_cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE commitlog_outboxevent AS o SET read_back_at = %b
+            FROM (
+                SELECT id FROM commitlog_outboxevent
+                WHERE key = ANY(%b::text[]) AND read_back_at IS NULL
+                ORDER BY id
+                FOR UPDATE
+            ) AS l
+            WHERE o.id = l.id
+            """,
+            [timezone.now(), keys],
+        )
+
+
+def _drop_marks(keys: set[str]) -> None:
+    if keys:
+        ConsumedRecord.objects.filter(key__in=keys).delete()
+
+
 def _applied_digests(keys: list[str]) -> dict[str, str]:
     if not keys:
         return {}
@@ -222,13 +251,23 @@ def _apply(raws: list[RawRecord]) -> BatchOutcome:
                 reason = "key already applied with different content"
                 conflicts.append(Conflict(item, reason, applied.get(item.record.key, "")))
         new = [c for c in candidates if c.record.key in fresh]
-        clashes = apply_records([(c.state, c.raw.partition, c.raw.offset) for c in new])
-        clashed = {clash.aggregate_id: clash.reason for clash in clashes}
-        conflicts += [Conflict(c, clashed[c.record.id]) for c in new if c.record.id in clashed]
+        # Before the state changes: the relay, too, locks outbox rows before domain rows.
+        _mark_read_back([c.record.key for c in candidates])
+        done = apply_records([(c.state, c.raw.partition, c.raw.offset, c.digest) for c in new])
+        clashed = {clash.aggregate_id: clash for clash in done.clashes}
+        conflicts += [
+            Conflict(c, clashed[c.record.id].reason, clashed[c.record.id].applied_digest)
+            for c in new
+            if c.record.id in clashed
+        ]
+        # The domain row answered for these (their mark had been pruned): a replay of old
+        # history leaves no new marks behind, and none with bytes that were not applied.
+        _drop_marks(done.already | done.already_differs)
         _store_refused(refused)
         _store_conflicts(conflicts)
 
-    outcome.applied = len(new) - len(clashed)
+    outcome.duplicates += len(done.already)
+    outcome.applied = len(new) - len(clashed) - len(done.already)
     outcome.invalid = len(refused)
     outcome.conflicts = len(conflicts)
     return outcome

@@ -37,6 +37,11 @@ class OutboxEvent(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     published_partition = models.IntegerField(null=True, blank=True)
     published_offset = models.BigIntegerField(null=True, blank=True)
+    read_back_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the consumer read the record back; from then on the row is history.",
+    )
 
     class Meta:
         ordering = ["id"]
@@ -45,11 +50,18 @@ class OutboxEvent(models.Model):
         # leaves the pending index), so each index costs a write per row relayed. The
         # partial indexes hold only the rows still to publish, or dead, so the relay's
         # claim and the dashboard's counts do not walk the published history.
+        # `outbox_unread` holds the published rows not read back yet, the only ones the
+        # reconciler has to look at.
         indexes = [
             models.Index(
                 fields=["id"], condition=Q(state=OutboxState.PENDING), name="outbox_pending"
             ),
             models.Index(fields=["id"], condition=Q(state=OutboxState.DEAD), name="outbox_dead"),
+            models.Index(
+                fields=["id"],
+                condition=Q(state=OutboxState.PUBLISHED, read_back_at__isnull=True),
+                name="outbox_unread",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -11,10 +11,9 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from commitlog.models import ConsumedRecord, ConsumerPosition, OutboxEvent, OutboxState
+from commitlog.models import ConsumerPosition, OutboxEvent, OutboxState
 from commitlog.nudge import nudge_relay_on_commit
 
 logger = logging.getLogger(__name__)
@@ -46,10 +45,14 @@ def outbox_republish_unread(
     if any(p.lag > 0 for p in live):
         return ReconcileResult(0, "consumer behind")
 
-    read_back = ConsumedRecord.objects.filter(key=OuterRef("key"))
+    # Through `outbox_unread`: published rows whose record has not come back, the backlog
+    # only, however long the history.
     lost = list(
-        OutboxEvent.objects.filter(state=OutboxState.PUBLISHED, published_at__lt=now - older_than)
-        .filter(~Exists(read_back))
+        OutboxEvent.objects.filter(
+            state=OutboxState.PUBLISHED,
+            read_back_at__isnull=True,
+            published_at__lt=now - older_than,
+        )
         .order_by("id")
         .values_list("id", flat=True)[:limit]
     )

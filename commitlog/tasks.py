@@ -12,11 +12,13 @@ from django.db import close_old_connections, connection
 
 from commitlog.nudge import RELAY_TASK, relay_run_starting
 from commitlog.progress import relay_progress_save
+from commitlog.prune import commitlog_prune
 from commitlog.reconcile import outbox_republish_unread
 from commitlog.relay import relay_outbox
 from commitlog.writer import process_writer
 
 RECONCILE_TASK = "commitlog.reconcile_outbox"
+PRUNE_TASK = "commitlog.prune_commitlog"
 
 
 @shared_task(name=RELAY_TASK, ignore_result=True, acks_late=False)
@@ -42,6 +44,12 @@ def reconcile_outbox_task() -> int:
         consumer_fresh_within=timedelta(seconds=settings.RECONCILE_CONSUMER_FRESH_SECONDS),
     )
     return result.republished
+
+
+@shared_task(name=PRUNE_TASK, ignore_result=True)
+def prune_commitlog_task() -> dict[str, int]:
+    run = commitlog_prune(budget_s=settings.COMMITLOG_PRUNE_BUDGET_SECONDS)
+    return run.deleted
 
 
 @worker_process_shutdown.connect

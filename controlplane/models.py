@@ -55,6 +55,14 @@ class StrategySubmission(models.Model):
     recorded_at = models.DateTimeField(null=True, blank=True, help_text="Read back from the log.")
     commitlog_partition = models.IntegerField(null=True, blank=True, help_text="Kafka partition.")
     commitlog_offset = models.BigIntegerField(null=True, blank=True, help_text="Kafka offset.")
+    # A default in the database too, so that the writes of new rows need not name it.
+    commitlog_sha256 = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="SHA-256 of the commit-log record recorded; a replay compares against it.",
+    )
 
     class Meta:
         ordering = ["-submitted_at"]
@@ -113,6 +121,14 @@ class RebalanceBatch(models.Model):
     recorded_at = models.DateTimeField(null=True, blank=True)
     commitlog_partition = models.IntegerField(null=True, blank=True)
     commitlog_offset = models.BigIntegerField(null=True, blank=True)
+    # A default in the database too, so that the writes of new rows need not name it.
+    commitlog_sha256 = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="SHA-256 of the commit-log record recorded; a replay compares against it.",
+    )
 
     class Meta:
         ordering = ["-submitted_at"]

@@ -204,6 +204,14 @@ COMMITLOG_MAX_RECORD_BYTES = env.int("COMMITLOG_MAX_RECORD_BYTES", default=900_0
 RECONCILE_AFTER_SECONDS = env.float("RECONCILE_AFTER_SECONDS", default=60.0)
 RECONCILE_CONSUMER_FRESH_SECONDS = env.float("RECONCILE_CONSUMER_FRESH_SECONDS", default=30.0)
 RECONCILE_BEAT_SECONDS = env.float("RECONCILE_BEAT_SECONDS", default=30.0)
+# Retention (commitlog.prune): the log's bookkeeping older than this many days is
+# deleted, in transactions of at most COMMITLOG_PRUNE_BATCH_SIZE rows per table, by beat
+# every COMMITLOG_PRUNE_BEAT_SECONDS (each run stops after COMMITLOG_PRUNE_BUDGET_SECONDS,
+# so the worker soon gets back to relaying; the next run goes on) and by prune_commitlog.
+COMMITLOG_RETENTION_DAYS = env.float("COMMITLOG_RETENTION_DAYS", default=7.0)
+COMMITLOG_PRUNE_BATCH_SIZE = env.int("COMMITLOG_PRUNE_BATCH_SIZE", default=5000)
+COMMITLOG_PRUNE_BEAT_SECONDS = env.float("COMMITLOG_PRUNE_BEAT_SECONDS", default=600.0)
+COMMITLOG_PRUNE_BUDGET_SECONDS = env.float("COMMITLOG_PRUNE_BUDGET_SECONDS", default=10.0)
 COMMITLOG_TOPIC_PARTITIONS = env.int("COMMITLOG_TOPIC_PARTITIONS", default=3)
 COMMITLOG_TOPIC_REPLICATION = env.int("COMMITLOG_TOPIC_REPLICATION", default=1)
 
@@ -243,6 +251,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "commitlog.reconcile_outbox",
         "schedule": RECONCILE_BEAT_SECONDS,
         "options": {"expires": RECONCILE_BEAT_SECONDS * 2},
+    },
+    "prune-commitlog": {
+        "task": "commitlog.prune_commitlog",
+        "schedule": COMMITLOG_PRUNE_BEAT_SECONDS,
+        "options": {"expires": COMMITLOG_PRUNE_BEAT_SECONDS},
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(

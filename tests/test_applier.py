@@ -12,11 +12,10 @@ import pytest
 
 from commitlog import applier
 from commitlog.applier import apply_batch
-from commitlog.handlers import apply_records
+from commitlog.handlers import Applied, apply_records
 from commitlog.models import ConsumedRecord, InvalidRecord, OutboxEvent, RecordConflict
 from commitlog.records import RawRecord
 from controlplane.models import RebalanceBatch, StrategySubmission
-from controlplane.services.lifecycle import Clash
 from controlplane.services.rebalancing import group_single, rebalance_submit
 from controlplane.services.strategies import strategy_submit
 from tests.conftest import crc_of
@@ -187,7 +186,7 @@ def test_the_cycle_collector_runs_again_after_a_batch_even_one_that_failed(
     collector_during_apply: list[bool] = []
     real_apply_records = apply_records
 
-    def spying(items: Any) -> list[Clash]:
+    def spying(items: Any) -> Applied:
         collector_during_apply.append(gc.isenabled())
         return real_apply_records(items)
 
@@ -196,7 +195,7 @@ def test_the_cycle_collector_runs_again_after_a_batch_even_one_that_failed(
     assert collector_during_apply == [False]
     assert gc.isenabled()
 
-    def failing(items: Any) -> list[Clash]:
+    def failing(items: Any) -> Applied:
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(applier, "apply_records", failing)
@@ -213,3 +212,34 @@ def test_a_collector_paused_by_someone_else_stays_paused() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_with_its_mark_pruned_a_record_already_recorded_is_a_duplicate() -> None:
+    row = submit("a")
+    assert apply_batch([raw(row, 0)]).applied == 1
+    recorded = StrategySubmission.objects.values_list("recorded_at", "commitlog_offset").get()
+    ConsumedRecord.objects.all().delete()  # pruned
+
+    again = apply_batch([raw(row, 0), raw(row, 7, partition=2)])
+    assert (again.applied, again.duplicates, again.conflicts) == (0, 2, 0)
+    assert StrategySubmission.objects.values_list("recorded_at", "commitlog_offset").get() == (
+        recorded
+    )
+    assert not ConsumedRecord.objects.exists()  # the submission answers, not a new mark
+
+
+def test_with_its_mark_pruned_other_bytes_under_a_recorded_key_are_a_conflict() -> None:
+    row = submit("a")
+    assert apply_batch([raw(row, 0)]).applied == 1
+    applied_digest = StrategySubmission.objects.get().commitlog_sha256
+    ConsumedRecord.objects.all().delete()  # pruned
+    other = bytes(row.value).replace(b'"version":"3"', b'"version":"4"', 1)
+    assert other != bytes(row.value)
+
+    outcome = apply_batch([raw(row, 5, value=other)])
+    assert (outcome.applied, outcome.conflicts) == (0, 1)
+    conflict = RecordConflict.objects.get()
+    assert conflict.applied_sha256 == applied_digest
+    assert "different content" in conflict.reason
+    assert StrategySubmission.objects.get().commitlog_offset == 0  # not applied
+    assert not ConsumedRecord.objects.exists()  # no mark carrying bytes never applied

@@ -85,7 +85,7 @@ def test_the_relay_and_the_consumer_marking_the_same_rows_wait_instead_of_deadlo
 
     def consumer_records() -> None:  # partition order: high, then low
         _plan_as_for_a_full_table()
-        apply_records([(states[high], 1, 1), (states[low], 0, 1)])
+        apply_records([(states[high], 1, 1, ""), (states[low], 0, 1, "")])
 
     # A third transaction holds `low`, so both markers queue up behind it. With each
     # locking in its own input order, the consumer would take `high` meanwhile, and the

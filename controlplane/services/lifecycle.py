@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
@@ -87,13 +87,57 @@ def mark_published(rows: Iterable[Published], *, at: datetime) -> None:
             )
 
 
+# Recording locks the known rows in key order as above, moves those not yet recorded and
+# returns every known row with the status and digest it had: a row already recorded is
+# the dedup answer that outlives the pruned dedup marks.
+_RECORD = {
+    Event.INGEST.value: """
+        WITH v AS (
+            SELECT s.strategy_id AS id, s.status AS was, s.commitlog_sha256 AS sha,
+                   v.p, v.o, v.d
+            FROM controlplane_strategysubmission AS s
+            JOIN unnest(%b::text[], %b::integer[], %b::bigint[], %b::text[]) AS v(id, p, o, d)
+                ON s.strategy_id = v.id::uuid
+            ORDER BY s.strategy_id
+            FOR UPDATE OF s
+        ), moved AS (
+            UPDATE controlplane_strategysubmission AS t
+            SET status = 'recorded', recorded_at = %b, commitlog_partition = v.p,
+                commitlog_offset = v.o, commitlog_sha256 = v.d
+            FROM v
+            WHERE t.strategy_id = v.id AND v.was <> 'recorded'
+        )
+        SELECT id, was, sha FROM v
+    """,
+    Event.REBALANCE.value: """
+        WITH v AS (
+            SELECT s.batch_id AS id, s.status AS was, s.commitlog_sha256 AS sha,
+                   v.p, v.o, v.d
+            FROM controlplane_rebalancebatch AS s
+            JOIN unnest(%b::text[], %b::integer[], %b::bigint[], %b::text[]) AS v(id, p, o, d)
+                ON s.batch_id = v.id
+            ORDER BY s.batch_id
+            FOR UPDATE OF s
+        ), moved AS (
+            UPDATE controlplane_rebalancebatch AS t
+            SET status = 'recorded', recorded_at = %b, commitlog_partition = v.p,
+                commitlog_offset = v.o, commitlog_sha256 = v.d
+            FROM v
+            WHERE t.batch_id = v.id AND v.was <> 'recorded'
+        )
+        SELECT id, was, sha FROM v
+    """,
+}
+
+
 @dataclass(frozen=True)
 class Recorded:
-    """A record read back from the log, at its Kafka position."""
+    """A record read back from the log, at its Kafka position, with its value's SHA-256."""
 
     state: IngestState | BatchState
     partition: int
     offset: int
+    digest: str = ""
 
     @property
     def aggregate_id(self) -> str:
@@ -105,36 +149,55 @@ class Recorded:
 class Clash:
     aggregate_id: str
     reason: str
+    applied_digest: str = ""  # set when the row was already recorded from other bytes
 
 
 @dataclass
 class RecordOutcome:
     clashes: list[Clash]
     rebuilt: list[str]
+    already: list[str] = field(default_factory=list)  # already recorded from these bytes
 
 
-def _mark_recorded(event: str, items: list[Recorded], at: datetime) -> set[str]:
-    """Move the rows this database has to recorded; returns the ids it had."""
-    table, key = _TABLES[event]
-    locked = _LOCKED_IN_KEY_ORDER[event]
+class _Known(NamedTuple):
+    was: str
+    digest: str
+
+
+def _mark_recorded(event: str, items: list[Recorded], at: datetime) -> dict[str, _Known]:
+    """Move the rows this database has to recorded, unless they are; returns what it had."""
     with binary_cursor() as cursor:
         cursor.execute(
-            f"""
-            UPDATE {table} AS t
-            SET status = 'recorded', recorded_at = %b,
-                commitlog_partition = v.p, commitlog_offset = v.o
-            FROM ({locked}) AS v
-            WHERE t.{key} = v.id
-            RETURNING t.{key}
-            """,  # noqa: S608  (names come from the constant map, values are parameters)
+            _RECORD[event],
             [
-                at,
                 [item.aggregate_id for item in items],
                 [item.partition for item in items],
                 [item.offset for item in items],
+                [item.digest for item in items],
+                at,
             ],
         )
-        return {str(row[0]) for row in cursor.fetchall()}
+        return {str(row[0]): _Known(row[1], row[2]) for row in cursor.fetchall()}
+
+
+def _sort_known(
+    items: list[Recorded], known: dict[str, _Known], outcome: RecordOutcome
+) -> list[Recorded]:
+    """Rows already recorded change nothing: the same bytes are a duplicate, other bytes a
+    clash (an empty digest, recorded before digests were kept, counts as the same). Returns
+    the items this database does not have."""
+    missing: list[Recorded] = []
+    for item in items:
+        had = known.get(item.aggregate_id)
+        if had is None:
+            missing.append(item)
+        elif had.was != SubmissionStatus.RECORDED or had.digest in ("", item.digest):
+            if had.was == SubmissionStatus.RECORDED:
+                outcome.already.append(item.aggregate_id)
+        else:
+            reason = "already recorded from a record with different content"
+            outcome.clashes.append(Clash(item.aggregate_id, reason, had.digest))
+    return missing
 
 
 def record_submissions(items: list[Recorded], *, at: datetime) -> RecordOutcome:
@@ -143,28 +206,27 @@ def record_submissions(items: list[Recorded], *, at: datetime) -> RecordOutcome:
     A rebuild whose DAG hash already belongs to another strategy is not applied: it is
     returned as a clash for operators. Runs inside the consumer's batch transaction.
     """
+    outcome = RecordOutcome([], [])
     if not items:
-        return RecordOutcome([], [])
+        return outcome
     for item in items:
         uuid.UUID(item.aggregate_id)  # a strategy id is a UUID: refuse anything else here
     # One statement finds the known submissions and records them; the rest are rebuilt.
-    known = _mark_recorded(Event.INGEST.value, items, at)
-    missing = [item for item in items if item.aggregate_id not in known]
+    missing = _sort_known(items, _mark_recorded(Event.INGEST.value, items, at), outcome)
     if not missing:
-        return RecordOutcome([], [])
+        return outcome
     states = [(item, item.state) for item in missing if isinstance(item.state, IngestState)]
     taken = dict(
         StrategySubmission.objects.filter(dag_hash__in=[s.dag_hash for _, s in states]).values_list(
             "dag_hash", "pk"
         )
     )
-    clashes: list[Clash] = []
     rows: list[StrategySubmission] = []
     for item, state in states:
         if state.dag_hash in taken:
             owner = taken[state.dag_hash]
             reason = f"dag_hash {state.dag_hash} already belongs to strategy {owner}"
-            clashes.append(Clash(item.aggregate_id, reason))
+            outcome.clashes.append(Clash(item.aggregate_id, reason))
             continue
         taken[state.dag_hash] = state.strategy_id
         rows.append(
@@ -186,17 +248,20 @@ def record_submissions(items: list[Recorded], *, at: datetime) -> RecordOutcome:
                 recorded_at=at,
                 commitlog_partition=item.partition,
                 commitlog_offset=item.offset,
+                commitlog_sha256=item.digest,
             )
         )
     StrategySubmission.objects.bulk_create(rows)
-    return RecordOutcome(clashes, [str(row.strategy_id) for row in rows])
+    outcome.rebuilt = [str(row.strategy_id) for row in rows]
+    return outcome
 
 
 def record_batches(items: list[Recorded], *, at: datetime) -> RecordOutcome:
     """Known batches move to recorded; unknown ones are rebuilt from their payload."""
+    outcome = RecordOutcome([], [])
     if not items:
-        return RecordOutcome([], [])
-    known = _mark_recorded(Event.REBALANCE.value, items, at)
+        return outcome
+    missing = _sort_known(items, _mark_recorded(Event.REBALANCE.value, items, at), outcome)
     rows = [
         RebalanceBatch(
             batch_id=state.batch_id,
@@ -213,9 +278,11 @@ def record_batches(items: list[Recorded], *, at: datetime) -> RecordOutcome:
             recorded_at=at,
             commitlog_partition=item.partition,
             commitlog_offset=item.offset,
+            commitlog_sha256=item.digest,
         )
-        for item in items
-        if item.aggregate_id not in known and isinstance(state := item.state, BatchState)
+        for item in missing
+        if isinstance(state := item.state, BatchState)
     ]
     RebalanceBatch.objects.bulk_create(rows)
-    return RecordOutcome([], [row.batch_id for row in rows])
+    outcome.rebuilt = [row.batch_id for row in rows]
+    return outcome
