@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from commitlog.estimates import EstimatedCountPaginator
 from commitlog.models import (
     ConsumedRecord,
     InvalidRecord,
@@ -15,7 +18,7 @@ from commitlog.models import (
     RecordConflict,
 )
 from commitlog.outbox import outbox_requeue_dead
-from commitlog.records import Event, decode_value
+from commitlog.records import Event, decode_value, record_key
 from commitlog.records import InvalidRecord as InvalidRecordError
 from controlplane.admin_display import ReadOnlyAdminMixin, pretty_json
 
@@ -24,6 +27,19 @@ def _aggregate_link(event: str, aggregate_id: str) -> SafeString:
     model = "strategysubmission" if event == Event.INGEST else "rebalancebatch"
     url = reverse(f"admin:controlplane_{model}_change", args=[aggregate_id])
     return format_html('<a href="{}">{}</a>', url, aggregate_id)
+
+
+def _by_key(queryset: QuerySet[Any], search_term: str) -> QuerySet[Any]:
+    """A record key, or the strategy or batch id it is about: lookups in the unique key
+    index, never a scan of the table."""
+    term = search_term.strip()
+    if not term:
+        return queryset
+    keys = [term, *(record_key(event, term) for event in Event)]
+    found = Q(key__in=keys)
+    if term.isdigit() and queryset.model is OutboxEvent:
+        found |= Q(pk=int(term))
+    return queryset.filter(found)
 
 
 def _decoded_value(raw: bytes | memoryview | None) -> SafeString:
@@ -53,9 +69,11 @@ class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[OutboxEvent]):
         "published_offset",
     )
     list_filter = ("state", "event")
-    search_fields = ("=id", "aggregate_id", "key")
+    search_fields = ("=id", "=key")  # as get_search_results reads them
+    search_help_text = "An outbox id, a record key, or a strategy or batch id."
     list_per_page = 100
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     fields = (
         "id",
         "event",
@@ -69,10 +87,16 @@ class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[OutboxEvent]):
         "published_at",
         "published_partition",
         "published_offset",
+        "read_back_at",
         "value_json",
     )
     readonly_fields = fields
     actions = ("requeue_dead",)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[OutboxEvent], search_term: str
+    ) -> tuple[QuerySet[OutboxEvent], bool]:
+        return _by_key(queryset, search_term), False
 
     @admin.action(description="Requeue selected dead rows")
     def requeue_dead(self, request: HttpRequest, queryset: QuerySet[OutboxEvent]) -> None:
@@ -108,9 +132,16 @@ class ConsumedRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[ConsumedRecord]):
         "consumed_at",
     )
     list_filter = ("event", "rebuilt", "topic")
-    search_fields = ("=key", "record_id", "value_sha256")
+    search_fields = ("=key",)  # as get_search_results reads them
+    search_help_text = "A record key, or a strategy or batch id."
     list_per_page = 100
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[ConsumedRecord], search_term: str
+    ) -> tuple[QuerySet[ConsumedRecord], bool]:
+        return _by_key(queryset, search_term), False
 
     @admin.display(description="submission or batch")
     def record(self, obj: ConsumedRecord) -> SafeString:

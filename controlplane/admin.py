@@ -1,92 +1,25 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import F, Func, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
-from django.urls import reverse
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from commitlog.estimates import EstimatedCountPaginator
 from commitlog.records import Event
 from controlplane.admin_display import ReadOnlyAdminMixin, pretty_json
+from controlplane.admin_lookups import (
+    WorldFilter,
+    hex_prefix,
+    indexed_search,
+    recent_values_filter,
+    uuid_prefix,
+)
+from controlplane.admin_trace import trace_html
 from controlplane.models import ApiCredential, RebalanceBatch, StrategySubmission
-from controlplane.overview import trace
 from controlplane.services.credentials import credential_issue, credential_revoke
-
-
-class WorldFilter(admin.SimpleListFilter):
-    """Any of a submission's worlds, not only the first."""
-
-    title = "world"
-    parameter_name = "world"
-    max_choices = 200
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        worlds = (
-            StrategySubmission.objects.annotate(world=Func(F("world_ids"), function="unnest"))
-            .values_list("world", flat=True)
-            .distinct()
-            .order_by("world")[: self.max_choices]
-        )
-        return [(world, world) for world in worlds]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        value = self.value()
-        return queryset.filter(world_ids__contains=[value]) if value else queryset
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.isoformat(sep=" ", timespec="milliseconds") if moment else "-"
-
-
-def _trace_html(
-    event: str, aggregate_id: str, submitted_at: datetime, recorded_at: datetime | None
-) -> SafeString:
-    """The record's way through the system, one row per step."""
-    found = trace(event=event, aggregate_id=aggregate_id)
-    steps: list[tuple[str, str, SafeString | str]] = [("accepted", _when(submitted_at), "")]
-    if found.outbox is None:
-        steps.append(("outbox row", "-", "none in this database (rebuilt from the log?)"))
-    else:
-        row = found.outbox
-        url = reverse("admin:commitlog_outboxevent_change", args=[row.pk])
-        detail = format_html(
-            '<a href="{}">#{}</a> {}, {} failed attempt(s){}',
-            url,
-            row.pk,
-            row.state,
-            row.attempts,
-            f", last error: {row.last_error}" if row.last_error else "",
-        )
-        steps.append(("outbox row", _when(row.created_at), detail))
-        position = (
-            f"partition {row.published_partition}, offset {row.published_offset}"
-            if row.published_offset is not None
-            else "not yet"
-        )
-        steps.append(("published to Kafka", _when(row.published_at), position))
-    if found.consumed is None:
-        steps.append(("read back by the consumer", "-", "not yet"))
-    else:
-        consumed = found.consumed
-        note = " (rebuilt from its payload)" if consumed.rebuilt else ""
-        steps.append(
-            (
-                "read back by the consumer",
-                _when(consumed.consumed_at),
-                f"{consumed.topic} partition {consumed.partition}, offset {consumed.offset}{note}",
-            )
-        )
-    steps.append(("recorded", _when(recorded_at), ""))
-    for conflict in found.conflicts:
-        steps.append(("CONFLICT", _when(conflict.detected_at), conflict.reason))
-    rows = format_html_join(
-        "", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>", ((a, b, c) for a, b, c in steps)
-    )
-    return format_html('<table class="cp-trace">{}</table>', rows)
 
 
 @admin.register(StrategySubmission)
@@ -101,11 +34,19 @@ class StrategySubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmi
         "commitlog_partition",
         "commitlog_offset",
     )
-    list_filter = ("status", WorldFilter, "execution_domain", "downgraded", "downgrade_reason")
-    search_fields = ("=strategy_id", "dag_hash", "world_id")
-    date_hierarchy = "submitted_at"
+    list_filter = (
+        "status",
+        WorldFilter,
+        recent_values_filter("execution_domain", "execution domain"),
+        "downgraded",
+        "downgrade_reason",
+        ("submitted_at", admin.DateFieldListFilter),
+    )
+    search_fields = ("strategy_id", "dag_hash", "world_id")  # as get_search_results reads them
+    search_help_text = "A strategy id or DAG hash (or their first characters), or a world id."
     list_per_page = 50
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     fields = (
         "strategy_id",
         "status",
@@ -128,11 +69,22 @@ class StrategySubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmi
     )
     readonly_fields = fields
 
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[StrategySubmission], search_term: str
+    ) -> tuple[QuerySet[StrategySubmission], bool]:
+        term = search_term.strip().lower()
+        found = indexed_search(
+            queryset,
+            term,
+            uuid_prefix(term),
+            hex_prefix("dag_hash", term),
+            Q(world_id=search_term.strip()),
+        )
+        return found, False
+
     @admin.display(description="trace")
     def trace(self, obj: StrategySubmission) -> SafeString:
-        return _trace_html(
-            Event.INGEST.value, str(obj.strategy_id), obj.submitted_at, obj.recorded_at
-        )
+        return trace_html(Event.INGEST.value, str(obj.strategy_id), obj)
 
     @admin.display(description="compute context")
     def compute_context_json(self, obj: StrategySubmission) -> SafeString:
@@ -161,11 +113,19 @@ class RebalanceBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[RebalanceBatch]):
         "shared_account",
         "submitted_at",
     )
-    list_filter = ("status", "scope", "world_id", "mode", "shared_account")
-    search_fields = ("=batch_id", "world_id")
-    date_hierarchy = "submitted_at"
+    list_filter = (
+        "status",
+        "scope",
+        recent_values_filter("world_id", "world"),
+        recent_values_filter("mode", "mode"),
+        "shared_account",
+        ("submitted_at", admin.DateFieldListFilter),
+    )
+    search_fields = ("=batch_id", "=world_id")
+    search_help_text = "A batch id or a world id."
     list_per_page = 50
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     fields = (
         "batch_id",
         "status",
@@ -188,7 +148,7 @@ class RebalanceBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[RebalanceBatch]):
 
     @admin.display(description="trace")
     def trace(self, obj: RebalanceBatch) -> SafeString:
-        return _trace_html(Event.REBALANCE.value, obj.batch_id, obj.submitted_at, obj.recorded_at)
+        return trace_html(Event.REBALANCE.value, obj.batch_id, obj)
 
     @admin.display(description="orders")
     def orders_json(self, obj: RebalanceBatch) -> SafeString:

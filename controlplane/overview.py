@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Min
 from django.utils import timezone
 
+from commitlog.estimates import counted, row_count
 from commitlog.models import (
     ConsumedRecord,
     ConsumerPosition,
@@ -45,6 +46,8 @@ class Overview:
     invalid_records: int
     conflicts: int
     counters: dict[str, float] = field(default_factory=dict)
+    # Some totals are PostgreSQL's estimates (tables too large to count on every page).
+    estimated: bool = False
 
     @property
     def oldest_pending_seconds(self) -> float | None:
@@ -59,22 +62,62 @@ class Overview:
         return max((p.updated_at for p in self.partitions), default=None)
 
 
-def _counts(model: type[StrategySubmission] | type[RebalanceBatch]) -> dict[str, int]:
-    found = dict(model.objects.values_list("status").annotate(n=Count("pk")).order_by())
-    return {status: found.get(status, 0) for status in SubmissionStatus.values}
+_UNRECORDED = (OutboxState.PENDING, OutboxState.DEAD, OutboxState.PUBLISHED)
+
+
+def _outbox_counts() -> tuple[dict[str, int], dict[tuple[str, str], int], bool]:
+    """Rows per state; not-yet-recorded rows per (event, state); whether totals are estimated.
+
+    The pending, dead and unread rows are counted through the partial indexes that hold
+    only them (the backlog); the published total is the table's size less those.
+    """
+    backlog: dict[tuple[str, str], int] = {}
+    for state in _UNRECORDED:
+        rows = OutboxEvent.objects.filter(state=state, read_back_at__isnull=True)
+        for event, n in rows.values_list("event").annotate(n=Count("pk")).order_by():
+            backlog[(event, state)] = n
+    states: dict[str, int] = {
+        state: OutboxEvent.objects.filter(state=state).count()
+        for state in (OutboxState.PENDING, OutboxState.DEAD)
+    }
+    total, estimated = counted(OutboxEvent.objects.all())
+    states[OutboxState.PUBLISHED] = max(0, total - sum(states.values()))
+    return {s: states[s] for s in OutboxState.values}, backlog, estimated
+
+
+def _status_counts(
+    model: type[StrategySubmission] | type[RebalanceBatch],
+    event: Event,
+    backlog: dict[tuple[str, str], int],
+) -> tuple[dict[str, int], bool]:
+    """Per status, without reading the recorded history: a submission or batch is accepted
+    while its outbox row is pending or dead and published while it is unread, so those
+    come from the outbox backlog; recorded is the rest of the table's (estimated) size."""
+    accepted = backlog.get((event.value, OutboxState.PENDING), 0)
+    accepted += backlog.get((event.value, OutboxState.DEAD), 0)
+    published = backlog.get((event.value, OutboxState.PUBLISHED), 0)
+    total, estimated = counted(model.objects.all())
+    counts: dict[str, int] = {
+        SubmissionStatus.ACCEPTED: accepted,
+        SubmissionStatus.PUBLISHED: published,
+        SubmissionStatus.RECORDED: max(0, total - accepted - published),
+    }
+    return {status: counts[status] for status in SubmissionStatus.values}, estimated
 
 
 def overview() -> Overview:
-    outbox = dict(OutboxEvent.objects.values_list("state").annotate(n=Count("pk")).order_by())
+    outbox, backlog, outbox_estimated = _outbox_counts()
+    submissions, submissions_estimated = _status_counts(StrategySubmission, Event.INGEST, backlog)
+    batches, batches_estimated = _status_counts(RebalanceBatch, Event.REBALANCE, backlog)
     oldest = OutboxEvent.objects.filter(state=OutboxState.PENDING).aggregate(at=Min("created_at"))
     counters = {
         f"{c.name}{{{c.label}}}" if c.label else c.name: c.value
         for c in MetricCounter.objects.all()
     }
     return Overview(
-        submissions=_counts(StrategySubmission),
-        batches=_counts(RebalanceBatch),
-        outbox={state: outbox.get(state, 0) for state in OutboxState.values},
+        submissions=submissions,
+        batches=batches,
+        outbox=outbox,
         oldest_pending_age=timezone.now() - oldest["at"] if oldest["at"] else None,
         partitions=[
             PartitionLag(
@@ -82,9 +125,10 @@ def overview() -> Overview:
             )
             for p in ConsumerPosition.objects.all()
         ],
-        invalid_records=InvalidRecord.objects.count(),
-        conflicts=RecordConflict.objects.count(),
+        invalid_records=row_count(InvalidRecord.objects.all()),
+        conflicts=row_count(RecordConflict.objects.all()),
         counters=counters,
+        estimated=outbox_estimated or submissions_estimated or batches_estimated,
     )
 
 

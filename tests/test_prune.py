@@ -3,6 +3,7 @@ replay of the whole topic after pruning applies nothing twice."""
 
 from __future__ import annotations
 
+import signal
 from datetime import timedelta
 from io import StringIO
 from typing import Any
@@ -20,15 +21,19 @@ from commitlog.models import (
     RecordConflict,
 )
 from commitlog.prune import commitlog_prune
+from commitlog.reconcile import outbox_republish_unread
 from controlplane.config import GatewayConfig
 from controlplane.models import RebalanceBatch, StrategySubmission
 from controlplane.services.rebalancing import group_single, rebalance_submit
 from tests.flow import consume_to_end, relay_all
+from tests.processes import ServiceProcess, wait_for
+from tests.test_consumer import SUMMARY, consumer_env
 from tests.test_relay import submit_strategies
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 OLD = timedelta(days=30)
+FRESH = timedelta(seconds=60)
 
 
 def age(ids: list[str], by: timedelta = OLD) -> None:
@@ -129,3 +134,43 @@ def test_a_full_replay_after_pruning_applies_nothing_twice(commitlog: GatewayCon
     assert recorded_state() == before  # nothing applied again, nothing rebuilt
     assert ConsumedRecord.objects.count() == 0  # the domain rows answered: no marks again
     assert (StrategySubmission.objects.count(), RebalanceBatch.objects.count()) == (5, 1)
+
+
+def test_a_prune_beside_a_live_relay_consumer_and_reconciler_loses_nothing(
+    commitlog: GatewayConfig,
+) -> None:
+    consumer = ServiceProcess(["manage.py", "consume_commitlog"], consumer_env(commitlog))
+    try:
+        consumer.wait_for_line("event=consumer_assigned", 60)
+        ids: list[str] = []
+        pruned = 0
+        for round_ in range(6):
+            ids += submit_strategies(5, prefix=f"live{round_}-")
+            relay_all()
+            # Everything read back is history at once: the prune races the consumer's
+            # marks, and the reconciler's republished rows come back with no mark left.
+            pruned += commitlog_prune(days=0, batch_size=3).deleted["outbox rows"]
+            outbox_republish_unread(older_than=timedelta(0), consumer_fresh_within=FRESH)
+        relay_all()  # what the reconciler put back
+
+        def settled() -> bool:
+            unread = OutboxEvent.objects.exclude(
+                state=OutboxState.PUBLISHED, read_back_at__isnull=False
+            )
+            recorded = StrategySubmission.objects.filter(status="recorded").count()
+            return recorded == len(ids) and not unread.exists()
+
+        wait_for(settled, 90, "every submission recorded and every outbox row read back")
+        pruned += commitlog_prune(days=0).deleted["outbox rows"]
+        consumer.signal(signal.SIGTERM)
+        assert consumer.wait(30) == 0, consumer.output()
+    finally:
+        consumer.stop()
+
+    summary = SUMMARY.search(consumer.output())
+    assert summary is not None, consumer.output()
+    assert int(summary.group(2)) == len(ids)  # applied: each submission once, none twice
+    assert int(summary.group(5)) == 0  # no conflicts
+    assert pruned >= len(ids)  # the prune did run beside them
+    assert not OutboxEvent.objects.exists()
+    assert StrategySubmission.objects.count() == len(ids)

@@ -429,9 +429,10 @@ class SqlCheck(ast.NodeVisitor):
     """Finds the SQL passed to `execute`-like calls and judges how its text was built.
 
     Allowed: a string literal; a name bound only to a string literal at module level; an
-    f-string whose interpolations are names bound only to (a) module-level string
-    constants, (b) unpacked or subscripted items of a module-level literal of strings
-    (a constant map of table names), or (c) a placeholder list built as
+    item of a module-level literal map of statements; an f-string whose interpolations
+    are names bound only to (a) module-level string constants, (b) unpacked or
+    subscripted items of a module-level literal of strings (a constant map of table
+    names), or (c) a placeholder list built as
     `", ".join(["(%s, %s)"] * n)`. Refused: `%` or `.format(` on SQL text, concatenation,
     and interpolating anything else (function parameters included).
     """
@@ -557,6 +558,9 @@ class SqlCheck(ast.NodeVisitor):
                 if reason:
                     return reason
             return None
+        if isinstance(sql, ast.Subscript) and isinstance(sql.value, ast.Name):
+            # an item of a constant map of statements
+            return None if sql.value.id in self.constants else f"SQL from {sql.value.id}[...]"
         if isinstance(sql, ast.JoinedStr):
             for part in sql.values:
                 if isinstance(part, ast.FormattedValue) and not (
@@ -605,6 +609,7 @@ def test_every_sql_text_in_the_service_passes_its_values_as_parameters() -> None
         '    cursor.execute(f"INSERT INTO t VALUES {values}")',
         "def f(Model, name):\n    Model.objects.raw(f\"SELECT * FROM t WHERE n = '{name}'\")",
         'TABLE = input()\ndef f(cursor):\n    cursor.execute(f"SELECT * FROM {TABLE}")',
+        'SQL = {"a": input()}\ndef f(cursor, event):\n    cursor.execute(SQL[event])',
     ],
 )
 def test_the_sql_check_refuses_spliced_values(source: str) -> None:
@@ -615,9 +620,11 @@ def test_the_sql_check_accepts_the_safe_forms() -> None:
     source = """
         _TABLES = {"a": ("t_a", "id", "uuid")}
         _CLAIM = "SELECT id FROM t WHERE state = %s LIMIT %s"
+        _STATEMENTS = {"a": "DELETE FROM t_a WHERE id = %s"}
 
         def f(cursor, items, event):
             cursor.execute("SELECT 1")
+            cursor.execute(_STATEMENTS[event], [1])
             cursor.execute(_CLAIM, ["pending", 10])
             table, key, key_type = _TABLES[event]
             values = ", ".join(["(%s, %s)"] * len(items))
@@ -625,5 +632,5 @@ def test_the_sql_check_accepts_the_safe_forms() -> None:
             cursor.execute(f"INSERT INTO t VALUES {values}", [1, 2])
     """
     check = check_source(source)
-    assert check.calls == 4
+    assert check.calls == 5
     assert check.problems == []
