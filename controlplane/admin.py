@@ -11,6 +11,7 @@ from commitlog.estimates import EstimatedCountPaginator
 from commitlog.records import Event
 from controlplane.admin_display import ReadOnlyAdminMixin, pretty_json
 from controlplane.admin_lookups import (
+    DowngradeFilter,
     WorldFilter,
     hex_prefix,
     indexed_search,
@@ -39,7 +40,7 @@ class StrategySubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmi
         WorldFilter,
         recent_values_filter("execution_domain", "execution domain"),
         "downgraded",
-        "downgrade_reason",
+        DowngradeFilter,
         ("submitted_at", admin.DateFieldListFilter),
     )
     search_fields = ("strategy_id", "dag_hash", "world_id")  # as get_search_results reads them

@@ -1,0 +1,87 @@
+"""History rows for the history benchmark, made by the server itself (generate_series),
+not the ORM: recorded submissions, their outbox rows published and read back, and their
+dedup marks, as a control plane that has run for a long time holds them.
+
+Row `i` of the history is dated `i` times `SPACING` after its first row: with the default
+retention window the first PRUNABLE rows are past it, the later ones inside it, as on a
+system whose window holds millions of rows.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+SPACING = timedelta(milliseconds=100)  # 10 submissions a second
+PRUNABLE = 1_000_000
+RETENTION = timedelta(days=7)  # COMMITLOG_RETENTION_DAYS's default
+AGE_OF_FIRST = RETENTION + PRUNABLE * SPACING  # a few more go past it while the run lasts
+CHUNK = 250_000
+
+# One statement per table over the same range of `i`, so the three stay consistent: the
+# strategy id, the record key and the digest are functions of `i` alone.
+_SUBMISSIONS = """
+    INSERT INTO controlplane_strategysubmission (
+        strategy_id, dag_hash, dag, node_ids_crc32, insert_sentinel, world_ids, world_id,
+        execution_domain, compute_context, downgraded, downgrade_reason, meta, status,
+        submitted_at, published_at, recorded_at, commitlog_partition, commitlog_offset,
+        commitlog_sha256)
+    SELECT md5('history' || i)::uuid, encode(sha256(('dag' || i)::bytea), 'hex'),
+        jsonb_build_object('nodes', jsonb_build_array(jsonb_build_object(
+            'node_id', 'h' || i || '-n0', 'node_type', 'Indicator', 'period', 5))),
+        i %% 4294967296, true, ARRAY['world-a', 'world-b'], 'world-a', 'live',
+        '{"world_id": "world-a", "execution_domain": "live"}'::jsonb, false, '',
+        '{"execution_domain": "live", "owner": "history"}'::jsonb, 'recorded',
+        %(start)s + i * %(spacing)s, %(start)s + i * %(spacing)s,
+        %(start)s + i * %(spacing)s, i %% 3, i / 3,
+        encode(sha256(('value' || i)::bytea), 'hex')
+    FROM generate_series(%(low)s, %(high)s) AS i
+"""
+_OUTBOX = """
+    INSERT INTO commitlog_outboxevent (
+        event, aggregate_id, key, value, state, attempts, next_attempt_at, last_error,
+        created_at, published_at, published_partition, published_offset, read_back_at)
+    SELECT 'gateway.ingest', md5('history' || i)::uuid::text,
+        'ingest:' || md5('history' || i)::uuid::text,
+        convert_to(repeat('{"history": ' || i || '} ', 40), 'UTF8'), 'published', 0,
+        %(start)s + i * %(spacing)s, '', %(start)s + i * %(spacing)s,
+        %(start)s + i * %(spacing)s, i %% 3, i / 3, %(start)s + i * %(spacing)s
+    FROM generate_series(%(low)s, %(high)s) AS i
+"""
+_MARKS = """
+    INSERT INTO commitlog_consumedrecord (
+        key, event, record_id, value_sha256, topic, partition, "offset", rebuilt, consumed_at)
+    SELECT 'ingest:' || md5('history' || i)::uuid::text, 'gateway.ingest',
+        md5('history' || i)::uuid::text, encode(sha256(('value' || i)::bytea), 'hex'),
+        'history', i %% 3, i / 3, false, %(start)s + i * %(spacing)s
+    FROM generate_series(%(low)s, %(high)s) AS i
+"""
+
+
+def seed_history(first: int, count: int, *, on_chunk: object = None) -> None:
+    """Rows first .. first + count - 1 of the history, in chunks of one transaction each."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    start = timezone.now() - AGE_OF_FIRST
+    for low in range(first, first + count, CHUNK):
+        high = min(first + count, low + CHUNK) - 1
+        params: dict[str, Any] = {"start": start, "spacing": SPACING, "low": low, "high": high}
+        with transaction.atomic(), connection.cursor() as cursor:
+            for statement in (_SUBMISSIONS, _OUTBOX, _MARKS):
+                cursor.execute(statement, params)
+        if callable(on_chunk):
+            on_chunk(high + 1)
+
+
+def settle() -> None:
+    """What autovacuum would have done by then: visibility maps and statistics current."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table in (
+            "controlplane_strategysubmission",
+            "commitlog_outboxevent",
+            "commitlog_consumedrecord",
+        ):
+            cursor.execute(f"VACUUM ANALYZE {table}")
