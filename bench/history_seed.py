@@ -40,12 +40,12 @@ _SUBMISSIONS = """
 _OUTBOX = """
     INSERT INTO commitlog_outboxevent (
         event, aggregate_id, key, value, state, attempts, next_attempt_at, last_error,
-        created_at, published_at, published_partition, published_offset, read_back_at)
+        created_at, published_at, published_partition, published_offset)
     SELECT 'gateway.ingest', md5('history' || i)::uuid::text,
         'ingest:' || md5('history' || i)::uuid::text,
         convert_to(repeat('{"history": ' || i || '} ', 40), 'UTF8'), 'published', 0,
         %(start)s + i * %(spacing)s, '', %(start)s + i * %(spacing)s,
-        %(start)s + i * %(spacing)s, i %% 3, i / 3, %(start)s + i * %(spacing)s
+        %(start)s + i * %(spacing)s, i %% 3, i / 3
     FROM generate_series(%(low)s, %(high)s) AS i
 """
 _MARKS = """
@@ -58,24 +58,41 @@ _MARKS = """
 """
 
 
-def seed_history(first: int, count: int, *, on_chunk: object = None) -> None:
-    """Rows first .. first + count - 1 of the history, in chunks of one transaction each."""
+def _seed_table(statement: str, first: int, count: int, on_chunk: Any) -> None:
     from django.db import connection, transaction
     from django.utils import timezone
 
     start = timezone.now() - AGE_OF_FIRST
-    for low in range(first, first + count, CHUNK):
-        high = min(first + count, low + CHUNK) - 1
-        params: dict[str, Any] = {"start": start, "spacing": SPACING, "low": low, "high": high}
-        with transaction.atomic(), connection.cursor() as cursor:
-            for statement in (_SUBMISSIONS, _OUTBOX, _MARKS):
+    try:
+        for low in range(first, first + count, CHUNK):
+            high = min(first + count, low + CHUNK) - 1
+            params: dict[str, Any] = {"start": start, "spacing": SPACING, "low": low, "high": high}
+            with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(statement, params)
-        if callable(on_chunk):
-            on_chunk(high + 1)
+            if on_chunk is not None:
+                on_chunk(high + 1)
+    finally:
+        connection.close()  # this thread's own connection
+
+
+def seed_history(first: int, count: int, *, on_chunk: Any = None) -> None:
+    """Rows first .. first + count - 1 of the history, each table on a connection of its
+    own (the tables are independent), in chunks of one transaction each."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    statements = (_SUBMISSIONS, _OUTBOX, _MARKS)
+    with ThreadPoolExecutor(max_workers=len(statements)) as pool:
+        done = [
+            pool.submit(_seed_table, s, first, count, on_chunk if s is _SUBMISSIONS else None)
+            for s in statements
+        ]
+        for future in done:
+            future.result()
 
 
 def settle() -> None:
-    """What autovacuum would have done by then: visibility maps and statistics current."""
+    """What autovacuum would have done by then (visibility maps and statistics current),
+    and a checkpoint, so that writing the seeded pages out does not overlap the timings."""
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -85,3 +102,4 @@ def settle() -> None:
             "commitlog_consumedrecord",
         ):
             cursor.execute(f"VACUUM ANALYZE {table}")
+        cursor.execute("CHECKPOINT")

@@ -102,7 +102,6 @@ class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[OutboxEvent]):
         "published_at",
         "published_partition",
         "published_offset",
-        "read_back_at",
         "value_json",
     )
     readonly_fields = fields

@@ -21,6 +21,7 @@ from commitlog.models import ConsumedRecord, InvalidRecord, RecordConflict
 from commitlog.payloads import BatchState, IngestState, check_payload, decode_ingest
 from commitlog.records import CommitLogRecord, RawRecord, decode_value
 from commitlog.records import InvalidRecord as UndecodableRecord
+from commitlog.unread import unread_remove
 
 
 @dataclass(frozen=True)
@@ -113,30 +114,6 @@ def _insert_marks(candidates: list[Decoded]) -> set[str]:
             ],
         )
         return {row[0] for row in cursor.fetchall()}
-
-
-def _mark_read_back(keys: list[str]) -> None:
-    """Outbox rows whose record came back leave the reconciler's index (`outbox_unread`).
-
-    Every key read, applied or not: a row whose record was read, whatever became of it, is
-    not lost. Locked in id order, as the relay marks them.
-    """
-    if not keys:
-        return
-    with binary_cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE commitlog_outboxevent AS o SET read_back_at = %b
-            FROM (
-                SELECT id FROM commitlog_outboxevent
-                WHERE key = ANY(%b::text[]) AND read_back_at IS NULL
-                ORDER BY id
-                FOR UPDATE
-            ) AS l
-            WHERE o.id = l.id
-            """,
-            [timezone.now(), keys],
-        )
 
 
 def _drop_marks(keys: set[str]) -> None:
@@ -251,9 +228,10 @@ def _apply(raws: list[RawRecord]) -> BatchOutcome:
                 reason = "key already applied with different content"
                 conflicts.append(Conflict(item, reason, applied.get(item.record.key, "")))
         new = [c for c in candidates if c.record.key in fresh]
-        # Before the state changes: the relay, too, locks outbox rows before domain rows.
-        _mark_read_back([c.record.key for c in candidates])
         done = apply_records([(c.state, c.raw.partition, c.raw.offset, c.digest) for c in new])
+        # After apply_records has locked the submissions and batches, so that a relay
+        # that marked them published first has committed its rows to the backlog.
+        unread_remove([c.record.key for c in candidates])
         clashed = {clash.aggregate_id: clash for clash in done.clashes}
         conflicts += [
             Conflict(c, clashed[c.record.id].reason, clashed[c.record.id].applied_digest)

@@ -37,11 +37,6 @@ class OutboxEvent(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     published_partition = models.IntegerField(null=True, blank=True)
     published_offset = models.BigIntegerField(null=True, blank=True)
-    read_back_at = models.DateTimeField(
-        null=True,
-        blank=True,
-        help_text="When the consumer read the record back; from then on the row is history.",
-    )
 
     class Meta:
         ordering = ["id"]
@@ -50,18 +45,11 @@ class OutboxEvent(models.Model):
         # leaves the pending index), so each index costs a write per row relayed. The
         # partial indexes hold only the rows still to publish, or dead, so the relay's
         # claim and the dashboard's counts do not walk the published history.
-        # `outbox_unread` holds the published rows not read back yet, the only ones the
-        # reconciler has to look at.
         indexes = [
             models.Index(
                 fields=["id"], condition=Q(state=OutboxState.PENDING), name="outbox_pending"
             ),
             models.Index(fields=["id"], condition=Q(state=OutboxState.DEAD), name="outbox_dead"),
-            models.Index(
-                fields=["id"],
-                condition=Q(state=OutboxState.PUBLISHED, read_back_at__isnull=True),
-                name="outbox_unread",
-            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -77,6 +65,30 @@ class OutboxEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.id} {self.key}"
+
+
+class UnreadRecord(models.Model):
+    """A published outbox row whose record the consumer has not read back yet.
+
+    The backlog only: the relay adds a row when it marks the outbox row published (unless
+    the consumer already recorded it), the consumer removes it when it reads the key. The
+    reconciler looks here for records the log lost, and the prune keeps any outbox row
+    listed here. A table of its own, not a flag on the outbox row, so the consumer never
+    writes to the outbox, whose key index grows with the retention window.
+    """
+
+    # No foreign key: rows come and go by the thousand, and a constraint would cost each
+    # of them a lookup (the relay writes both rows in one transaction anyway).
+    outbox_id = models.BigIntegerField(primary_key=True, help_text="The outbox row's id.")
+    key = models.CharField(max_length=300, help_text="Kafka record key.")
+    published_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["outbox_id"]
+        constraints = [models.UniqueConstraint(fields=["key"], name="unread_key_unique")]
+
+    def __str__(self) -> str:
+        return self.key
 
 
 class ConsumedRecord(models.Model):

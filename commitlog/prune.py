@@ -29,8 +29,9 @@ from django.utils import timezone
 logger = logging.getLogger(__name__)
 
 # One statement per table: scan the next slice in id order, delete the rows of it that
-# may go, and say how far it got. The outbox row's own state is checked again by the
-# DELETE, so a row that changed since the scan is left alone.
+# may go, and say how far it got. The outbox row's state and publishing time are checked
+# again by the DELETE on a row that changed since the scan: a row the relay has just
+# published (and listed as unread) or the reconciler put back to pending stays.
 _SLICES = {
     "outbox rows": """
         WITH scan AS (
@@ -39,7 +40,8 @@ _SLICES = {
         ), gone AS (
             DELETE FROM commitlog_outboxevent AS o USING scan
             WHERE o.id = scan.id AND scan.old AND o.state = 'published'
-                AND o.read_back_at < %(cutoff)s
+                AND o.published_at < %(cutoff)s
+                AND NOT EXISTS (SELECT 1 FROM commitlog_unreadrecord AS u WHERE u.outbox_id = o.id)
             RETURNING 1
         )
         SELECT (SELECT count(*) FROM gone), max(id), count(*), bool_and(old) FROM scan
@@ -93,8 +95,9 @@ _SLICES = {
 # group's rows sit between live ones.)
 _DRY_RUN = {
     "outbox rows": """
-        SELECT count(*) FROM commitlog_outboxevent
-        WHERE state = 'published' AND read_back_at < %(cutoff)s AND created_at < %(cutoff)s
+        SELECT count(*) FROM commitlog_outboxevent AS o
+        WHERE state = 'published' AND published_at < %(cutoff)s AND created_at < %(cutoff)s
+            AND NOT EXISTS (SELECT 1 FROM commitlog_unreadrecord AS u WHERE u.outbox_id = o.id)
     """,
     "dedup marks": """
         SELECT count(*) FROM commitlog_consumedrecord WHERE consumed_at < %(cutoff)s

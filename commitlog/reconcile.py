@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from commitlog.models import ConsumerPosition, OutboxEvent, OutboxState
+from commitlog.models import ConsumerPosition, OutboxEvent, OutboxState, UnreadRecord
 from commitlog.nudge import nudge_relay_on_commit
 
 logger = logging.getLogger(__name__)
@@ -45,16 +45,12 @@ def outbox_republish_unread(
     if any(p.lag > 0 for p in live):
         return ReconcileResult(0, "consumer behind")
 
-    # Through `outbox_unread`: published rows whose record has not come back, the backlog
-    # only, however long the history.
+    # The read-back backlog holds only the published rows not read back: a lookup in it
+    # costs the same however long the history.
     lost = list(
-        OutboxEvent.objects.filter(
-            state=OutboxState.PUBLISHED,
-            read_back_at__isnull=True,
-            published_at__lt=now - older_than,
-        )
-        .order_by("id")
-        .values_list("id", flat=True)[:limit]
+        UnreadRecord.objects.filter(published_at__lt=now - older_than)
+        .order_by("outbox_id")
+        .values_list("outbox_id", flat=True)[:limit]
     )
     if not lost:
         return ReconcileResult(0)
@@ -62,6 +58,8 @@ def outbox_republish_unread(
         moved = OutboxEvent.objects.filter(id__in=lost, state=OutboxState.PUBLISHED).update(
             state=OutboxState.PENDING, next_attempt_at=now, last_error="republished: not read back"
         )
+        # Back to pending, out of the backlog; the relay lists them again once republished.
+        UnreadRecord.objects.filter(outbox_id__in=lost).delete()
         nudge_relay_on_commit()
     logger.warning(
         "event=outbox_republished rows=%d first_id=%d reason=published_but_not_read_back",

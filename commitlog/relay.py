@@ -31,6 +31,7 @@ from django.utils import timezone
 from commitlog.binary_params import binary_cursor
 from commitlog.kafka import OutgoingRecord, Position, PublishError
 from commitlog.models import OutboxState
+from commitlog.unread import unread_add
 from controlplane.services.lifecycle import Published, mark_published
 
 logger = logging.getLogger(__name__)
@@ -158,13 +159,14 @@ def _mark_published(rows: list[_Row], positions: list[Position]) -> None:
                 max(ids),
             ],
         )
-        mark_published(
+        unrecorded = mark_published(
             (
                 Published(row.event, row.aggregate_id, pos.partition, pos.offset)
                 for row, pos in zip(rows, positions, strict=True)
             ),
             at=now,
         )
+        unread_add([(r.id, r.key) for r in rows if r.aggregate_id in unrecorded], at=now)
 
 
 def _record_failures(rows: list[_Row], errors: dict[int, str], policy: RelayPolicy) -> int:

@@ -65,8 +65,7 @@ def trace_html(
             )
         )
     elif obj.recorded_at is not None:
-        read_at = found.outbox.read_back_at if found.outbox else None
-        steps.append(("read back by the consumer", _when(read_at), "dedup mark pruned"))
+        steps.append(("read back by the consumer", "-", "dedup mark pruned"))
     else:
         steps.append(("read back by the consumer", "-", "not yet"))
     steps.append(("recorded", _when(obj.recorded_at), _position(obj) if obj.recorded_at else ""))

@@ -17,6 +17,7 @@ from commitlog.models import (
     OutboxEvent,
     OutboxState,
     RecordConflict,
+    UnreadRecord,
 )
 from commitlog.records import Event, record_key
 from controlplane.models import RebalanceBatch, StrategySubmission, SubmissionStatus
@@ -62,22 +63,24 @@ class Overview:
         return max((p.updated_at for p in self.partitions), default=None)
 
 
-_UNRECORDED = (OutboxState.PENDING, OutboxState.DEAD, OutboxState.PUBLISHED)
-
-
 def _outbox_counts() -> tuple[dict[str, int], dict[tuple[str, str], int], bool]:
     """Rows per state; not-yet-recorded rows per (event, state); whether totals are estimated.
 
-    The pending, dead and unread rows are counted through the partial indexes that hold
-    only them (the backlog); the published total is the table's size less those.
+    Pending and dead rows are counted through the partial indexes that hold only them,
+    unread ones through the read-back backlog: the backlog only. The published total is
+    the table's size less the pending and dead rows.
     """
+    unread = OutboxEvent.objects.filter(pk__in=UnreadRecord.objects.values("outbox_id"))
     backlog: dict[tuple[str, str], int] = {}
-    for state in _UNRECORDED:
-        rows = OutboxEvent.objects.filter(state=state, read_back_at__isnull=True)
+    for state, rows in (
+        (OutboxState.PENDING, OutboxEvent.objects.filter(state=OutboxState.PENDING)),
+        (OutboxState.DEAD, OutboxEvent.objects.filter(state=OutboxState.DEAD)),
+        (OutboxState.PUBLISHED, unread),
+    ):
         for event, n in rows.values_list("event").annotate(n=Count("pk")).order_by():
             backlog[(event, state)] = n
     states: dict[str, int] = {
-        state: OutboxEvent.objects.filter(state=state).count()
+        state: sum(n for (_, s), n in backlog.items() if s == state)
         for state in (OutboxState.PENDING, OutboxState.DEAD)
     }
     total, estimated = counted(OutboxEvent.objects.all())

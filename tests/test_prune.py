@@ -19,6 +19,7 @@ from commitlog.models import (
     OutboxEvent,
     OutboxState,
     RecordConflict,
+    UnreadRecord,
 )
 from commitlog.prune import commitlog_prune
 from commitlog.reconcile import outbox_republish_unread
@@ -44,7 +45,6 @@ def age(ids: list[str], by: timedelta = OLD) -> None:
         OutboxEvent.objects.filter(pk=row.pk).update(
             created_at=row.created_at - by,
             published_at=row.published_at - by if row.published_at else None,
-            read_back_at=row.read_back_at - by if row.read_back_at else None,
         )
     oldest = ConsumedRecord.objects.order_by("id").values_list("id", flat=True)[: len(ids)]
     ConsumedRecord.objects.filter(id__in=list(oldest)).update(consumed_at=timezone.now() - by)
@@ -64,12 +64,14 @@ def test_pruning_keeps_pending_dead_unread_and_young_rows(commitlog: GatewayConf
     ids = submit_strategies(8)
     relay_all()
     consume_to_end(commitlog, heartbeat_s=0)
-    assert OutboxEvent.objects.filter(read_back_at__isnull=True).count() == 0
+    assert not UnreadRecord.objects.exists()  # every record read back
     old_read, (unread, pending, dead), old_after, young = ids[:2], ids[2:5], ids[5:7], ids[7]
     age(ids[:7])
     # What a live system holds beside its history: a published row not read back yet, a
     # row back to pending (republished), a dead one; and the walk must go past them.
-    OutboxEvent.objects.filter(aggregate_id=unread).update(read_back_at=None)
+    row = OutboxEvent.objects.get(aggregate_id=unread)
+    assert row.published_at is not None
+    UnreadRecord.objects.create(outbox_id=row.id, key=row.key, published_at=row.published_at)
     OutboxEvent.objects.filter(aggregate_id=pending).update(state=OutboxState.PENDING)
     OutboxEvent.objects.filter(aggregate_id=dead).update(state=OutboxState.DEAD, last_error="x")
     for model in (InvalidRecord, RecordConflict):
@@ -154,11 +156,10 @@ def test_a_prune_beside_a_live_relay_consumer_and_reconciler_loses_nothing(
         relay_all()  # what the reconciler put back
 
         def settled() -> bool:
-            unread = OutboxEvent.objects.exclude(
-                state=OutboxState.PUBLISHED, read_back_at__isnull=False
-            )
+            unpublished = OutboxEvent.objects.exclude(state=OutboxState.PUBLISHED)
             recorded = StrategySubmission.objects.filter(status="recorded").count()
-            return recorded == len(ids) and not unread.exists()
+            backlog = unpublished.exists() or UnreadRecord.objects.exists()
+            return recorded == len(ids) and not backlog
 
         wait_for(settled, 90, "every submission recorded and every outbox row read back")
         pruned += commitlog_prune(days=0).deleted["outbox rows"]

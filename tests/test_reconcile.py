@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from commitlog.models import ConsumerPosition, OutboxEvent, OutboxState
+from commitlog.applier import apply_batch
+from commitlog.models import ConsumerPosition, OutboxEvent, OutboxState, UnreadRecord
 from commitlog.reconcile import outbox_republish_unread
+from commitlog.records import RawRecord
 from controlplane.models import StrategySubmission
 from tests.conftest import restart_private_broker
 from tests.flow import consume_to_end, relay_all
@@ -86,3 +88,26 @@ def test_nothing_is_republished_without_a_live_caught_up_consumer(commitlog: Any
         updated_at=timezone.now() - timedelta(minutes=5)
     )
     assert outbox_republish_unread(older_than=NOW, consumer_fresh_within=FRESH).republished == 2
+
+
+def test_the_backlog_lists_a_record_until_it_is_read_back_whichever_side_is_first(
+    commitlog: Any,
+) -> None:
+    first, early = submit_strategies(2)
+    relay_all()
+    assert set(UnreadRecord.objects.values_list("key", flat=True)) == {
+        f"ingest:{first}",
+        f"ingest:{early}",
+    }
+    consume(commitlog)
+    assert not UnreadRecord.objects.exists()
+
+    # The consumer reads a record back before the relay has marked its row published (it
+    # polls as soon as the Kafka transaction commits): the relay then lists nothing.
+    (late,) = submit_strategies(1, prefix="late")
+    row = OutboxEvent.objects.get(aggregate_id=late)
+    assert apply_batch([RawRecord("t", 0, 99, row.key.encode(), bytes(row.value))]).applied == 1
+    relay_all()
+    assert OutboxEvent.objects.get(aggregate_id=late).state == OutboxState.PUBLISHED
+    assert not UnreadRecord.objects.exists()
+    assert outbox_republish_unread(older_than=NOW, consumer_fresh_within=FRESH).republished == 0

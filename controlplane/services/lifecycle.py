@@ -54,11 +54,13 @@ class Published(NamedTuple):  # one per relayed row: a tuple is cheaper to build
     offset: int
 
 
-def mark_published(rows: Iterable[Published], *, at: datetime) -> None:
+def mark_published(rows: Iterable[Published], *, at: datetime) -> set[str]:
     """accepted -> published, with the Kafka position; never moves a recorded row back.
 
-    Runs inside the caller's transaction (the one that marks the outbox rows).
+    Runs inside the caller's transaction (the one that marks the outbox rows). Returns the
+    ids not recorded yet: the records the consumer still has to read back.
     """
+    unrecorded: set[str] = set()
     by_event: dict[str, list[Published]] = {}
     for row in rows:
         by_event.setdefault(row.event, []).append(row)
@@ -77,6 +79,7 @@ def mark_published(rows: Iterable[Published], *, at: datetime) -> None:
                     commitlog_offset = COALESCE(t.commitlog_offset, v.o)
                 FROM ({locked}) AS v
                 WHERE t.{key} = v.id
+                RETURNING t.{key}, t.status
                 """,  # noqa: S608
                 [
                     at,
@@ -85,6 +88,8 @@ def mark_published(rows: Iterable[Published], *, at: datetime) -> None:
                     [item.offset for item in items],
                 ],
             )
+            unrecorded.update(str(i) for i, status in cursor.fetchall() if status != "recorded")
+    return unrecorded
 
 
 # Recording locks the known rows in key order as above, moves those not yet recorded and
