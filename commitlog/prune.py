@@ -125,6 +125,7 @@ class PruneRun:
     deleted: dict[str, int] = field(default_factory=dict)
     transactions: int = 0
     longest_transaction_s: float = 0.0
+    transaction_s: list[float] = field(default_factory=list)  # each slice's, in order
     finished: bool = True  # False when the time budget ran out first
 
     @property
@@ -174,8 +175,10 @@ def _prune_table(
                 _SLICES[name], {"cutoff": run.cutoff, "after": after, "limit": batch_size}
             )
             gone, last, scanned, all_old = cursor.fetchone()
+        elapsed = time.perf_counter() - started
         run.transactions += 1
-        run.longest_transaction_s = max(run.longest_transaction_s, time.perf_counter() - started)
+        run.transaction_s.append(elapsed)
+        run.longest_transaction_s = max(run.longest_transaction_s, elapsed)
         deleted += gone
         if gone and progress:
             progress(name, deleted)
