@@ -206,7 +206,7 @@ def _prune() -> tuple[Any, list[str]]:
     run = prune.commitlog_prune(progress=lambda table, n: None)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            prune._SLICES["outbox rows"],
+            prune._OUTBOX_SLICE,
             {"cutoff": prune.retention_cutoff(), "after": 0, "limit": 5000},
         )
         cursor.execute(

@@ -14,105 +14,53 @@ touch a row that may go, so they never wait on one.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from commitlog.locks import advisory_lock
+
 logger = logging.getLogger(__name__)
 
-# One statement per table: scan the next slice in id order, delete the rows of it that
-# may go, and say how far it got. The outbox row's state and publishing time are checked
-# again by the DELETE on a row that changed since the scan: a row the relay has just
-# published (and listed as unread) or the reconciler put back to pending stays.
-_SLICES = {
-    "outbox rows": """
-        WITH scan AS (
-            SELECT id, created_at < %(cutoff)s AS old FROM commitlog_outboxevent
-            WHERE id > %(after)s ORDER BY id LIMIT %(limit)s
-        ), gone AS (
-            DELETE FROM commitlog_outboxevent AS o USING scan
-            WHERE o.id = scan.id AND scan.old AND o.state = 'published'
-                AND o.published_at < %(cutoff)s
-                AND NOT EXISTS (SELECT 1 FROM commitlog_unreadrecord AS u WHERE u.outbox_id = o.id)
-            RETURNING 1
-        )
-        SELECT (SELECT count(*) FROM gone), max(id), count(*), bool_and(old) FROM scan
-    """,
-    "dedup marks": """
-        WITH scan AS (
-            SELECT id, consumed_at < %(cutoff)s AS old FROM commitlog_consumedrecord
-            WHERE id > %(after)s ORDER BY id LIMIT %(limit)s
-        ), gone AS (
-            DELETE FROM commitlog_consumedrecord AS c USING scan
-            WHERE c.id = scan.id AND scan.old
-            RETURNING 1
-        )
-        SELECT (SELECT count(*) FROM gone), max(id), count(*), bool_and(old) FROM scan
-    """,
-    "invalid records": """
-        WITH scan AS (
-            SELECT id, received_at < %(cutoff)s AS old FROM commitlog_invalidrecord
-            WHERE id > %(after)s ORDER BY id LIMIT %(limit)s
-        ), gone AS (
-            DELETE FROM commitlog_invalidrecord AS r USING scan
-            WHERE r.id = scan.id AND scan.old
-            RETURNING 1
-        )
-        SELECT (SELECT count(*) FROM gone), max(id), count(*), bool_and(old) FROM scan
-    """,
-    "conflicts": """
-        WITH scan AS (
-            SELECT id, detected_at < %(cutoff)s AS old FROM commitlog_recordconflict
-            WHERE id > %(after)s ORDER BY id LIMIT %(limit)s
-        ), gone AS (
-            DELETE FROM commitlog_recordconflict AS r USING scan
-            WHERE r.id = scan.id AND scan.old
-            RETURNING 1
-        )
-        SELECT (SELECT count(*) FROM gone), max(id), count(*), bool_and(old) FROM scan
-    """,
-    "stale consumer positions": """
-        WITH scan AS (
-            SELECT id, updated_at < %(cutoff)s AS old FROM commitlog_consumerposition
-            WHERE id > %(after)s ORDER BY id LIMIT %(limit)s
-        ), gone AS (
-            DELETE FROM commitlog_consumerposition AS p USING scan
-            WHERE p.id = scan.id AND scan.old
-            RETURNING 1
-        )
-        SELECT (SELECT count(*) FROM gone), max(id), count(*), true FROM scan
-    """,
-}
-# (The walk of consumer positions does not stop at a young row: they are few, and an old
-# group's rows sit between live ones.)
-_DRY_RUN = {
-    "outbox rows": """
-        SELECT count(*) FROM commitlog_outboxevent AS o
-        WHERE state = 'published' AND published_at < %(cutoff)s AND created_at < %(cutoff)s
+# The outbox's slice: scan the next rows in id order, delete those of them that may go,
+# and say how far it got. The row's state and publishing time are checked again by the
+# DELETE on a row that changed since the scan: a row the relay has just published (and
+# listed as unread) or the reconciler put back to pending stays.
+_OUTBOX_SLICE = """
+    WITH scan AS (
+        SELECT id, created_at < %(cutoff)s AS old FROM commitlog_outboxevent
+        WHERE id > %(after)s ORDER BY id LIMIT %(limit)s
+    ), gone AS (
+        DELETE FROM commitlog_outboxevent AS o USING scan
+        WHERE o.id = scan.id AND scan.old AND o.state = 'published'
+            AND o.published_at < %(cutoff)s
             AND NOT EXISTS (SELECT 1 FROM commitlog_unreadrecord AS u WHERE u.outbox_id = o.id)
-    """,
-    "dedup marks": """
-        SELECT count(*) FROM commitlog_consumedrecord WHERE consumed_at < %(cutoff)s
-    """,
-    "invalid records": """
-        SELECT count(*) FROM commitlog_invalidrecord WHERE received_at < %(cutoff)s
-    """,
-    "conflicts": """
-        SELECT count(*) FROM commitlog_recordconflict WHERE detected_at < %(cutoff)s
-    """,
-    "stale consumer positions": """
-        SELECT count(*) FROM commitlog_consumerposition WHERE updated_at < %(cutoff)s
-    """,
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM gone), max(id), count(*), bool_and(old) FROM scan
+"""
+_OUTBOX_DRY_RUN = """
+    SELECT count(*) FROM commitlog_outboxevent AS o
+    WHERE state = 'published' AND published_at < %(cutoff)s AND created_at < %(cutoff)s
+        AND NOT EXISTS (SELECT 1 FROM commitlog_unreadrecord AS u WHERE u.outbox_id = o.id)
+"""
+# Tables whose every row goes once its time is past the cutoff: (table, time column).
+_AGED = {
+    "dedup marks": ("commitlog_consumedrecord", "consumed_at"),
+    "invalid records": ("commitlog_invalidrecord", "received_at"),
+    "conflicts": ("commitlog_recordconflict", "detected_at"),
 }
-TABLES = tuple(_SLICES)
+# Few rows, and an old group's sit between live ones: one statement, no walk.
+_POSITIONS = "DELETE FROM commitlog_consumerposition WHERE updated_at < %(cutoff)s"
+_POSITIONS_DRY_RUN = "SELECT count(*) FROM commitlog_consumerposition WHERE updated_at < %(cutoff)s"
+TABLES = ("outbox rows", *_AGED, "stale consumer positions")
 
 Progress = Callable[[str, int], None]
 
@@ -146,35 +94,42 @@ def retention_cutoff(days: float | None = None) -> datetime:
     return timezone.now() - timedelta(days=window)
 
 
-@contextmanager
-def _prune_lock() -> Iterator[bool]:
-    """One prune at a time (beat and an operator's command): a session advisory lock."""
-    key = int.from_bytes(hashlib.sha256(b"controlplane.prune").digest()[:8], "big", signed=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-        owned = bool(cursor.fetchone()[0])
-    try:
-        yield owned
-    finally:
-        if owned:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+def _slice(cursor: Any, name: str, params: dict[str, Any]) -> tuple[int, int, int, bool]:
+    """One slice of a walked table: (deleted, last id scanned, rows scanned, all old)."""
+    if name == "outbox rows":
+        cursor.execute(_OUTBOX_SLICE, params)
+    else:
+        table, column = _AGED[name]
+        cursor.execute(
+            f"""
+            WITH scan AS (
+                SELECT id, {column} < %(cutoff)s AS old FROM {table}
+                WHERE id > %(after)s ORDER BY id LIMIT %(limit)s
+            ), gone AS (
+                DELETE FROM {table} AS t USING scan WHERE t.id = scan.id AND scan.old
+                RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM gone), max(id), count(*), bool_and(old) FROM scan
+            """,  # noqa: S608  (names from the constant map, values are parameters)
+            params,
+        )
+    gone, last, scanned, all_old = cursor.fetchone()
+    return int(gone), int(last or 0), int(scanned), bool(all_old)
 
 
 def _prune_table(
     name: str, run: PruneRun, *, batch_size: int, deadline: float, progress: Progress | None
 ) -> None:
     after, deleted = 0, 0
-    while True:
-        if time.monotonic() >= deadline:
-            run.finished = False
-            break
+    while time.monotonic() < deadline:
         started = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                _SLICES[name], {"cutoff": run.cutoff, "after": after, "limit": batch_size}
-            )
-            gone, last, scanned, all_old = cursor.fetchone()
+            if name == "stale consumer positions":
+                cursor.execute(_POSITIONS, {"cutoff": run.cutoff})
+                gone, scanned, all_old = cursor.rowcount, 0, False
+            else:
+                params = {"cutoff": run.cutoff, "after": after, "limit": batch_size}
+                gone, after, scanned, all_old = _slice(cursor, name, params)
         elapsed = time.perf_counter() - started
         run.transactions += 1
         run.transaction_s.append(elapsed)
@@ -184,8 +139,26 @@ def _prune_table(
             progress(name, deleted)
         if scanned < batch_size or not all_old:
             break
-        after = last
+    else:
+        run.finished = False
     run.deleted[name] = deleted
+
+
+def _dry_run(run: PruneRun) -> None:
+    params = {"cutoff": run.cutoff}
+    with connection.cursor() as cursor:
+        for name in TABLES:
+            if name == "outbox rows":
+                cursor.execute(_OUTBOX_DRY_RUN, params)
+            elif name == "stale consumer positions":
+                cursor.execute(_POSITIONS_DRY_RUN, params)
+            else:
+                table, column = _AGED[name]
+                cursor.execute(
+                    f"SELECT count(*) FROM {table} WHERE {column} < %(cutoff)s",  # noqa: S608
+                    params,
+                )
+            run.deleted[name] = int(cursor.fetchone()[0])
 
 
 def commitlog_prune(
@@ -205,12 +178,10 @@ def commitlog_prune(
     size = batch_size or settings.COMMITLOG_PRUNE_BATCH_SIZE
     deadline = time.monotonic() + (budget_s if budget_s is not None else float("inf"))
     if dry_run:
-        with connection.cursor() as cursor:
-            for name in TABLES:
-                cursor.execute(_DRY_RUN[name], {"cutoff": run.cutoff})
-                run.deleted[name] = int(cursor.fetchone()[0])
+        _dry_run(run)
         return run
-    with _prune_lock() as owned:
+    # One prune at a time (beat and an operator's command).
+    with advisory_lock("controlplane.prune") as owned:
         if not owned:
             run.skipped = "another prune is running"
             return run

@@ -13,13 +13,12 @@ transaction is ever held open across a Kafka call.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import random
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple, Protocol
@@ -30,6 +29,7 @@ from django.utils import timezone
 
 from commitlog.binary_params import binary_cursor
 from commitlog.kafka import OutgoingRecord, Position, PublishError
+from commitlog.locks import advisory_lock
 from commitlog.models import OutboxState
 from commitlog.unread import unread_add
 from controlplane.services.lifecycle import Published, mark_published
@@ -93,24 +93,9 @@ class _Row(NamedTuple):  # one per claimed row: built from the fetched tuple in 
     attempts: int
 
 
-def _lock_key(transactional_id: str) -> int:
-    digest = hashlib.sha256(f"controlplane.relay:{transactional_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
-@contextmanager
-def relay_lock(transactional_id: str) -> Iterator[bool]:
+def relay_lock(transactional_id: str) -> AbstractContextManager[bool]:
     """Session advisory lock on this process's DB connection; yields whether we own it."""
-    key = _lock_key(transactional_id)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-        owned = bool(cursor.fetchone()[0])
-    try:
-        yield owned
-    finally:
-        if owned:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+    return advisory_lock(f"controlplane.relay:{transactional_id}")
 
 
 # `NOT IN (SELECT unnest(...))` is planned as a hashed subplan. `NOT (id = ANY(...))` was

@@ -17,6 +17,7 @@ from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
+from commitlog.admin_filters import FieldValueFilter, closed_choices_filter
 from controlplane.compute_context import DowngradeReason
 
 # How many of the latest rows the filters take their choices from.
@@ -32,20 +33,16 @@ def _recent_values(model_admin: Any, request: HttpRequest, field: str) -> list[A
     return list(latest.values_list(field, flat=True)[:RECENT_ROWS])
 
 
-def recent_values_filter(field: str, title: str) -> type[admin.SimpleListFilter]:
+def recent_values_filter(field: str, title: str) -> type[FieldValueFilter]:
     """A filter on `field` whose choices are the values among the latest rows."""
 
-    class RecentValuesFilter(admin.SimpleListFilter):
-        parameter_name = field
-
+    class RecentValuesFilter(FieldValueFilter):
         def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
             values = sorted({str(v) for v in _recent_values(model_admin, request, field)})
             return [(v, v or "(blank)") for v in values]
 
-        def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-            value = self.value()
-            return queryset.filter(**{field: value}) if value is not None else queryset
-
+    RecentValuesFilter.field = field
+    RecentValuesFilter.parameter_name = field
     RecentValuesFilter.title = title
     return RecentValuesFilter
 
@@ -65,18 +62,10 @@ class WorldFilter(admin.SimpleListFilter):
         return queryset.filter(world_ids__contains=[value]) if value else queryset
 
 
-class DowngradeFilter(admin.SimpleListFilter):
-    """The reasons are a closed set: no query to list them."""
-
-    title = "downgrade reason"
-    parameter_name = "downgrade_reason"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(reason.value, reason.value) for reason in DowngradeReason]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        value = self.value()
-        return queryset.filter(downgrade_reason=value) if value else queryset
+# The reasons are a closed set: no query to list them.
+DowngradeFilter = closed_choices_filter(
+    "downgrade_reason", "downgrade reason", [reason.value for reason in DowngradeReason]
+)
 
 
 def uuid_prefix(term: str) -> Q | None:

@@ -10,6 +10,17 @@ from django.db import models
 from django.db.models import F, Q
 
 
+def _record_digest() -> models.CharField[str, str]:
+    # A default in the database too, so that the writes of new rows need not name it.
+    return models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="SHA-256 of the commit-log record recorded; a replay compares against it.",
+    )
+
+
 class SubmissionStatus(models.TextChoices):
     ACCEPTED = "accepted", "accepted (saved, outbox pending)"
     PUBLISHED = "published", "published (in Kafka)"
@@ -55,14 +66,7 @@ class StrategySubmission(models.Model):
     recorded_at = models.DateTimeField(null=True, blank=True, help_text="Read back from the log.")
     commitlog_partition = models.IntegerField(null=True, blank=True, help_text="Kafka partition.")
     commitlog_offset = models.BigIntegerField(null=True, blank=True, help_text="Kafka offset.")
-    # A default in the database too, so that the writes of new rows need not name it.
-    commitlog_sha256 = models.CharField(
-        max_length=64,
-        blank=True,
-        default="",
-        db_default="",
-        help_text="SHA-256 of the commit-log record recorded; a replay compares against it.",
-    )
+    commitlog_sha256 = _record_digest()
 
     class Meta:
         ordering = ["-submitted_at"]
@@ -121,14 +125,7 @@ class RebalanceBatch(models.Model):
     recorded_at = models.DateTimeField(null=True, blank=True)
     commitlog_partition = models.IntegerField(null=True, blank=True)
     commitlog_offset = models.BigIntegerField(null=True, blank=True)
-    # A default in the database too, so that the writes of new rows need not name it.
-    commitlog_sha256 = models.CharField(
-        max_length=64,
-        blank=True,
-        default="",
-        db_default="",
-        help_text="SHA-256 of the commit-log record recorded; a replay compares against it.",
-    )
+    commitlog_sha256 = _record_digest()
 
     class Meta:
         ordering = ["-submitted_at"]

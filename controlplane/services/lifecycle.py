@@ -92,47 +92,8 @@ def mark_published(rows: Iterable[Published], *, at: datetime) -> set[str]:
     return unrecorded
 
 
-# Recording locks the known rows in key order as above, moves those not yet recorded and
-# returns every known row with the status and digest it had: a row already recorded is
-# the dedup answer that outlives the pruned dedup marks.
-_RECORD = {
-    Event.INGEST.value: """
-        WITH v AS (
-            SELECT s.strategy_id AS id, s.status AS was, s.commitlog_sha256 AS sha,
-                   v.p, v.o, v.d
-            FROM controlplane_strategysubmission AS s
-            JOIN unnest(%b::text[], %b::integer[], %b::bigint[], %b::text[]) AS v(id, p, o, d)
-                ON s.strategy_id = v.id::uuid
-            ORDER BY s.strategy_id
-            FOR UPDATE OF s
-        ), moved AS (
-            UPDATE controlplane_strategysubmission AS t
-            SET status = 'recorded', recorded_at = %b, commitlog_partition = v.p,
-                commitlog_offset = v.o, commitlog_sha256 = v.d
-            FROM v
-            WHERE t.strategy_id = v.id AND v.was <> 'recorded'
-        )
-        SELECT id, was, sha FROM v
-    """,
-    Event.REBALANCE.value: """
-        WITH v AS (
-            SELECT s.batch_id AS id, s.status AS was, s.commitlog_sha256 AS sha,
-                   v.p, v.o, v.d
-            FROM controlplane_rebalancebatch AS s
-            JOIN unnest(%b::text[], %b::integer[], %b::bigint[], %b::text[]) AS v(id, p, o, d)
-                ON s.batch_id = v.id
-            ORDER BY s.batch_id
-            FOR UPDATE OF s
-        ), moved AS (
-            UPDATE controlplane_rebalancebatch AS t
-            SET status = 'recorded', recorded_at = %b, commitlog_partition = v.p,
-                commitlog_offset = v.o, commitlog_sha256 = v.d
-            FROM v
-            WHERE t.batch_id = v.id AND v.was <> 'recorded'
-        )
-        SELECT id, was, sha FROM v
-    """,
-}
+# How a text id becomes the table's key in the statements below.
+_KEY_CASTS = {Event.INGEST.value: "::uuid", Event.REBALANCE.value: ""}
 
 
 @dataclass(frozen=True)
@@ -170,10 +131,34 @@ class _Known(NamedTuple):
 
 
 def _mark_recorded(event: str, items: list[Recorded], at: datetime) -> dict[str, _Known]:
-    """Move the rows this database has to recorded, unless they are; returns what it had."""
+    """Move the rows this database has to recorded, unless they are; returns what it had.
+
+    The known rows are locked in key order, as above, and returned with the status and
+    digest they had: a row already recorded is the dedup answer that outlives the pruned
+    dedup marks.
+    """
+    table, key = _TABLES[event]
+    cast = _KEY_CASTS[event]
     with binary_cursor() as cursor:
         cursor.execute(
-            _RECORD[event],
+            f"""
+            WITH v AS (
+                SELECT s.{key} AS id, s.status AS was, s.commitlog_sha256 AS sha,
+                       v.p, v.o, v.d
+                FROM {table} AS s
+                JOIN unnest(%b::text[], %b::integer[], %b::bigint[], %b::text[])
+                    AS v(id, p, o, d) ON s.{key} = v.id{cast}
+                ORDER BY s.{key}
+                FOR UPDATE OF s
+            ), moved AS (
+                UPDATE {table} AS t
+                SET status = 'recorded', recorded_at = %b, commitlog_partition = v.p,
+                    commitlog_offset = v.o, commitlog_sha256 = v.d
+                FROM v
+                WHERE t.{key} = v.id AND v.was <> 'recorded'
+            )
+            SELECT id, was, sha FROM v
+            """,  # noqa: S608  (names come from the constant maps, values are parameters)
             [
                 [item.aggregate_id for item in items],
                 [item.partition for item in items],
