@@ -11,28 +11,17 @@ each size each path is timed best of 3 (each try the mean of a few calls).
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from bench.harness import BenchStack, progress, run_header, save_plot, table, write_section
+from bench.harness import BenchStack, progress
+from bench.history_report import History, report
 
-SECTION = "history"
 TRIES = 3
 BATCH_ROWS = 1000  # one relay batch (RELAY_BATCH_SIZE)
 CONSUMER_BATCH = 500  # one consumer batch (CONSUMER_BATCH_SIZE)
-PATHS = [
-    "reconciler run",
-    "dashboard page",
-    "/metrics",
-    "submissions changelist",
-    "changelist hash search",
-    "POST /strategies",
-    "relay batch (1,000 rows)",
-    "consumer batch (500 records)",
-]
 
 
 def _best(call: Callable[[], Any], repeat: int) -> float:
@@ -218,20 +207,6 @@ def _prune() -> tuple[Any, list[str]]:
     return run, locks
 
 
-def _plot(sizes: list[int], results: list[dict[str, float]]) -> str:
-    def draw(figure: Any) -> None:
-        axes = figure.add_subplot(1, 1, 1)
-        for path in PATHS:
-            axes.plot([n / 1e6 for n in sizes], [r[path] for r in results], marker="o", label=path)
-        axes.set_xlabel("history (millions of recorded submissions, outbox rows, marks)")
-        axes.set_ylabel("milliseconds (best of 3)")
-        axes.set_yscale("log")
-        axes.set_title("Cost against history size")
-        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize="small")
-
-    return save_plot(SECTION, draw)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-rows", type=int, default=5_000_000)
@@ -250,6 +225,9 @@ def main(argv: list[str] | None = None) -> None:
         paths = Paths(stack)
         sizes, results, seeded, seeding_s = [0], [_measure(paths)], 0, 0.0
         progress(f"empty: {results[0]}")
+        from controlplane.models import StrategySubmission
+
+        empty_rows = StrategySubmission.objects.count()
         # The history comes first in id order, as on a real system (the prune walks ids).
         reset_tables()
         steps = sorted({*range(1_000_000, args.max_rows, 1_000_000), args.max_rows})
@@ -271,47 +249,12 @@ def main(argv: list[str] | None = None) -> None:
         progress(pruned.summary())
         machine = stack.machine()
 
-    marks = [n for n in (1_000_000, sizes[-1]) if n in sizes[1:]]
-    headers = ["path", "empty (ms)"] + [f"{n / 1e6:g}M (ms)" for n in sizes[1:]]
-    headers += [f"{n / 1e6:g}M / empty" for n in dict.fromkeys(marks)]
-    rows = []
-    for path in PATHS:
-        row = [path] + [f"{result[path]:.1f}" for result in results]
-        row += [
-            f"{results[sizes.index(n)][path] / results[0][path]:.2f}" for n in dict.fromkeys(marks)
-        ]
-        rows.append(row)
-    for line in rows:
-        progress(" | ".join(line))
-    if args.no_write:
-        return
-    image = _plot(sizes, results)
-    body = run_header("History: cost against the rows a control plane has kept", command, machine)
-    body += (
-        f"\nThe database is seeded with `generate_series` (`bench/history_seed.py`, "
-        f"{seeding_s:.0f} s for {seeded:,} rows of each table), then vacuumed and analyzed, as "
-        "autovacuum would have done: N recorded submissions, their outbox rows published and "
-        "read back, their dedup marks. At each size, side by side in one run: one reconciler "
-        "run (a live consumer with no lag), the dashboard, `/metrics`, the submissions "
-        "changelist and a hash search on it (staff login, Django's test client in process), "
-        "one `POST /strategies` (in process), one relay batch of 1,000 pending rows to the "
-        "embedded broker, and one `apply_batch` of 500 of those records. The writes go first, "
-        'so "empty" holds only the 3,060 rows they leave (the pages show a full page at '
-        "every size). Best of 3, each try the mean of 3 to 20 calls (relay and consumer: one "
-        "batch per try).\n\n"
+    report(
+        History(sizes, results, seeded, seeding_s, pruned, locks, empty_rows),
+        machine,
+        command,
+        write=not args.no_write,
     )
-    body += table(headers, rows)
-    deleted = ", ".join(f"{n:,} {name}" for name, n in pruned.deleted.items() if n)
-    body += (
-        f"\n\nThen `prune_commitlog`'s work with the default window: it deleted {deleted} "
-        f"in {pruned.transactions:,} transactions of at most 5,000 rows, the median "
-        f"{statistics.median(pruned.transaction_s) * 1000:.0f} ms, the longest "
-        f"{pruned.longest_transaction_s * 1000:.0f} ms. "
-        f"A slice holds only row locks on its rows and `{'`, `'.join(locks)}`, which no "
-        "insert, update or other delete waits for.\n\n"
-    )
-    body += f"![cost against history size]({image})\n"
-    write_section(SECTION, body)
 
 
 if __name__ == "__main__":

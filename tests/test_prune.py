@@ -27,7 +27,7 @@ from controlplane.config import GatewayConfig
 from controlplane.models import RebalanceBatch, StrategySubmission
 from controlplane.services.rebalancing import group_single, rebalance_submit
 from tests.flow import consume_to_end, relay_all
-from tests.processes import ServiceProcess, wait_for
+from tests.processes import retire, service_process, wait_for
 from tests.test_consumer import SUMMARY, consumer_env
 from tests.test_relay import submit_strategies
 
@@ -138,10 +138,11 @@ def test_a_full_replay_after_pruning_applies_nothing_twice(commitlog: GatewayCon
     assert (StrategySubmission.objects.count(), RebalanceBatch.objects.count()) == (5, 1)
 
 
+@pytest.mark.system  # a consumer process
 def test_a_prune_beside_a_live_relay_consumer_and_reconciler_loses_nothing(
     commitlog: GatewayConfig,
 ) -> None:
-    consumer = ServiceProcess(["manage.py", "consume_commitlog"], consumer_env(commitlog))
+    consumer = service_process(["manage.py", "consume_commitlog"], consumer_env(commitlog))
     try:
         consumer.wait_for_line("event=consumer_assigned", 60)
         ids: list[str] = []
@@ -165,11 +166,12 @@ def test_a_prune_beside_a_live_relay_consumer_and_reconciler_loses_nothing(
         pruned += commitlog_prune(days=0).deleted["outbox rows"]
         consumer.signal(signal.SIGTERM)
         assert consumer.wait(30) == 0, consumer.output()
+        output = consumer.output()
     finally:
-        consumer.stop()
+        retire(consumer)
 
-    summary = SUMMARY.search(consumer.output())
-    assert summary is not None, consumer.output()
+    summary = SUMMARY.search(output)
+    assert summary is not None, output
     assert int(summary.group(2)) == len(ids)  # applied: each submission once, none twice
     assert int(summary.group(5)) == 0  # no conflicts
     assert pruned >= len(ids)  # the prune did run beside them
