@@ -80,8 +80,8 @@ def report(history: History, machine: Machine, command: str, *, write: bool) -> 
         "one `POST /strategies` (in process), one relay batch of 1,000 pending rows to the "
         "embedded broker, and one `apply_batch` of 500 of those records. The writes go first, "
         f'so "empty" holds only the {history.empty_rows:,} submissions they leave (the pages '
-        "show a full page at every size). Best of 3, each try the mean of 3 to 20 calls "
-        "(relay and consumer: one batch per try).\n\n"
+        "show a full page at every size). Best of 3, each try the mean of 3 to 20 calls; "
+        "relay and consumer: best of 5 batches.\n\n"
     )
     body += table(headers, rows)
     deleted = ", ".join(f"{n:,} {name}" for name, n in pruned.deleted.items() if n)
