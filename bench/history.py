@@ -199,11 +199,14 @@ def _prune() -> tuple[Any, list[str]]:
             prune._OUTBOX_SLICE,
             {"cutoff": prune.retention_cutoff(), "after": 0, "limit": 5000},
         )
+        # The strongest lock the slice holds on each table (its indexes take the same).
         cursor.execute(
-            "SELECT relation::regclass::text, mode FROM pg_locks "
-            "WHERE pid = pg_backend_pid() AND locktype = 'relation' ORDER BY 1"
+            "SELECT c.relname, max(l.mode) FROM pg_locks AS l "
+            "JOIN pg_class AS c ON c.oid = l.relation "
+            "WHERE l.pid = pg_backend_pid() AND c.relkind = 'r' "
+            "AND c.relnamespace = 'public'::regnamespace GROUP BY 1 ORDER BY 1"
         )
-        locks = [f"{name}: {mode}" for name, mode in cursor.fetchall()]
+        locks = [f"{mode} on {name}" for name, mode in cursor.fetchall()]
         transaction.set_rollback(True)
     return run, locks
 

@@ -84,14 +84,19 @@ def report(history: History, machine: Machine, command: str, *, write: bool) -> 
         "relay and consumer: best of 5 batches.\n\n"
     )
     body += table(headers, rows)
+    body += (
+        "\n\nThe write paths are single calls and batches on a machine other work shares: "
+        "they move with its load (the start and end load averages above), so read them over "
+        "several runs."
+    )
     deleted = ", ".join(f"{n:,} {name}" for name, n in pruned.deleted.items() if n)
     body += (
         f"\n\nThen `prune_commitlog`'s work with the default window: it deleted {deleted} "
         f"in {pruned.transactions:,} transactions of at most 5,000 rows, the median "
         f"{statistics.median(pruned.transaction_s) * 1000:.0f} ms, the longest "
         f"{pruned.longest_transaction_s * 1000:.0f} ms. "
-        f"A slice holds only row locks on its rows and `{'`, `'.join(locks)}`, which no "
-        "insert, update or other delete waits for.\n\n"
+        f"A slice holds row locks on its own rows and {', '.join(locks)} (and the same on "
+        "their indexes), which no insert, update or other delete waits for.\n\n"
     )
     body += f"![cost against history size]({image})\n"
     write_section(SECTION, body)
