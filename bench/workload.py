@@ -80,11 +80,12 @@ def prepare(
 
 
 def _prepare_prefixed(prefix: str, strategy_id: str, at: datetime | None) -> PreparedSubmission:
-    from commitlog.records import CommitLogRecord, Event, encode_value, record_key
+    from commitlog.records import CommitLogRecord, encode_value, record_key
     from controlplane import dag as dags
     from controlplane.compute_context import build_compute_context
+    from controlplane.records import Event
+    from controlplane.records.ingest import ingest_payload
     from controlplane.services.clock import Stamp
-    from controlplane.services.strategies import ingest_payload
 
     submitted = _dag_with_prefix(prefix)
     context = build_compute_context(world_ids=list(WORLDS), meta=META)

@@ -5,12 +5,13 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from commitlog.admin_display import ReadOnlyAdminMixin, pretty_json
 from commitlog.admin_filters import closed_choices_filter
 from commitlog.estimates import EstimatedCountPaginator
+from commitlog.handlers import admin_url, registered_events
 from commitlog.models import (
     ConsumedRecord,
     InvalidRecord,
@@ -19,14 +20,14 @@ from commitlog.models import (
     RecordConflict,
 )
 from commitlog.outbox import outbox_requeue_dead
-from commitlog.records import Event, decode_value, record_key
-from commitlog.records import InvalidRecord as InvalidRecordError
-from controlplane.admin_display import ReadOnlyAdminMixin, pretty_json
+from commitlog.records import RecordRefused, decode_value, record_key
 
 
 def _aggregate_link(event: str, aggregate_id: str) -> SafeString:
-    model = "strategysubmission" if event == Event.INGEST else "rebalancebatch"
-    url = reverse(f"admin:controlplane_{model}_change", args=[aggregate_id])
+    """A link to the aggregate's own admin page, which its event's handler names."""
+    url = admin_url(event, aggregate_id)
+    if url is None:
+        return format_html("{}", aggregate_id)
     return format_html('<a href="{}">{}</a>', url, aggregate_id)
 
 
@@ -36,7 +37,7 @@ def _by_key(queryset: QuerySet[Any], search_term: str) -> QuerySet[Any]:
     term = search_term.strip()
     if not term:
         return queryset
-    keys = [term, *(record_key(event, term) for event in Event)]
+    keys = [term, *(record_key(event, term) for event in registered_events())]
     found = Q(key__in=keys)
     if term.isdigit() and queryset.model is OutboxEvent:
         found |= Q(pk=int(term))
@@ -44,7 +45,7 @@ def _by_key(queryset: QuerySet[Any], search_term: str) -> QuerySet[Any]:
 
 
 # The events are a closed set: a field filter would run a DISTINCT over every mark.
-EventFilter = closed_choices_filter("event", "event", [event.value for event in Event])
+EventFilter = closed_choices_filter("event", "event", registered_events)
 
 
 def _decoded_value(raw: bytes | memoryview | None) -> SafeString:
@@ -53,10 +54,10 @@ def _decoded_value(raw: bytes | memoryview | None) -> SafeString:
     data = bytes(raw)
     try:
         record = decode_value(data)
-    except InvalidRecordError as exc:
+    except RecordRefused as exc:
         text = data[:4000].decode("utf-8", errors="replace")
         return format_html("<pre>undecodable: {}\n\n{}</pre>", str(exc), text)
-    return pretty_json([record.event.value, record.timestamp_ms, record.id, record.payload])
+    return pretty_json([record.event, record.timestamp_ms, record.id, record.payload])
 
 
 @admin.register(OutboxEvent)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.contrib import admin
@@ -24,13 +24,16 @@ class FieldValueFilter(admin.SimpleListFilter):
         return queryset.filter(**{self.field: value}) if value is not None else queryset
 
 
-def closed_choices_filter(field: str, title: str, values: Sequence[str]) -> type[FieldValueFilter]:
-    """A filter on a field whose values are a closed set known here: no query to list them."""
-    choices = [(value, value) for value in values]
+def closed_choices_filter(
+    field: str, title: str, values: Sequence[str] | Callable[[], Sequence[str]]
+) -> type[FieldValueFilter]:
+    """A filter on a field whose values are a closed set known here: no query to list them.
+    `values` may be a callable, read when the page is drawn (registered events)."""
 
     class ClosedChoicesFilter(FieldValueFilter):
         def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-            return choices
+            found = values() if callable(values) else values
+            return [(value, value) for value in found]
 
     ClosedChoicesFilter.field = field
     ClosedChoicesFilter.parameter_name = field

@@ -11,16 +11,15 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from commitlog.binary_params import binary_cursor
-from commitlog.handlers import apply_records
+from commitlog.handlers import Delivered, apply_records, fast_decoders, handler_for
 from commitlog.models import ConsumedRecord, InvalidRecord, RecordConflict
-from commitlog.payloads import BatchState, IngestState, check_payload, decode_ingest
-from commitlog.records import CommitLogRecord, RawRecord, decode_value
-from commitlog.records import InvalidRecord as UndecodableRecord
+from commitlog.records import CommitLogRecord, RawRecord, RecordRefused, decode_value
 from commitlog.unread import unread_remove
 
 
@@ -28,7 +27,7 @@ from commitlog.unread import unread_remove
 class Decoded:
     raw: RawRecord
     record: CommitLogRecord
-    state: IngestState | BatchState
+    state: Any  # what the event's handler parsed
     digest: str
 
 
@@ -63,14 +62,22 @@ class BatchOutcome:
         self.conflicts += other.conflicts
 
 
+def _fast_decode(value: bytes) -> tuple[CommitLogRecord, Any] | None:
+    for decoder in fast_decoders():
+        found = decoder(value)
+        if found is not None:
+            return found
+    return None
+
+
 def decode(raw: RawRecord) -> Decoded | Refused:
     try:
-        fast = decode_ingest(raw.value) if raw.value is not None else None
+        fast = _fast_decode(raw.value) if raw.value is not None else None
         record = fast[0] if fast else decode_value(raw.value)
         if raw.key is None or raw.key.decode("utf-8", errors="replace") != record.key:
-            raise UndecodableRecord(f"key {raw.key!r} does not match the record ({record.key})")
-        state = fast[1] if fast else check_payload(record)
-    except UndecodableRecord as exc:
+            raise RecordRefused(f"key {raw.key!r} does not match the record ({record.key})")
+        state = fast[1] if fast else handler_for(record.event).parse(record)
+    except RecordRefused as exc:
         return Refused(raw, str(exc))
     assert raw.value is not None  # decode_value refuses a missing value
     return Decoded(raw, record, state, hashlib.sha256(raw.value).hexdigest())
@@ -105,7 +112,7 @@ def _insert_marks(candidates: list[Decoded]) -> set[str]:
             [
                 timezone.now(),
                 [item.record.key for item in candidates],
-                [item.record.event.value for item in candidates],
+                [item.record.event for item in candidates],
                 [item.record.id for item in candidates],
                 [item.digest for item in candidates],
                 [item.raw.topic for item in candidates],
@@ -149,7 +156,7 @@ def _store_conflicts(conflicts: list[Conflict]) -> None:
         [
             RecordConflict(
                 key=c.decoded.record.key,
-                event=c.decoded.record.event.value,
+                event=c.decoded.record.event,
                 record_id=c.decoded.record.id,
                 reason=c.reason,
                 value=c.decoded.raw.value,
@@ -228,15 +235,19 @@ def _apply(raws: list[RawRecord]) -> BatchOutcome:
                 reason = "key already applied with different content"
                 conflicts.append(Conflict(item, reason, applied.get(item.record.key, "")))
         new = [c for c in candidates if c.record.key in fresh]
-        done = apply_records([(c.state, c.raw.partition, c.raw.offset, c.digest) for c in new])
+        done = apply_records(
+            (c.record.event, Delivered(c.record.id, c.state, c.raw.partition, c.raw.offset,
+                                       c.digest))
+            for c in new
+        )  # fmt: skip
         # After apply_records has locked the submissions and batches, so that a relay
         # that marked them published first has committed its rows to the backlog.
         unread_remove([c.record.key for c in candidates])
-        clashed = {clash.aggregate_id: clash for clash in done.clashes}
+        clashed = {(event, clash.aggregate_id): clash for event, clash in done.clashes}
         conflicts += [
-            Conflict(c, clashed[c.record.id].reason, clashed[c.record.id].applied_digest)
+            Conflict(c, clash.reason, clash.applied_digest)
             for c in new
-            if c.record.id in clashed
+            if (clash := clashed.get((c.record.event, c.record.id))) is not None
         ]
         # The domain row answered for these (their mark had been pruned): a replay of old
         # history leaves no new marks behind, and none with bytes that were not applied.

@@ -5,8 +5,6 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from commitlog.records import Event
-
 
 class OutboxState(models.TextChoices):
     PENDING = "pending", "pending"
@@ -18,7 +16,7 @@ class OutboxEvent(models.Model):
     # The id is the outbox order: the relay publishes rows by ascending id.
     id = models.BigAutoField(primary_key=True)
     event = models.CharField(
-        max_length=40, choices=[(e.value, e.value) for e in Event], help_text="Record event."
+        max_length=40, help_text="Record event (its app registers a handler for it)."
     )
     aggregate_id = models.CharField(
         max_length=250, help_text="Strategy id or batch id the record is about."

@@ -11,9 +11,13 @@ from django.utils import timezone
 from commitlog.models import OutboxEvent, OutboxState
 from commitlog.nudge import nudge_relay_on_commit
 from commitlog.records import CommitLogRecord, encode_value
-from controlplane.exceptions import RecordTooLarge
 
 logger = logging.getLogger(__name__)
+
+
+class RecordTooLarge(ValueError):
+    """The record's bytes would be over COMMITLOG_MAX_RECORD_BYTES: Kafka could never take
+    them, so nothing may be written."""
 
 
 def encode_within_limit(record: CommitLogRecord) -> bytes:
@@ -31,7 +35,7 @@ def outbox_enqueue_many(*, records: list[CommitLogRecord]) -> list[OutboxEvent]:
     """One multi-row INSERT for several records (a multi-world rebalance request)."""
     rows = [
         OutboxEvent(
-            event=record.event.value,
+            event=record.event,
             aggregate_id=record.id,
             key=record.key,
             value=encode_within_limit(record),

@@ -6,7 +6,6 @@ sends the same bytes; decoding is what the consumer trusts, so it checks the sha
 
 from __future__ import annotations
 
-import enum
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -14,21 +13,14 @@ from typing import Any
 import msgspec
 
 
-class Event(enum.StrEnum):
-    INGEST = "gateway.ingest"
-    REBALANCE = "gateway.rebalance"
-
-
-_KEY_PREFIX = {Event.INGEST: "ingest", Event.REBALANCE: "rebalance"}
-
-
-class InvalidRecord(ValueError):
-    """A record value that is not a well-formed commit-log tuple."""
+class RecordRefused(ValueError):
+    """A record the consumer cannot take: not a well-formed tuple, an event nobody
+    registered, or a payload its event's handler refuses."""
 
 
 @dataclass(frozen=True)
 class CommitLogRecord:
-    event: Event
+    event: str
     timestamp_ms: int
     id: str
     payload: dict[str, Any]
@@ -38,12 +30,13 @@ class CommitLogRecord:
         return record_key(self.event, self.id)
 
 
-def record_key(event: Event, record_id: str) -> str:
-    return f"{_KEY_PREFIX[event]}:{record_id}"
+def record_key(event: str, record_id: str) -> str:
+    """`<the event's last dotted part>:<id>`: `gateway.ingest` records are `ingest:<id>`."""
+    return f"{event.rpartition('.')[2]}:{record_id}"
 
 
 def encode_value(record: CommitLogRecord) -> bytes:
-    body = [record.event.value, record.timestamp_ms, record.id, record.payload]
+    body = [record.event, record.timestamp_ms, record.id, record.payload]
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
@@ -65,34 +58,33 @@ def loads(value: bytes) -> Any:
 
 
 def decode_value(value: bytes | None) -> CommitLogRecord:
-    """Parse a record value; raises InvalidRecord saying what is wrong."""
+    """Parse a record value; raises RecordRefused saying what is wrong."""
     if value is None:
-        raise InvalidRecord("record has no value")
+        raise RecordRefused("record has no value")
     try:
         body = loads(value)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise InvalidRecord(f"value is not UTF-8 JSON: {exc}") from exc
+        raise RecordRefused(f"value is not UTF-8 JSON: {exc}") from exc
     return checked_record(body)
 
 
 def checked_record(body: Any) -> CommitLogRecord:
-    """The record a decoded `[event, timestamp_ms, id, payload]` holds; InvalidRecord if none."""
+    """The record a decoded `[event, timestamp_ms, id, payload]` holds; RecordRefused if none."""
     if not isinstance(body, list) or len(body) != 4:
-        raise InvalidRecord("value is not a 4-element JSON array")
+        raise RecordRefused("value is not a 4-element JSON array")
     event, timestamp_ms, record_id, payload = body
-    try:
-        parsed_event = Event(event)
-    except ValueError as exc:
-        raise InvalidRecord(f"unknown event {event!r}") from exc
+    # Whether anything handles the event is the applier's question (commitlog.handlers).
+    if not isinstance(event, str) or not event:
+        raise RecordRefused(f"event {event!r} is not a non-empty string")
     if isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, int) or timestamp_ms < 0:
-        raise InvalidRecord("timestamp_ms is not a non-negative integer")
+        raise RecordRefused("timestamp_ms is not a non-negative integer")
     if not isinstance(record_id, str) or not record_id:
-        raise InvalidRecord("id is not a non-empty string")
+        raise RecordRefused("id is not a non-empty string")
     if not isinstance(payload, dict):
-        raise InvalidRecord("payload is not a JSON object")
-    if payload.get("event") != parsed_event.value:
-        raise InvalidRecord("payload event does not match the tuple's event")
-    return CommitLogRecord(parsed_event, timestamp_ms, record_id, payload)
+        raise RecordRefused("payload is not a JSON object")
+    if payload.get("event") != event:
+        raise RecordRefused("payload event does not match the tuple's event")
+    return CommitLogRecord(event, timestamp_ms, record_id, payload)
 
 
 @dataclass(frozen=True)

@@ -28,11 +28,11 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from commitlog.binary_params import binary_cursor
+from commitlog.handlers import PublishedAt, mark_published
 from commitlog.kafka import OutgoingRecord, Position, PublishError
 from commitlog.locks import advisory_lock
 from commitlog.models import OutboxState
 from commitlog.unread import unread_add
-from controlplane.services.lifecycle import Published, mark_published
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ def _claim(batch_size: int, *, skip: Sequence[int] = ()) -> list[_Row]:
         return list(map(_Row._make, cursor.fetchall()))
 
 
-def _mark_published(rows: list[_Row], positions: list[Position]) -> None:
+def _mark_rows_published(rows: list[_Row], positions: list[Position]) -> None:
     now = timezone.now()
     ids = [row.id for row in rows]
     with transaction.atomic(), binary_cursor() as cursor:
@@ -146,7 +146,7 @@ def _mark_published(rows: list[_Row], positions: list[Position]) -> None:
         )
         unrecorded = mark_published(
             (
-                Published(row.event, row.aggregate_id, pos.partition, pos.offset)
+                (row.event, PublishedAt(row.aggregate_id, pos.partition, pos.offset))
                 for row, pos in zip(rows, positions, strict=True)
             ),
             at=now,
@@ -225,7 +225,7 @@ class _Committed:
 
 
 def _mark_committed(batch: _Committed, run: RelayRun) -> None:
-    _mark_published(batch.rows, batch.positions)
+    _mark_rows_published(batch.rows, batch.positions)
     run.durations.append(time.monotonic() - batch.started)
     run.batches += 1
     run.published += len(batch.rows)

@@ -7,9 +7,8 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
+from commitlog.admin_display import ReadOnlyAdminMixin, pretty_json
 from commitlog.estimates import EstimatedCountPaginator
-from commitlog.records import Event
-from controlplane.admin_display import ReadOnlyAdminMixin, pretty_json
 from controlplane.admin_lookups import (
     DowngradeFilter,
     WorldFilter,
@@ -20,6 +19,7 @@ from controlplane.admin_lookups import (
 )
 from controlplane.admin_trace import trace_html
 from controlplane.models import ApiCredential, RebalanceBatch, StrategySubmission
+from controlplane.records import Event
 from controlplane.services.credentials import credential_issue, credential_revoke
 
 

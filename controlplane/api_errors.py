@@ -12,6 +12,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from commitlog.outbox import RecordTooLarge
 from controlplane.exceptions import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         # Django's own cap (DATA_UPLOAD_MAX_MEMORY_SIZE) tripped while DRF read the body.
         return Response(
             {"code": "E_PAYLOAD_TOO_LARGE", "message": "request body is too large"},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, RecordTooLarge):  # the commit log's limit, raised before any write
+        set_rollback()
+        return Response(
+            {"code": "E_RECORD_TOO_LARGE", "message": str(exc)},
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     if isinstance(exc, ApplicationError):

@@ -8,3 +8,6 @@ class ControlPlaneConfig(AppConfig):
 
     def ready(self) -> None:
         from controlplane import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from controlplane.services.lifecycle import register_handlers
+
+        register_handlers()  # what the commit log's records do to this app's state

@@ -46,11 +46,6 @@ class ShadowOrdersBlocked(ApplicationError):
     code = "E_SHADOW_ORDERS_BLOCKED"
 
 
-class RecordTooLarge(ApplicationError):
-    status_code = 413
-    code = "E_RECORD_TOO_LARGE"
-
-
 class DuplicateSubmission(ApplicationError):
     status_code = 409
     code = "E_DUPLICATE"

@@ -19,8 +19,9 @@ from commitlog.models import (
     RecordConflict,
     UnreadRecord,
 )
-from commitlog.records import Event, record_key
+from commitlog.records import record_key
 from controlplane.models import RebalanceBatch, StrategySubmission, SubmissionStatus
+from controlplane.records import Event
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ def payload_of(batch_id: str) -> dict[str, Any]:
     row = OutboxEvent.objects.get(aggregate_id=batch_id)
     assert row.key == f"rebalance:{batch_id}"
     record = decode_value(bytes(row.value))
-    assert record.event.value == "gateway.rebalance"
+    assert record.event == "gateway.rebalance"
     assert record.id == batch_id
     return record.payload
 

@@ -81,7 +81,7 @@ def test_submission_and_outbox_row_hold_the_ingest_record(api: APIClient) -> Non
     assert outbox.aggregate_id == strategy_id
 
     record = decode_value(bytes(outbox.value))
-    assert record.event.value == "gateway.ingest"
+    assert record.event == "gateway.ingest"
     assert record.id == strategy_id
     payload = record.payload
     submitted_at = datetime.fromisoformat(payload["submitted_at"])

@@ -13,8 +13,9 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from commitlog.applier import Decoded, Refused, decode
-from commitlog.payloads import IngestState, check_payload, decode_ingest
-from commitlog.records import CommitLogRecord, InvalidRecord, RawRecord, decode_value
+from commitlog.handlers import handler_for
+from commitlog.records import CommitLogRecord, RawRecord, RecordRefused, decode_value
+from controlplane.records.ingest import IngestState, decode_ingest
 from tests.conftest import examples
 from tests.test_properties import json_values, timestamps
 
@@ -72,8 +73,9 @@ def in_full(raw: RawRecord) -> tuple[Any, ...]:
         record = decode_value(raw.value)
         if raw.key != record.key.encode():
             return ("refused", "key")
-        return ("ok", record.key, record.timestamp_ms, state_fields(check_payload(record)))
-    except InvalidRecord as exc:
+        state = handler_for(record.event).parse(record)
+        return ("ok", record.key, record.timestamp_ms, state_fields(state))
+    except RecordRefused as exc:
         return ("refused", str(exc))
 
 

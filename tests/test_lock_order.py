@@ -15,12 +15,11 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from commitlog.handlers import apply_records
+from commitlog.handlers import Delivered, PublishedAt, apply_records, mark_published
 from commitlog.models import OutboxEvent
-from commitlog.payloads import parse_ingest
 from commitlog.records import decode_value
 from controlplane.models import StrategySubmission
-from controlplane.services.lifecycle import Published, mark_published
+from controlplane.records.ingest import parse_ingest
 from controlplane.services.strategies import strategy_submit
 from tests.conftest import crc_of, make_dag
 from tests.processes import wait_for
@@ -79,13 +78,19 @@ def test_the_relay_and_the_consumer_marking_the_same_rows_wait_instead_of_deadlo
     def relay_marks() -> None:  # outbox order: low, then high
         _plan_as_for_a_full_table()
         mark_published(
-            [Published("gateway.ingest", low, 0, 7), Published("gateway.ingest", high, 1, 7)],
+            [
+                ("gateway.ingest", PublishedAt(low, 0, 7)),
+                ("gateway.ingest", PublishedAt(high, 1, 7)),
+            ],
             at=timezone.now(),
         )
 
     def consumer_records() -> None:  # partition order: high, then low
         _plan_as_for_a_full_table()
-        apply_records([(states[high], 1, 1, ""), (states[low], 0, 1, "")])
+        apply_records(
+            [("gateway.ingest", Delivered(high, states[high], 1, 1, "")),
+             ("gateway.ingest", Delivered(low, states[low], 0, 1, ""))]
+        )  # fmt: skip
 
     # A third transaction holds `low`, so both markers queue up behind it. With each
     # locking in its own input order, the consumer would take `high` meanwhile, and the

@@ -23,11 +23,11 @@ from hypothesis import strategies as st
 
 from commitlog.applier import apply_batch
 from commitlog.models import ConsumedRecord, InvalidRecord
-from commitlog.records import CommitLogRecord, Event, RawRecord, decode_value, encode_value
-from commitlog.records import InvalidRecord as UndecodableRecord
+from commitlog.records import CommitLogRecord, RawRecord, RecordRefused, decode_value, encode_value
 from controlplane.compute_context import normalize_execution_domain
 from controlplane.jsonutil import coerce_json, json_depth
 from controlplane.models import RebalanceBatch
+from controlplane.records import Event
 from tests.conftest import examples
 from tests.contract import ALIASES
 
@@ -74,7 +74,7 @@ def test_records_round_trip_byte_for_byte(record: CommitLogRecord) -> None:
     assert decoded == record
     assert encode_value(decoded) == value  # a republish sends the same bytes
     assert json.loads(value.decode("utf-8")) == [
-        record.event.value,
+        record.event,
         record.timestamp_ms,
         record.id,
         record.payload,
@@ -100,7 +100,7 @@ def test_non_finite_numbers_are_never_encoded(record: CommitLogRecord, bad: floa
 def test_decoding_arbitrary_bytes_raises_only_invalid_record(value: bytes | None) -> None:
     try:
         record = decode_value(value)
-    except UndecodableRecord:
+    except RecordRefused:
         return
     assert encode_value(record)  # whatever decodes is a record that encodes again
 
@@ -144,9 +144,9 @@ def test_decoding_json_accepts_exactly_the_well_formed_tuples(body: Any) -> None
     value = json.dumps(body).encode()
     if _well_formed(body):
         record = decode_value(value)
-        assert [record.event.value, record.timestamp_ms, record.id, record.payload] == body
+        assert [record.event, record.timestamp_ms, record.id, record.payload] == body
     else:
-        with pytest.raises(UndecodableRecord):
+        with pytest.raises(RecordRefused):
             decode_value(value)
 
 

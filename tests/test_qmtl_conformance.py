@@ -34,8 +34,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from commitlog.models import OutboxEvent
-from commitlog.records import Event, decode_value, record_key
+from commitlog.records import decode_value, record_key
 from controlplane.config import GatewayConfig
+from controlplane.records import Event
 from controlplane.services.strategies import strategy_submit
 from tests.conftest import crc_of, examples, make_dag
 from tests.contract import ALIASES
@@ -363,8 +364,8 @@ def test_records_in_the_topic_are_in_qmtls_shape(api: Any, commitlog: GatewayCon
     relay_all()
     records = [decode_value(r.value) for r in read_topic(commitlog.commitlog_bootstrap,
                                                          commitlog.commitlog_topic)]  # fmt: skip
-    ingests = {r.id: r.payload for r in records if r.event is Event.INGEST}
-    rebalances = {r.id: r.payload for r in records if r.event is Event.REBALANCE}
+    ingests = {r.id: r.payload for r in records if r.event == Event.INGEST}
+    rebalances = {r.id: r.payload for r in records if r.event == Event.REBALANCE}
     assert set(ingests) == set(sent)
     assert set(rebalances) == set(batches)
 

@@ -7,8 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from commitlog.records import CommitLogRecord, Event, InvalidRecord, decode_value, encode_value
+from commitlog.handlers import handler_for, registered_events
+from commitlog.records import CommitLogRecord, RecordRefused, decode_value, encode_value
 from controlplane.jsonutil import coerce_json, json_depth
+from controlplane.records import Event
 
 
 def test_record_value_is_a_json_array_and_round_trips() -> None:
@@ -38,7 +40,6 @@ def test_encoding_keeps_unicode_as_utf8() -> None:
         b"not json",
         b"{}",
         b'["gateway.ingest", 1, "sid"]',
-        b'["gateway.unknown", 1, "sid", {"event": "gateway.unknown"}]',
         b'["gateway.ingest", "1", "sid", {"event": "gateway.ingest"}]',
         b'["gateway.ingest", true, "sid", {"event": "gateway.ingest"}]',
         b'["gateway.ingest", 1, "", {"event": "gateway.ingest"}]',
@@ -51,8 +52,16 @@ def test_encoding_keeps_unicode_as_utf8() -> None:
     ],
 )
 def test_malformed_values_are_invalid_records(value: bytes | None) -> None:
-    with pytest.raises(InvalidRecord):
+    with pytest.raises(RecordRefused):
         decode_value(value)
+
+
+def test_an_event_no_app_registered_is_refused_and_the_domain_events_are_registered() -> None:
+    # The applier asks the registry: tests/test_applier.py stores such a record as invalid.
+    decode_value(b'["gateway.unknown", 1, "sid", {"event": "gateway.unknown"}]')
+    with pytest.raises(RecordRefused, match="unknown event"):
+        handler_for("gateway.unknown")
+    assert registered_events() == sorted(event.value for event in Event)
 
 
 @pytest.mark.parametrize(

@@ -193,7 +193,7 @@ def test_crash_between_kafka_commit_and_db_mark_republishes_identical_bytes(
 
     writers = ProcessWriter()
     try:
-        monkeypatch.setattr(relay_module, "_mark_published", crash)
+        monkeypatch.setattr(relay_module, "_mark_rows_published", crash)
         with pytest.raises(RuntimeError):
             relay_outbox(writers=writers)
         assert {row.state for row in outbox_rows()} == {OutboxState.PENDING}

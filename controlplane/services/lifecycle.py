@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import NamedTuple
 
+from django.urls import reverse
+
 from commitlog.binary_params import binary_cursor
-from commitlog.payloads import BatchState, IngestState
-from commitlog.records import Event
+from commitlog.handlers import Clash, Delivered, EventHandler, Outcome, PublishedAt, register
 from controlplane.models import RebalanceBatch, StrategySubmission, SubmissionStatus
+from controlplane.records import Event
+from controlplane.records.ingest import IngestState, decode_ingest, parse_ingest
+from controlplane.records.rebalance import BatchState, parse_rebalance
 
 _TABLES = {
     Event.INGEST.value: ("controlplane_strategysubmission", "strategy_id"),
@@ -47,82 +51,40 @@ _LOCKED_IN_KEY_ORDER = {
 }
 
 
-class Published(NamedTuple):  # one per relayed row: a tuple is cheaper to build
-    event: str
-    aggregate_id: str
-    partition: int
-    offset: int
-
-
-def mark_published(rows: Iterable[Published], *, at: datetime) -> set[str]:
+def _mark_published(event: str, rows: list[PublishedAt], at: datetime) -> set[str]:
     """accepted -> published, with the Kafka position; never moves a recorded row back.
 
-    Runs inside the caller's transaction (the one that marks the outbox rows). Returns the
+    Runs inside the relay's transaction (the one that marks the outbox rows). Returns the
     ids not recorded yet: the records the consumer still has to read back.
     """
-    unrecorded: set[str] = set()
-    by_event: dict[str, list[Published]] = {}
-    for row in rows:
-        by_event.setdefault(row.event, []).append(row)
+    table, key = _TABLES[event]
+    locked = _LOCKED_IN_KEY_ORDER[event]
     with binary_cursor() as cursor:
-        for event, items in by_event.items():
-            table, key = _TABLES[event]
-            locked = _LOCKED_IN_KEY_ORDER[event]
-            # Table and column names come from the constant maps above, never from input;
-            # the values travel as three arrays, whatever the number of rows.
-            cursor.execute(
-                f"""
-                UPDATE {table} AS t
-                SET status = CASE WHEN t.status = 'accepted' THEN 'published' ELSE t.status END,
-                    published_at = COALESCE(t.published_at, %b),
-                    commitlog_partition = COALESCE(t.commitlog_partition, v.p),
-                    commitlog_offset = COALESCE(t.commitlog_offset, v.o)
-                FROM ({locked}) AS v
-                WHERE t.{key} = v.id
-                RETURNING t.{key}, t.status
-                """,  # noqa: S608
-                [
-                    at,
-                    [item.aggregate_id for item in items],
-                    [item.partition for item in items],
-                    [item.offset for item in items],
-                ],
-            )
-            unrecorded.update(str(i) for i, status in cursor.fetchall() if status != "recorded")
-    return unrecorded
+        # Table and column names come from the constant maps above, never from input;
+        # the values travel as three arrays, whatever the number of rows.
+        cursor.execute(
+            f"""
+            UPDATE {table} AS t
+            SET status = CASE WHEN t.status = 'accepted' THEN 'published' ELSE t.status END,
+                published_at = COALESCE(t.published_at, %b),
+                commitlog_partition = COALESCE(t.commitlog_partition, v.p),
+                commitlog_offset = COALESCE(t.commitlog_offset, v.o)
+            FROM ({locked}) AS v
+            WHERE t.{key} = v.id
+            RETURNING t.{key}, t.status
+            """,  # noqa: S608
+            [
+                at,
+                [row.aggregate_id for row in rows],
+                [row.partition for row in rows],
+                [row.offset for row in rows],
+            ],
+        )
+        return {str(i) for i, status in cursor.fetchall() if status != "recorded"}
 
 
 # How a text id becomes the table's key in the statements below.
 _KEY_CASTS = {Event.INGEST.value: "::uuid", Event.REBALANCE.value: ""}
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """A record read back from the log, at its Kafka position, with its value's SHA-256."""
-
-    state: IngestState | BatchState
-    partition: int
-    offset: int
-    digest: str = ""
-
-    @property
-    def aggregate_id(self) -> str:
-        state = self.state
-        return str(state.strategy_id) if isinstance(state, IngestState) else state.batch_id
-
-
-@dataclass(frozen=True)
-class Clash:
-    aggregate_id: str
-    reason: str
-    applied_digest: str = ""  # set when the row was already recorded from other bytes
-
-
-@dataclass
-class RecordOutcome:
-    clashes: list[Clash]
-    rebuilt: list[str]
-    already: list[str] = field(default_factory=list)  # already recorded from these bytes
 
 
 class _Known(NamedTuple):
@@ -130,7 +92,7 @@ class _Known(NamedTuple):
     digest: str
 
 
-def _mark_recorded(event: str, items: list[Recorded], at: datetime) -> dict[str, _Known]:
+def _mark_recorded(event: str, items: list[Delivered], at: datetime) -> dict[str, _Known]:
     """Move the rows this database has to recorded, unless they are; returns what it had.
 
     The known rows are locked in key order, as above, and returned with the status and
@@ -160,7 +122,7 @@ def _mark_recorded(event: str, items: list[Recorded], at: datetime) -> dict[str,
             SELECT id, was, sha FROM v
             """,  # noqa: S608  (names come from the constant maps, values are parameters)
             [
-                [item.aggregate_id for item in items],
+                [item.record_id for item in items],
                 [item.partition for item in items],
                 [item.offset for item in items],
                 [item.digest for item in items],
@@ -171,36 +133,36 @@ def _mark_recorded(event: str, items: list[Recorded], at: datetime) -> dict[str,
 
 
 def _sort_known(
-    items: list[Recorded], known: dict[str, _Known], outcome: RecordOutcome
-) -> list[Recorded]:
+    items: list[Delivered], known: dict[str, _Known], outcome: Outcome
+) -> list[Delivered]:
     """Rows already recorded change nothing: the same bytes are a duplicate, other bytes a
     clash (an empty digest, recorded before digests were kept, counts as the same). Returns
     the items this database does not have."""
-    missing: list[Recorded] = []
+    missing: list[Delivered] = []
     for item in items:
-        had = known.get(item.aggregate_id)
+        had = known.get(item.record_id)
         if had is None:
             missing.append(item)
         elif had.was != SubmissionStatus.RECORDED or had.digest in ("", item.digest):
             if had.was == SubmissionStatus.RECORDED:
-                outcome.already.append(item.aggregate_id)
+                outcome.already.append(item.record_id)
         else:
             reason = "already recorded from a record with different content"
-            outcome.clashes.append(Clash(item.aggregate_id, reason, had.digest))
+            outcome.clashes.append(Clash(item.record_id, reason, had.digest))
     return missing
 
 
-def record_submissions(items: list[Recorded], *, at: datetime) -> RecordOutcome:
+def record_submissions(items: list[Delivered], at: datetime) -> Outcome:
     """Known submissions move to recorded; unknown ones are rebuilt from their payload.
 
     A rebuild whose DAG hash already belongs to another strategy is not applied: it is
     returned as a clash for operators. Runs inside the consumer's batch transaction.
     """
-    outcome = RecordOutcome([], [])
+    outcome = Outcome()
     if not items:
         return outcome
     for item in items:
-        uuid.UUID(item.aggregate_id)  # a strategy id is a UUID: refuse anything else here
+        uuid.UUID(item.record_id)  # a strategy id is a UUID: refuse anything else here
     # One statement finds the known submissions and records them; the rest are rebuilt.
     missing = _sort_known(items, _mark_recorded(Event.INGEST.value, items, at), outcome)
     if not missing:
@@ -216,7 +178,7 @@ def record_submissions(items: list[Recorded], *, at: datetime) -> RecordOutcome:
         if state.dag_hash in taken:
             owner = taken[state.dag_hash]
             reason = f"dag_hash {state.dag_hash} already belongs to strategy {owner}"
-            outcome.clashes.append(Clash(item.aggregate_id, reason))
+            outcome.clashes.append(Clash(item.record_id, reason))
             continue
         taken[state.dag_hash] = state.strategy_id
         rows.append(
@@ -246,9 +208,9 @@ def record_submissions(items: list[Recorded], *, at: datetime) -> RecordOutcome:
     return outcome
 
 
-def record_batches(items: list[Recorded], *, at: datetime) -> RecordOutcome:
+def record_batches(items: list[Delivered], at: datetime) -> Outcome:
     """Known batches move to recorded; unknown ones are rebuilt from their payload."""
-    outcome = RecordOutcome([], [])
+    outcome = Outcome()
     if not items:
         return outcome
     missing = _sort_known(items, _mark_recorded(Event.REBALANCE.value, items, at), outcome)
@@ -276,3 +238,33 @@ def record_batches(items: list[Recorded], *, at: datetime) -> RecordOutcome:
     RebalanceBatch.objects.bulk_create(rows)
     outcome.rebuilt = [row.batch_id for row in rows]
     return outcome
+
+
+def _admin_url(model: str) -> Callable[[str], str]:
+    def url(aggregate_id: str) -> str:
+        return reverse(f"admin:controlplane_{model}_change", args=[aggregate_id])
+
+    return url
+
+
+def register_handlers() -> None:
+    """What the two events do to this app's state, handed to the commit-log machinery."""
+    register(
+        EventHandler(
+            event=Event.INGEST.value,
+            parse=parse_ingest,
+            apply=record_submissions,
+            published=partial(_mark_published, Event.INGEST.value),
+            decode=decode_ingest,
+            admin_url=_admin_url("strategysubmission"),
+        )
+    )
+    register(
+        EventHandler(
+            event=Event.REBALANCE.value,
+            parse=parse_rebalance,
+            apply=record_batches,
+            published=partial(_mark_published, Event.REBALANCE.value),
+            admin_url=_admin_url("rebalancebatch"),
+        )
+    )

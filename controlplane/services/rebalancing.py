@@ -13,17 +13,18 @@ from django.db import transaction
 
 from commitlog.nudge import nudge_relay_on_commit
 from commitlog.outbox import outbox_enqueue_many
-from commitlog.records import CommitLogRecord, Event
+from commitlog.records import CommitLogRecord
 from controlplane.compute_context import normalize_execution_domain
 from controlplane.exceptions import InvalidOrders, ShadowOrdersBlocked
 from controlplane.jsonutil import coerce_json
 from controlplane.models import RebalanceBatch, Scope
+from controlplane.records import Event
+from controlplane.records.rebalance import rebalance_payload
 from controlplane.services.clock import now_stamp
 from controlplane.services.worlds import MAX_WORLD_ID_LENGTH
 
 logger = logging.getLogger(__name__)
 
-REBALANCE_PAYLOAD_VERSION = 1
 GLOBAL_WORLD = "global"
 # Keys that carry an order's quantity, in order of precedence.
 QUANTITY_KEYS = ("quantity", "qty", "delta_qty")
@@ -177,30 +178,6 @@ def _check_not_shadow(
                 )
 
 
-def rebalance_payload(
-    *, batch_id: str, group: OrderGroup, reduce_only: int, mode: str | None,
-    shared_account: bool, submitted_at: str,
-) -> dict[str, Any]:  # fmt: skip
-    """The `gateway.rebalance` payload of docs/API.md."""
-    total = len(group.orders)
-    payload: dict[str, Any] = {
-        "event": Event.REBALANCE.value,
-        "version": REBALANCE_PAYLOAD_VERSION,
-        "batch_id": batch_id,
-        "world_id": group.world_id,
-        "scope": group.scope.value,
-        "orders": group.orders,
-        "counts": {"total": total, "reduce_only": reduce_only},
-        "reduce_only_ratio": reduce_only / total,
-        "submitted_at": submitted_at,
-    }
-    if mode is not None:
-        payload["mode"] = mode
-    if shared_account:
-        payload["shared_account"] = True
-    return payload
-
-
 def rebalance_submit(
     *,
     groups: list[OrderGroup],
@@ -226,7 +203,9 @@ def rebalance_submit(
         shared = shared_account and group.scope is not Scope.PER_STRATEGY
         payload = rebalance_payload(
             batch_id=batch_id,
-            group=group,
+            world_id=group.world_id,
+            scope=group.scope.value,
+            orders=group.orders,
             reduce_only=reduce_only,
             mode=mode,
             shared_account=shared,

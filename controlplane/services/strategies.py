@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError
 
 from commitlog.nudge import nudge_relay_on_commit
-from commitlog.records import CommitLogRecord, Event
+from commitlog.records import CommitLogRecord
 from controlplane import dag as dags
 from controlplane.compute_context import (
     ACCEPTED_CONTEXT_KEYS,
@@ -22,13 +22,14 @@ from controlplane.compute_context import (
 from controlplane.exceptions import DuplicateSubmission, InvalidContext
 from controlplane.jsonutil import coerce_json, contains_lone_surrogate, contains_nul
 from controlplane.models import StrategySubmission
-from controlplane.services.clock import Stamp, now_stamp
+from controlplane.records import Event
+from controlplane.records.ingest import ingest_payload
+from controlplane.services.clock import now_stamp
 from controlplane.services.submission_store import submission_insert_with_record
 from controlplane.services.worlds import normalize_world_ids
 
 logger = logging.getLogger(__name__)
 
-INGEST_PAYLOAD_VERSION = 1
 MAX_DOMAIN_LENGTH = 100  # the column's size
 
 
@@ -49,40 +50,6 @@ def _check_context_keys(context: Mapping[str, Any] | None) -> None:
             f"unknown context keys: {', '.join(unknown)}; "
             f"accepted: {', '.join(sorted(ACCEPTED_CONTEXT_KEYS))}"
         )
-
-
-def ingest_payload(
-    *,
-    strategy_id: str,
-    submitted_dag_hash: str,
-    stored_dag: dict[str, Any],
-    node_ids_crc32: int,
-    insert_sentinel: bool,
-    compute_context: ComputeContext,
-    world_ids: list[str],
-    meta: Any,
-    stamp: Stamp,
-    stored_dag_text: str | None = None,
-) -> dict[str, Any]:
-    """The `gateway.ingest` payload of docs/API.md (`stored_dag_text`: dag_text of the
-    stored DAG, when the caller has it)."""
-    payload: dict[str, Any] = {
-        "event": Event.INGEST.value,
-        "version": INGEST_PAYLOAD_VERSION,
-        "strategy_id": strategy_id,
-        "dag_hash": submitted_dag_hash,
-        "dag": stored_dag,
-        "dag_base64": dags.dag_base64(stored_dag, stored_dag_text),
-        "node_ids_crc32": node_ids_crc32,
-        "insert_sentinel": insert_sentinel,
-        "compute_context": compute_context.as_payload(),
-        "world_ids": world_ids,
-        "world_id": world_ids[0],
-        "submitted_at": stamp.iso,
-    }
-    if meta:  # qmtl leaves the key out when meta is null or empty
-        payload["meta"] = meta
-    return payload
 
 
 def _existing_strategy_id(dag_hash: str) -> str | None:

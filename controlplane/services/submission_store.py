@@ -88,7 +88,7 @@ def submission_insert_with_record(
         "reason": downgrade_reason,
         "meta": None if meta is None else Jsonb(meta),
         "at": submitted_at,
-        "event": record.event.value,
+        "event": record.event,
         "aggregate_id": record.id,
         "key": record.key,
         "value": value,
