@@ -27,7 +27,6 @@ from datetime import datetime
 from typing import Any
 
 from bench.harness import (
-    BenchStack,
     fmt_rate,
     progress,
     rate,
@@ -37,6 +36,7 @@ from bench.harness import (
     table,
     write_section,
 )
+from bench.stack import BenchStack
 from devstack.process import ChildProcess
 
 SECTION = "consumer_throughput"

@@ -16,8 +16,9 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from bench.harness import BenchStack, progress
+from bench.harness import progress
 from bench.history_report import History, report
+from bench.stack import BenchStack
 
 TRIES = 3
 BATCH_TRIES = 5  # a batch's time moves with the broker and the relay's threads: more tries

@@ -21,16 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bench.harness import (
-    BenchStack,
-    fmt_rate,
-    progress,
-    rate,
-    run_header,
-    save_plot,
-    table,
-    write_section,
-)
+from bench.harness import fmt_rate, progress, rate, run_header, save_plot, table, write_section
+from bench.stack import BenchStack
 
 SECTION = "relay_throughput"
 SYNC_SAMPLE_ROWS = 2000

@@ -16,23 +16,19 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import NamedTuple, Protocol
+from datetime import timedelta
+from typing import Protocol
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
-from django.utils import timezone
+from django.db import DatabaseError, connection
 
-from commitlog.binary_params import binary_cursor
-from commitlog.handlers import PublishedAt, mark_published
 from commitlog.kafka import OutgoingRecord, Position, PublishError
 from commitlog.locks import advisory_lock
-from commitlog.models import OutboxState
-from commitlog.unread import unread_add
+from commitlog.relay_store import Row, claim, mark_rows_published, record_failures
 
 logger = logging.getLogger(__name__)
 
@@ -84,110 +80,13 @@ class RelayRun:
     durations: list[float] = field(default_factory=list)  # seconds per published batch
 
 
-class _Row(NamedTuple):  # one per claimed row: built from the fetched tuple in C
-    id: int
-    event: str
-    aggregate_id: str
-    key: str
-    value: bytes
-    attempts: int
-
-
 def relay_lock(transactional_id: str) -> AbstractContextManager[bool]:
     """Session advisory lock on this process's DB connection; yields whether we own it."""
     return advisory_lock(f"controlplane.relay:{transactional_id}")
 
 
-# `NOT IN (SELECT unnest(...))` is planned as a hashed subplan. `NOT (id = ANY(...))` was
-# compared element by element: with 1,000 ids in flight it took 20 ms of a 35 ms claim.
-_CLAIM = """
-    SELECT id, event, aggregate_id, key, value, attempts
-    FROM commitlog_outboxevent
-    WHERE state = 'pending' AND next_attempt_at <= %s
-        AND id NOT IN (SELECT unnest(%s::bigint[]))
-    ORDER BY id
-    LIMIT %s
-"""
-
-
-def _claim(batch_size: int, *, skip: Sequence[int] = ()) -> list[_Row]:
-    """Due pending rows in outbox order, leaving out `skip` (the batches not marked yet).
-
-    The values come back in binary: Django's cursor would ship each bytea as hex text,
-    twice its size, and decode it in Python.
-    """
-    with binary_cursor() as cursor:
-        cursor.execute(_CLAIM, [timezone.now(), list(skip), batch_size], binary=True)
-        return list(map(_Row._make, cursor.fetchall()))
-
-
-def _mark_rows_published(rows: list[_Row], positions: list[Position]) -> None:
-    now = timezone.now()
-    ids = [row.id for row in rows]
-    with transaction.atomic(), binary_cursor() as cursor:
-        # Arrays instead of a VALUES list: three parameters instead of three per row. The id
-        # range lets PostgreSQL reach the rows through the primary key, not a table scan.
-        cursor.execute(
-            """
-            UPDATE commitlog_outboxevent AS o
-            SET state = 'published', published_at = %b, last_error = '',
-                published_partition = v.p, published_offset = v.o
-            FROM unnest(%b::bigint[], %b::integer[], %b::bigint[]) AS v(id, p, o)
-            WHERE o.id = v.id AND o.state = 'pending' AND o.id BETWEEN %b AND %b
-            """,
-            [
-                now,
-                ids,
-                [position.partition for position in positions],
-                [position.offset for position in positions],
-                min(ids),
-                max(ids),
-            ],
-        )
-        unrecorded = mark_published(
-            (
-                (row.event, PublishedAt(row.aggregate_id, pos.partition, pos.offset))
-                for row, pos in zip(rows, positions, strict=True)
-            ),
-            at=now,
-        )
-        unread_add([(r.id, r.key) for r in rows if r.aggregate_id in unrecorded], at=now)
-
-
-def _record_failures(rows: list[_Row], errors: dict[int, str], policy: RelayPolicy) -> int:
-    """attempts + 1, next attempt after a backoff, dead past the limit; returns how many died."""
-    now = timezone.now()
-    updates: list[tuple[int, int, datetime, str, str]] = []
-    for row in rows:
-        if row.id not in errors:
-            continue
-        attempts = row.attempts + 1
-        state = OutboxState.DEAD if attempts >= policy.max_attempts else OutboxState.PENDING
-        updates.append((row.id, attempts, now + policy.backoff(attempts), state, errors[row.id]))
-    if not updates:
-        return 0
-    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(updates))
-    params = [item for update in updates for item in update]
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            UPDATE commitlog_outboxevent AS o
-            SET attempts = v.a, next_attempt_at = v.n, state = v.s, last_error = v.e
-            FROM (VALUES {values}) AS v(id, a, n, s, e)
-            WHERE o.id = v.id AND o.state = 'pending'
-            """,  # noqa: S608  (only placeholders are interpolated)
-            params,
-        )
-    dead = [u for u in updates if u[3] == OutboxState.DEAD]
-    for row_id, attempts, _, _, error in dead:
-        logger.error(
-            "event=outbox_row_dead outbox_id=%s attempts=%s error=%s", row_id, attempts, error
-        )
-    return len(dead)
-
-
 def _failed_batch(
-    rows: list[_Row], exc: PublishError, writers: WriterSource, policy: RelayPolicy, run: RelayRun
+    rows: list[Row], exc: PublishError, writers: WriterSource, policy: RelayPolicy, run: RelayRun
 ) -> bool:
     """Account for a batch whose transaction did not commit; False when the run should stop."""
     if exc.needs_new_writer:
@@ -202,7 +101,9 @@ def _failed_batch(
     else:
         errors = {row.id: str(exc) for row in rows}
     run.failed += len(errors)
-    run.dead += _record_failures(rows, errors, policy)
+    run.dead += record_failures(
+        rows, errors, max_attempts=policy.max_attempts, backoff=policy.backoff
+    )
     run.errors.append(str(exc))
     logger.warning(
         "event=relay_batch_failed rows=%d first_id=%d failed=%d error=%s",
@@ -219,13 +120,13 @@ def _failed_batch(
 class _Committed:
     """A batch whose Kafka transaction committed and whose rows are not marked yet."""
 
-    rows: list[_Row]
+    rows: list[Row]
     positions: list[Position]
     started: float
 
 
 def _mark_committed(batch: _Committed, run: RelayRun) -> None:
-    _mark_rows_published(batch.rows, batch.positions)
+    mark_rows_published(batch.rows, batch.positions)
     run.durations.append(time.monotonic() - batch.started)
     run.batches += 1
     run.published += len(batch.rows)
@@ -238,12 +139,12 @@ def _mark_committed(batch: _Committed, run: RelayRun) -> None:
     )
 
 
-def _publish(writer: Writer, rows: list[_Row]) -> list[Position]:
+def _publish(writer: Writer, rows: list[Row]) -> list[Position]:
     return writer.publish([OutgoingRecord(row.key.encode(), row.value) for row in rows])
 
 
 def _relay_batches(
-    first: list[_Row],
+    first: list[Row],
     writers: WriterSource,
     policy: RelayPolicy,
     run: RelayRun,
@@ -272,7 +173,7 @@ def _relay_batches(
             skip = [row.id for row in rows]
             if committed is not None:
                 skip += [row.id for row in committed.rows]
-            claiming = claimer.submit(_claim, policy.batch_size, skip=skip)
+            claiming = claimer.submit(claim, policy.batch_size, skip=skip)
         if committed is not None:
             _mark_committed(committed, run)
             committed = None
@@ -281,7 +182,7 @@ def _relay_batches(
             if claiming is not None:
                 claimer = None  # its connection failed: claim here for the rest of the run
             # Batch N-1 is marked by now: only batch N is still to be left out.
-            upcoming = _claim(policy.batch_size, skip=[row.id for row in rows]) if more else []
+            upcoming = claim(policy.batch_size, skip=[row.id for row in rows]) if more else []
         try:
             positions = in_flight.result()
         except PublishError as exc:
@@ -289,7 +190,7 @@ def _relay_batches(
                 return
             # Rows of this batch that the broker did not blame are due again at once, and
             # come before `upcoming` in outbox order.
-            rows = _claim(policy.batch_size) if time.monotonic() < deadline else []
+            rows = claim(policy.batch_size) if time.monotonic() < deadline else []
             continue
         committed = _Committed(rows, positions, started)
         rows = upcoming
@@ -297,7 +198,7 @@ def _relay_batches(
         _mark_committed(committed, run)
 
 
-def _claimed_elsewhere(claiming: Future[list[_Row]]) -> list[_Row] | None:
+def _claimed_elsewhere(claiming: Future[list[Row]]) -> list[Row] | None:
     """The claiming thread's rows; None when its connection failed, so that the batch
     in Kafka's hands can still be marked once it commits."""
     try:
@@ -343,7 +244,7 @@ def relay_outbox(*, writers: WriterSource, policy: RelayPolicy | None = None) ->
             run.skipped = "another relay holds the lock"
             return run
         deadline = time.monotonic() + policy.run_budget_s
-        rows = _claim(policy.batch_size)
+        rows = claim(policy.batch_size)
         if rows:
             with (
                 ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-kafka") as kafka,

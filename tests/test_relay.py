@@ -13,6 +13,7 @@ from django.db import OperationalError, connections, transaction
 from django.utils import timezone
 
 import commitlog.relay as relay_module
+import commitlog.relay_store as relay_store
 from commitlog.models import OutboxEvent, OutboxState
 from commitlog.relay import RelayPolicy, RelayRun, relay_lock, relay_outbox
 from commitlog.writer import ProcessWriter
@@ -117,7 +118,7 @@ def test_a_claim_that_reads_before_the_previous_mark_commits_takes_no_row_twice(
     backends_before = _backends()
     turn = threading.Condition()
     state = {"claims": 0, "marks": 0, "drained": False}
-    real_claim, real_mark = relay_module._claim, relay_module._mark_committed
+    real_claim, real_mark = relay_store.claim, relay_module._mark_committed
 
     def claim(batch_size: int, *, skip: Any = ()) -> Any:
         rows = real_claim(batch_size, skip=skip)
@@ -135,7 +136,7 @@ def test_a_claim_that_reads_before_the_previous_mark_commits_takes_no_row_twice(
             assert turn.wait_for(ready, timeout=10)
         real_mark(batch, run)
 
-    monkeypatch.setattr(relay_module, "_claim", claim)
+    monkeypatch.setattr(relay_module, "claim", claim)
     monkeypatch.setattr(relay_module, "_mark_committed", mark)
     run = relay_with_batches_of(5)
 
@@ -166,7 +167,7 @@ def test_a_failed_claim_on_the_second_connection_falls_back_to_the_first(
     commitlog: GatewayConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     submit_strategies(14)
-    real_claim = relay_module._claim
+    real_claim = relay_store.claim
     failures: list[str] = []
 
     def claim(batch_size: int, *, skip: Any = ()) -> Any:
@@ -175,7 +176,7 @@ def test_a_failed_claim_on_the_second_connection_falls_back_to_the_first(
             raise OperationalError("the claiming connection was lost")
         return real_claim(batch_size, skip=skip)
 
-    monkeypatch.setattr(relay_module, "_claim", claim)
+    monkeypatch.setattr(relay_module, "claim", claim)
     run = relay_with_batches_of(5)
     assert failures == ["claim"]  # tried once, then the run claims on its own connection
     assert (run.published, run.batches) == (14, 3)
@@ -193,7 +194,7 @@ def test_crash_between_kafka_commit_and_db_mark_republishes_identical_bytes(
 
     writers = ProcessWriter()
     try:
-        monkeypatch.setattr(relay_module, "_mark_rows_published", crash)
+        monkeypatch.setattr(relay_module, "mark_rows_published", crash)
         with pytest.raises(RuntimeError):
             relay_outbox(writers=writers)
         assert {row.state for row in outbox_rows()} == {OutboxState.PENDING}
