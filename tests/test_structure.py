@@ -1,5 +1,6 @@
-"""The shape of the code: no import cycle among the project's modules, and the commit-log
-machinery imports nothing of the domain (the domain registers its record handlers)."""
+"""The shape of the code: no import cycle among the project's modules, the commit-log
+machinery imports nothing of the domain (the domain registers its record handlers), and
+no module of the service, its dev tools or benchmarks is over 300 lines."""
 
 from __future__ import annotations
 
@@ -107,3 +108,12 @@ def test_the_commit_log_machinery_imports_nothing_of_the_domain() -> None:
         if module.split(".")[0] == LOG_MACHINERY
     }
     assert {m: t for m, t in offenders.items() if t} == {}
+
+
+MAX_MODULE_LINES = 300
+
+
+def test_no_module_is_over_300_lines() -> None:
+    """A module that grows past one sitting's reading becomes a package."""
+    sizes = {name: len(path.read_text().splitlines()) for name, path in project_modules().items()}
+    assert {m: n for m, n in sizes.items() if n > MAX_MODULE_LINES} == {}
