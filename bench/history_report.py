@@ -78,7 +78,8 @@ def report(history: History, machine: Machine, command: str, *, write: bool) -> 
         "run (a live consumer with no lag), the dashboard, `/metrics`, the submissions "
         "changelist and a hash search on it (staff login, Django's test client in process), "
         "one `POST /strategies` (in process), one relay batch of 1,000 pending rows to the "
-        "embedded broker, and one `apply_batch` of 500 of those records. The writes go first, "
+        "embedded broker, and one `apply_batch` of 500 of those records, all of them once "
+        "untimed first (a fresh process's first calls). The writes go first, "
         f'so "empty" holds only the {history.empty_rows:,} submissions they leave (the pages '
         "show a full page at every size). Best of 3, each try the mean of 3 to 20 calls; "
         "relay and consumer: best of 5 batches.\n\n"
