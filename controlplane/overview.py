@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Min
@@ -13,7 +13,6 @@ from commitlog.models import (
     ConsumedRecord,
     ConsumerPosition,
     InvalidRecord,
-    MetricCounter,
     OutboxEvent,
     OutboxState,
     RecordConflict,
@@ -47,7 +46,6 @@ class Overview:
     partitions: list[PartitionLag]
     invalid_records: int
     conflicts: int
-    counters: dict[str, float] = field(default_factory=dict)
     # Some totals are PostgreSQL's estimates (tables too large to count on every page).
     estimated: bool = False
 
@@ -114,10 +112,6 @@ def overview() -> Overview:
     submissions, submissions_estimated = _status_counts(StrategySubmission, Event.INGEST, backlog)
     batches, batches_estimated = _status_counts(RebalanceBatch, Event.REBALANCE, backlog)
     oldest = OutboxEvent.objects.filter(state=OutboxState.PENDING).aggregate(at=Min("created_at"))
-    counters = {
-        f"{c.name}{{{c.label}}}" if c.label else c.name: c.value
-        for c in MetricCounter.objects.all()
-    }
     return Overview(
         submissions=submissions,
         batches=batches,
@@ -131,7 +125,6 @@ def overview() -> Overview:
         ],
         invalid_records=row_count(InvalidRecord.objects.all()),
         conflicts=row_count(RecordConflict.objects.all()),
-        counters=counters,
         estimated=outbox_estimated or submissions_estimated or batches_estimated,
     )
 
