@@ -67,10 +67,15 @@ class EventHandler:
 
 
 _handlers: dict[str, EventHandler] = {}
+FastDecoder = Callable[[bytes], tuple[CommitLogRecord, Any] | None]
+# Kept with the registry: the consumer asks for them once per record.
+_fast_decoders: tuple[FastDecoder, ...] = ()
 
 
 def register(handler: EventHandler) -> None:
+    global _fast_decoders
     _handlers[handler.event] = handler
+    _fast_decoders = tuple(h.decode for h in _handlers.values() if h.decode is not None)
 
 
 def handler_for(event: str) -> EventHandler:
@@ -85,8 +90,8 @@ def registered_events() -> list[str]:
     return sorted(_handlers)
 
 
-def fast_decoders() -> list[Callable[[bytes], tuple[CommitLogRecord, Any] | None]]:
-    return [h.decode for h in _handlers.values() if h.decode is not None]
+def fast_decoders() -> tuple[FastDecoder, ...]:
+    return _fast_decoders
 
 
 def admin_url(event: str, aggregate_id: str) -> str | None:
