@@ -2,8 +2,9 @@
 on one holding N recorded submissions with their outbox rows and dedup marks, side by
 side in one run; then a prune of the rows past the retention window.
 
-Sizes are 0, 1M, then as many more as the seeding budget allows (up to --max-rows). At
-each size each path is timed best of 3 (each try the mean of a few calls).
+Sizes are 1M, then as many more as the seeding budget allows (up to --max-rows). At each
+size the seeded database and an empty one are measured in alternating rounds in the same
+minutes; each path is timed best of its tries over the rounds.
 
     .venv/bin/python -m bench.history [--max-rows 5000000] [--seed-budget 300]
 """
@@ -18,6 +19,7 @@ from typing import Any
 
 from bench.harness import progress
 from bench.history_report import History, report
+from bench.history_seed import settle
 from bench.stack import BenchStack
 
 TRIES = 3
@@ -212,6 +214,63 @@ def _prune() -> tuple[Any, list[str]]:
     return run, locks
 
 
+ROUNDS = 6  # measured rounds per size, each on both databases, after one untimed round
+
+
+def _use_database(name: str) -> None:
+    """Point every connection of this process (and the relay's claiming thread) at `name`:
+    Django's connections share one settings dict, so the next connect goes there."""
+    from django.db import connections
+
+    connections.close_all()
+    connections.settings["default"]["NAME"] = name
+
+
+def _server(statement: str, *names: str) -> None:
+    """One statement on the server's maintenance database, `names` quoted into it."""
+    import psycopg
+    from psycopg import sql
+
+    from bench.harness import PG_SERVER_URL
+
+    query = sql.SQL(statement).format(*(sql.Identifier(n) for n in names))
+    with psycopg.connect(f"{PG_SERVER_URL}/postgres", autocommit=True) as admin:
+        admin.execute(query)
+
+
+def _drop_database(name: str) -> None:
+    _server("DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
+
+
+def _copy_database(source: str, target: str) -> None:
+    _drop_database(target)
+    _server("CREATE DATABASE {} TEMPLATE {}", target, source)
+
+
+Timings = dict[str, float]
+
+
+def _side_by_side(paths: Paths, empty: str, seeded: str) -> tuple[Timings, Timings]:
+    """Both databases in alternating rounds, so that the machine's drift over the minutes
+    of a run falls on both alike; each path's best over the rounds on each."""
+    best: dict[str, Timings] = {empty: {}, seeded: {}}
+    for name in (empty, seeded):  # both as autovacuum leaves them, after the last round's rows
+        _use_database(name)
+        settle()
+    for round_ in range(ROUNDS + 1):
+        # Each goes first in every other round: the one measured right after the switch
+        # does not always pay for the other's dirty pages.
+        for name in (empty, seeded) if round_ % 2 else (seeded, empty):
+            _use_database(name)
+            found = _measure(paths)
+            if round_ == 0:
+                continue  # untimed: first calls after a switch or a seeding
+            for path, ms in found.items():
+                best[name][path] = min(ms, best[name].get(path, ms))
+        progress(f"round {round_} of {ROUNDS} done")
+    return best[empty], best[seeded]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-rows", type=int, default=5_000_000)
@@ -223,42 +282,47 @@ def main(argv: list[str] | None = None) -> None:
     with BenchStack("history") as stack:
         from django.conf import settings
 
-        from bench.history_seed import seed_history, settle
-        from bench.workload import reset_tables
+        from bench.history_seed import seed_history
 
         settings.RELAY_NUDGE_ENABLED = False  # the bench runs the relay itself
         paths = Paths(stack)
-        # Once untimed first: the first calls of a fresh process (imports, the ORM's and
-        # the broker's first round trips) would otherwise count against the empty size.
-        _measure(paths)
-        sizes, results, seeded, seeding_s = [0], [_measure(paths)], 0, 0.0
-        progress(f"empty: {results[0]}")
-        from controlplane.models import StrategySubmission
-
-        empty_rows = StrategySubmission.objects.count()
-        # The history comes first in id order, as on a real system (the prune walks ids).
-        reset_tables()
-        steps = sorted({*range(1_000_000, args.max_rows, 1_000_000), args.max_rows})
-        for target in steps:
-            needed = (target - seeded) * (seeding_s / seeded) if seeded else 0.0
-            if seeded and seeding_s + needed > args.seed_budget:
-                progress(f"{target:,} rows would not fit in the seeding budget")
-                break
-            started = time.perf_counter()
-            seed_history(seeded, target - seeded, on_chunk=lambda n: progress(f"seeded {n:,}"))
-            settle()
-            seeding_s += time.perf_counter() - started
-            seeded = target
-            sizes.append(seeded)
-            results.append(_measure(paths))
-            progress(f"{seeded:,}: {results[-1]}")
-        progress("pruning what is past the retention window")
-        pruned, locks = _prune()
-        progress(pruned.summary())
-        machine = stack.machine()
+        # The seeded database starts as a copy of the empty one (the same staff user, token
+        # and content types), so one client and one token serve both.
+        empty, seeded_db = stack.database, f"{stack.database}_seeded"
+        _use_database("postgres")
+        _copy_database(empty, seeded_db)
+        try:
+            sizes: list[int] = []
+            empties: list[dict[str, float]] = []
+            results: list[dict[str, float]] = []
+            seeded, seeding_s = 0, 0.0
+            steps = sorted({*range(1_000_000, args.max_rows, 1_000_000), args.max_rows})
+            for target in steps:
+                needed = (target - seeded) * (seeding_s / seeded) if seeded else 0.0
+                if seeded and seeding_s + needed > args.seed_budget:
+                    progress(f"{target:,} rows would not fit in the seeding budget")
+                    break
+                _use_database(seeded_db)
+                started = time.perf_counter()
+                seed_history(seeded, target - seeded, on_chunk=lambda n: progress(f"seeded {n:,}"))
+                seeding_s += time.perf_counter() - started
+                seeded = target
+                at_empty, at_size = _side_by_side(paths, empty, seeded_db)
+                sizes.append(seeded)
+                empties.append(at_empty)
+                results.append(at_size)
+                progress(f"{seeded:,}: {at_size}; empty beside it: {at_empty}")
+            _use_database(seeded_db)
+            progress("pruning what is past the retention window")
+            pruned, locks = _prune()
+            progress(pruned.summary())
+            machine = stack.machine()
+        finally:
+            _use_database(empty)
+            _drop_database(seeded_db)
 
     report(
-        History(sizes, results, seeded, seeding_s, pruned, locks, empty_rows),
+        History(sizes, results, empties, seeded, seeding_s, pruned, locks),
         machine,
         command,
         write=not args.no_write,

@@ -2,8 +2,9 @@
 
 Submissions and batches are the business record and stay. What goes, once older than
 COMMITLOG_RETENTION_DAYS: outbox rows published and read back, dedup marks (a replay then
-finds the domain row already recorded), invalid records, conflicts, and the positions of
-consumer groups nobody runs any more. Never a pending, dead or unread outbox row.
+finds the domain row already recorded), invalid records, conflicts, the positions of
+consumer groups nobody runs any more, and what other apps register (register_aged).
+Never a pending, dead or unread outbox row.
 
 Each table is walked in id order, the order its rows were written in, a bounded slice per
 transaction: each slice deletes what in it may go and stops the walk at the first row of
@@ -24,6 +25,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from psycopg import sql
 
 from commitlog.locks import advisory_lock
 
@@ -51,16 +53,53 @@ _OUTBOX_DRY_RUN = """
     WHERE state = 'published' AND published_at < %(cutoff)s AND created_at < %(cutoff)s
         AND NOT EXISTS (SELECT 1 FROM commitlog_unreadrecord AS u WHERE u.outbox_id = o.id)
 """
-# Tables whose every row goes once its time is past the cutoff: (table, time column).
+
+
+@dataclass(frozen=True)
+class AgedTable:
+    """A table whose every row goes once its time column is past the cutoff; never before
+    `kept_at_least`, whatever the window."""
+
+    table: str
+    column: str
+    kept_at_least: timedelta = timedelta(0)
+
+
 _AGED = {
-    "dedup marks": ("commitlog_consumedrecord", "consumed_at"),
-    "invalid records": ("commitlog_invalidrecord", "received_at"),
-    "conflicts": ("commitlog_recordconflict", "detected_at"),
+    "dedup marks": AgedTable("commitlog_consumedrecord", "consumed_at"),
+    "invalid records": AgedTable("commitlog_invalidrecord", "received_at"),
+    "conflicts": AgedTable("commitlog_recordconflict", "detected_at"),
 }
+
+
+# The slice and the count of an aged table, its names quoted in by psycopg (they come from
+# the registry, not from this module).
+_AGED_SLICE = """
+    WITH scan AS (
+        SELECT id, {column} < %(cutoff)s AS old FROM {table}
+        WHERE id > %(after)s ORDER BY id LIMIT %(limit)s
+    ), gone AS (
+        DELETE FROM {table} AS t USING scan WHERE t.id = scan.id AND scan.old
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM gone), max(id), count(*), bool_and(old) FROM scan
+"""
+_AGED_DRY_RUN = "SELECT count(*) FROM {table} WHERE {column} < %(cutoff)s"
+
+
+def register_aged(name: str, aged: AgedTable) -> None:
+    """Another app's bookkeeping pruned with the log's (its table and time column are
+    constants of that app, never input)."""
+    _AGED[name] = aged
+
+
+def tables() -> tuple[str, ...]:
+    return ("outbox rows", *_AGED, "stale consumer positions")
+
+
 # Few rows, and an old group's sit between live ones: one statement, no walk.
 _POSITIONS = "DELETE FROM commitlog_consumerposition WHERE updated_at < %(cutoff)s"
 _POSITIONS_DRY_RUN = "SELECT count(*) FROM commitlog_consumerposition WHERE updated_at < %(cutoff)s"
-TABLES = ("outbox rows", *_AGED, "stale consumer positions")
 
 Progress = Callable[[str, int], None]
 
@@ -99,18 +138,11 @@ def _slice(cursor: Any, name: str, params: dict[str, Any]) -> tuple[int, int, in
     if name == "outbox rows":
         cursor.execute(_OUTBOX_SLICE, params)
     else:
-        table, column = _AGED[name]
+        aged = _AGED[name]
         cursor.execute(
-            f"""
-            WITH scan AS (
-                SELECT id, {column} < %(cutoff)s AS old FROM {table}
-                WHERE id > %(after)s ORDER BY id LIMIT %(limit)s
-            ), gone AS (
-                DELETE FROM {table} AS t USING scan WHERE t.id = scan.id AND scan.old
-                RETURNING 1
-            )
-            SELECT (SELECT count(*) FROM gone), max(id), count(*), bool_and(old) FROM scan
-            """,  # noqa: S608  (names from the constant map, values are parameters)
+            sql.SQL(_AGED_SLICE).format(
+                table=sql.Identifier(aged.table), column=sql.Identifier(aged.column)
+            ),
             params,
         )
     gone, last, scanned, all_old = cursor.fetchone()
@@ -128,7 +160,7 @@ def _prune_table(
                 cursor.execute(_POSITIONS, {"cutoff": run.cutoff})
                 gone, scanned, all_old = cursor.rowcount, 0, False
             else:
-                params = {"cutoff": run.cutoff, "after": after, "limit": batch_size}
+                params = {"cutoff": _cutoff(name, run), "after": after, "limit": batch_size}
                 gone, after, scanned, all_old = _slice(cursor, name, params)
         elapsed = time.perf_counter() - started
         run.transactions += 1
@@ -144,18 +176,27 @@ def _prune_table(
     run.deleted[name] = deleted
 
 
+def _cutoff(name: str, run: PruneRun) -> datetime:
+    aged = _AGED.get(name)
+    if aged is None or not aged.kept_at_least:
+        return run.cutoff
+    return min(run.cutoff, timezone.now() - aged.kept_at_least)
+
+
 def _dry_run(run: PruneRun) -> None:
-    params = {"cutoff": run.cutoff}
     with connection.cursor() as cursor:
-        for name in TABLES:
+        for name in tables():
+            params = {"cutoff": _cutoff(name, run)}
             if name == "outbox rows":
                 cursor.execute(_OUTBOX_DRY_RUN, params)
             elif name == "stale consumer positions":
                 cursor.execute(_POSITIONS_DRY_RUN, params)
             else:
-                table, column = _AGED[name]
+                aged = _AGED[name]
                 cursor.execute(
-                    f"SELECT count(*) FROM {table} WHERE {column} < %(cutoff)s",  # noqa: S608
+                    sql.SQL(_AGED_DRY_RUN).format(
+                        table=sql.Identifier(aged.table), column=sql.Identifier(aged.column)
+                    ),
                     params,
                 )
             run.deleted[name] = int(cursor.fetchone()[0])
@@ -185,7 +226,7 @@ def commitlog_prune(
         if not owned:
             run.skipped = "another prune is running"
             return run
-        for name in TABLES:
+        for name in tables():
             _prune_table(name, run, batch_size=size, deadline=deadline, progress=progress)
     logger.info("event=commitlog_pruned %s", run.summary())
     return run

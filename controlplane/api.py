@@ -13,8 +13,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from controlplane import selectors, serializers
-from controlplane.services.rebalancing import BatchAck, group_multi, group_single, rebalance_submit
+from controlplane import schema, selectors, serializers
+from controlplane.models import ApiCredential
+from controlplane.services.idempotency import idempotency_claim
+from controlplane.services.rebalance_groups import group_multi, group_single
+from controlplane.services.rebalancing import BatchAck, rebalance_submit
 from controlplane.services.strategies import StrategyAck, strategy_submit
 
 _ERRORS = {code: serializers.ErrorOut for code in (400, 401, 409, 413, 422)}
@@ -70,20 +73,30 @@ def _batch_body(ack: BatchAck) -> dict[str, Any]:
         "counts": {"total": ack.total, "reduce_only": ack.reduce_only},
         "reduce_only_ratio": ack.reduce_only_ratio,
     }
-    if ack.mode is not None:
+    if ack.mode:
         body["mode"] = ack.mode
     if ack.shared_account:
         body["shared_account"] = True
     return body
 
 
+def _credential_id(request: Request) -> int | None:
+    return request.auth.pk if isinstance(request.auth, ApiCredential) else None
+
+
 class RebalanceBatchView(APIView):
     @extend_schema(
         request=serializers.RebalanceIn,
+        parameters=[schema.IDEMPOTENCY_KEY],
         responses={202: serializers.RebalanceAckOut, **_ERRORS},
         summary="Submit rebalance orders (one batch or the multi-world form)",
     )
     def post(self, request: Request) -> Response:
+        claim = idempotency_claim(
+            header=request.headers.get("Idempotency-Key"),
+            credential_id=_credential_id(request),
+            body=request.data,
+        )
         incoming = serializers.RebalanceIn(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
@@ -93,15 +106,31 @@ class RebalanceBatchView(APIView):
             groups = group_multi(
                 data.get("per_world"), data.get("global"), data.get("per_strategy")
             )
-        acks = rebalance_submit(
+        accepted = rebalance_submit(
             groups=groups,
             mode=data.get("mode"),
             shared_account=data["shared_account"],
             execution_domain=data.get("execution_domain"),
+            claim=claim,
         )
-        return Response(
-            {"batches": [_batch_body(a) for a in acks]}, status=status.HTTP_202_ACCEPTED
+        response = Response(
+            {"batches": [_batch_body(a) for a in accepted.acks]}, status=status.HTTP_202_ACCEPTED
         )
+        if accepted.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class RebalanceBatchStatusView(APIView):
+    @extend_schema(
+        responses={200: serializers.BatchStatusOut, 404: serializers.ErrorOut},
+        summary="A rebalance batch's state, counts and trace times",
+    )
+    def get(self, request: Request, batch_id: str) -> Response:
+        found = selectors.batch_status(batch_id=batch_id)
+        if found is None:
+            raise NotFound(f"no rebalance batch {batch_id}")
+        return Response(found)
 
 
 @csrf_exempt  # a POST to an unknown path hears 404, not a CSRF failure page

@@ -1,4 +1,5 @@
-"""Submissions, rebalance batches and API credentials, with their rules in the database."""
+"""Submissions, rebalance batches, API credentials and idempotency keys, with their rules
+in the database."""
 
 from __future__ import annotations
 
@@ -177,3 +178,33 @@ class ApiCredential(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class IdempotencyKey(models.Model):
+    """A client's `Idempotency-Key` on a rebalance request, and the answer it was given:
+    a retry with the same key and body hears that answer again and writes nothing."""
+
+    # No index of its own: the unique constraint's index leads with it.
+    credential = models.ForeignKey(
+        ApiCredential,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
+    key = models.CharField(max_length=255)
+    request_sha256 = models.CharField(max_length=64, help_text="SHA-256 of the request body.")
+    batch_ids = ArrayField(models.CharField(max_length=250), help_text="The batches it made.")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # Anonymous calls (dev only) share one key space: NULL credentials compare equal.
+            models.UniqueConstraint(
+                fields=["credential", "key"], nulls_distinct=False, name="idempotency_key_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key

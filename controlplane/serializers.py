@@ -8,7 +8,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
 from controlplane.fields import StrictBooleanField, StrictCharField, StrictIntegerField
-from controlplane.models import Scope
+from controlplane.models import Scope, SubmissionStatus
 
 _ANY_LIST = serializers.ListField(child=serializers.JSONField())
 
@@ -110,3 +110,17 @@ class BatchOut(serializers.Serializer[Any]):
 
 class RebalanceAckOut(serializers.Serializer[Any]):
     batches = BatchOut(many=True)
+
+
+class BatchStatusOut(serializers.Serializer[Any]):
+    batch_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=SubmissionStatus.values)
+    world_id = serializers.CharField()
+    scope = serializers.ChoiceField(choices=Scope.values)
+    counts = serializers.DictField(child=serializers.IntegerField())
+    reduce_only_ratio = serializers.FloatField()
+    submitted_at = serializers.DateTimeField()
+    published_at = serializers.DateTimeField(allow_null=True)
+    recorded_at = serializers.DateTimeField(allow_null=True)
+    commitlog_partition = serializers.IntegerField(allow_null=True)
+    commitlog_offset = serializers.IntegerField(allow_null=True)

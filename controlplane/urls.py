@@ -21,6 +21,11 @@ urlpatterns = [
         name="strategy-status",
     ),
     path("rebalancing/batches", api.RebalanceBatchView.as_view(), name="rebalance-batches"),
+    path(
+        "rebalancing/batches/<str:batch_id>",
+        api.RebalanceBatchStatusView.as_view(),
+        name="rebalance-batch-status",
+    ),
     path("api/schema", SpectacularAPIView.as_view(**_schema_auth), name="openapi-schema"),
     path(
         "api/docs",

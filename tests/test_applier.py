@@ -16,7 +16,8 @@ from commitlog.handlers import Applied, apply_records
 from commitlog.models import ConsumedRecord, InvalidRecord, OutboxEvent, RecordConflict
 from commitlog.records import RawRecord
 from controlplane.models import RebalanceBatch, StrategySubmission
-from controlplane.services.rebalancing import group_single, rebalance_submit
+from controlplane.services.rebalance_groups import group_single
+from controlplane.services.rebalancing import rebalance_submit
 from controlplane.services.strategies import strategy_submit
 from tests.conftest import crc_of
 

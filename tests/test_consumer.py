@@ -16,7 +16,8 @@ from commitlog.kafka import LogConsumer, OutgoingRecord, TransactionalWriter
 from commitlog.models import ConsumedRecord, InvalidRecord, OutboxEvent
 from controlplane.config import GatewayConfig
 from controlplane.models import RebalanceBatch, StrategySubmission
-from controlplane.services.rebalancing import group_multi, rebalance_submit
+from controlplane.services.rebalance_groups import group_multi
+from controlplane.services.rebalancing import rebalance_submit
 from tests.conftest import make_dag, restart_private_broker, submission_body
 from tests.flow import consume_to_end, relay_all
 from tests.processes import ChildProcess, database_url, retire, service_process, wait_for

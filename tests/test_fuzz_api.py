@@ -1,9 +1,10 @@
 """The OpenAPI schema driven by schemathesis against the real app on real PostgreSQL.
 
 Over a thousand generated requests (positive and negative cases of POST /strategies,
-GET /strategies/{strategy_id}/status and POST /rebalancing/batches): never a 5xx, every
-4xx a JSON `{"code": "E_...", "message": ...}` that wrote nothing, and every 202 wrote
-exactly one outbox row per submission or batch it created.
+GET /strategies/{strategy_id}/status, POST /rebalancing/batches, with and without an
+Idempotency-Key, and GET /rebalancing/batches/{batch_id}): never a 5xx, every 4xx a JSON
+`{"code": "E_...", "message": ...}` that wrote nothing, every 202 wrote exactly one outbox
+row per submission or batch it created, and a replayed 202 wrote nothing.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ pytestmark = pytest.mark.django_db
 STRATEGIES = ("POST", "/strategies")
 STATUS = ("GET", "/strategies/{strategy_id}/status")
 BATCHES = ("POST", "/rebalancing/batches")
-REQUESTS = 1200  # generated requests; each operation gets about a third
+BATCH_STATUS = ("GET", "/rebalancing/batches/{batch_id}")
+OPERATIONS = (STRATEGIES, STATUS, BATCHES, BATCH_STATUS)
+REQUESTS = 1200  # generated requests; each operation gets about a quarter
 STATUSES = {"accepted", "published", "recorded"}
 
 
@@ -114,8 +117,8 @@ def _meta_headers(headers: dict[str, Any] | None) -> dict[str, str]:
 @pytest.mark.timeout(300)
 def test_generated_requests_never_5xx_and_never_write_partially(api_token: str) -> None:
     operations = _operations()
-    assert {STRATEGIES, STATUS, BATCHES} <= set(operations)
-    targets = [operations[key] for key in (STRATEGIES, STATUS, BATCHES)]
+    assert set(OPERATIONS) <= set(operations)
+    targets = [operations[key] for key in OPERATIONS]
     client = Client(raise_request_exception=False)
     auth = f"Bearer {api_token}"
     known = client.post(
@@ -123,6 +126,14 @@ def test_generated_requests_never_5xx_and_never_write_partially(api_token: str) 
     )
     assert known.status_code == 202
     known_id = known.json()["strategy_id"]
+    batch = client.post(
+        "/rebalancing/batches",
+        {"scope": "global", "orders": [{"symbol": "SPY", "qty": 1}]},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=auth,
+    )
+    assert batch.status_code == 202
+    known_batch = batch.json()["batches"][0]["batch_id"]
 
     made: Counter[tuple[str, str]] = Counter()  # operation -> requests made
     codes: Counter[int] = Counter()
@@ -148,6 +159,8 @@ def test_generated_requests_never_5xx_and_never_write_partially(api_token: str) 
             body = data.draw(valid_orders(body), label="spliced body")
         if key == STATUS and data.draw(st.booleans()):
             path = f"/strategies/{known_id}/status"
+        if key == BATCH_STATUS and data.draw(st.booleans()):
+            path = f"/rebalancing/batches/{known_batch}"
         headers = _meta_headers(case.headers)
         # Mostly the real credential, so requests reach validation; about one in ten keeps
         # the generated Authorization header, which must then be a coded 401. (Not 0: the
@@ -192,12 +205,15 @@ def test_generated_requests_never_5xx_and_never_write_partially(api_token: str) 
             if key == STRATEGIES:
                 assert (new_submissions, new_batches) == (1, 0), where
                 assert uuid.UUID(response.json()["strategy_id"]), where
+            elif response.get("Idempotent-Replayed") == "true":
+                assert after == before, f"a replayed answer wrote rows: {where}"
+                assert len(response.json()["batches"]) > 0, where
             else:
                 assert new_submissions == 0, where
                 assert new_batches == len(response.json()["batches"]) > 0, where
             assert after[2] - before[2] == new_submissions + new_batches, where
         else:
-            assert (key, response.status_code) == (STATUS, 200), where
+            assert (key, response.status_code) in ((STATUS, 200), (BATCH_STATUS, 200)), where
             assert response.json()["status"] in STATUSES, where
             assert after == before, where
 
@@ -206,11 +222,12 @@ def test_generated_requests_never_5xx_and_never_write_partially(api_token: str) 
     total = sum(made.values())
     print(f"schemathesis requests: {total} {dict(made)} answers: {dict(sorted(answered.items()))}")
     assert total >= 1000
-    assert all(made[key] >= 200 for key in (STRATEGIES, STATUS, BATCHES)), made
+    assert all(made[key] >= 200 for key in OPERATIONS), made
     # Every kind of answer was reached, so each invariant above was exercised.
     assert answered[STRATEGIES, 202] > 0
     assert answered[BATCHES, 202] > 0
     assert answered[STATUS, 200] > 0
+    assert answered[BATCH_STATUS, 200] > 0
     assert answered[STRATEGIES, 409] > 0
     assert codes[401] > 0
     assert codes[404] > 0

@@ -25,7 +25,8 @@ from commitlog.prune import commitlog_prune
 from commitlog.reconcile import outbox_republish_unread
 from controlplane.config import GatewayConfig
 from controlplane.models import RebalanceBatch, StrategySubmission
-from controlplane.services.rebalancing import group_single, rebalance_submit
+from controlplane.services.rebalance_groups import group_single
+from controlplane.services.rebalancing import rebalance_submit
 from tests.flow import consume_to_end, relay_all
 from tests.processes import retire, service_process, wait_for
 from tests.test_consumer import SUMMARY, consumer_env

@@ -19,7 +19,8 @@ from commitlog.relay import RelayPolicy, RelayRun, relay_lock, relay_outbox
 from commitlog.writer import ProcessWriter
 from controlplane.config import GatewayConfig
 from controlplane.models import RebalanceBatch, StrategySubmission
-from controlplane.services.rebalancing import group_multi, rebalance_submit
+from controlplane.services.rebalance_groups import group_multi
+from controlplane.services.rebalancing import rebalance_submit
 from controlplane.services.strategies import strategy_submit
 from tests.conftest import crc_of
 from tests.kafka_reader import read_topic

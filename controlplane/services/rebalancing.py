@@ -1,13 +1,11 @@
-"""Rebalance order batches: group orders by (world, scope), store each batch with its record."""
+"""Rebalance order batches: each group of orders stored as a batch with its record, once
+per Idempotency-Key."""
 
 from __future__ import annotations
 
 import logging
-import math
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from django.db import transaction
 
@@ -16,38 +14,14 @@ from commitlog.outbox import outbox_enqueue_many
 from commitlog.records import CommitLogRecord
 from controlplane.compute_context import normalize_execution_domain
 from controlplane.exceptions import InvalidOrders, ShadowOrdersBlocked
-from controlplane.jsonutil import coerce_json
 from controlplane.models import RebalanceBatch, Scope
 from controlplane.records import Event
 from controlplane.records.rebalance import rebalance_payload
 from controlplane.services.clock import now_stamp
-from controlplane.services.worlds import MAX_WORLD_ID_LENGTH
+from controlplane.services.idempotency import IdempotencyClaim
+from controlplane.services.rebalance_groups import OrderGroup
 
 logger = logging.getLogger(__name__)
-
-GLOBAL_WORLD = "global"
-# Keys that carry an order's quantity, in order of precedence.
-QUANTITY_KEYS = ("quantity", "qty", "delta_qty")
-
-
-@dataclass
-class OrderGroup:
-    """One batch to be: its world and scope, and its `orders` as the record holds them
-    (the orders themselves, or for `per_strategy` the `{world_id, strategy_id, order}`
-    entries as given)."""
-
-    world_id: str
-    scope: Scope
-    orders: list[dict[str, Any]] = field(default_factory=list)
-
-    def plain_orders(self) -> list[dict[str, Any]]:
-        """The orders themselves, unwrapped from per_strategy entries."""
-        if self.scope is Scope.PER_STRATEGY:
-            return [entry["order"] for entry in self.orders]
-        return self.orders
-
-    def reduce_only_count(self) -> int:
-        return sum(1 for order in self.plain_orders() if order.get("reduce_only") is True)
 
 
 @dataclass(frozen=True)
@@ -60,105 +34,6 @@ class BatchAck:
     reduce_only_ratio: float
     mode: str | None
     shared_account: bool
-
-
-def _check_quantity(order: Mapping[str, Any], where: str) -> None:
-    for key in QUANTITY_KEYS:
-        if key in order:
-            value = order[key]
-            number_ok = isinstance(value, int | float) and not isinstance(value, bool)
-            if not number_ok or not math.isfinite(value):
-                raise InvalidOrders(f"{where}.{key} must be a finite number")
-            return
-    raise InvalidOrders(f"{where} needs a quantity ({' or '.join(QUANTITY_KEYS)})")
-
-
-def clean_order(order: object, where: str) -> dict[str, Any]:
-    """Validate one order; it is kept exactly as given (`reduce_only` absent means false)."""
-    if not isinstance(order, dict):
-        raise InvalidOrders(f"{where} is not an object")
-    symbol = order.get("symbol")
-    if not isinstance(symbol, str) or not symbol.strip():
-        raise InvalidOrders(f"{where}.symbol must be a non-empty string")
-    _check_quantity(order, where)
-    if not isinstance(order.get("reduce_only", False), bool):
-        raise InvalidOrders(f"{where}.reduce_only must be true or false")
-    cleaned: dict[str, Any] = coerce_json(order)
-    return cleaned
-
-
-def _world(value: object, where: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidOrders(f"{where} must be a non-empty string")
-    world_id = value.strip()
-    if len(world_id) > MAX_WORLD_ID_LENGTH:
-        raise InvalidOrders(f"{where} is longer than {MAX_WORLD_ID_LENGTH} characters")
-    return world_id
-
-
-def _strategy_entry(entry: object, where: str) -> tuple[str, dict[str, Any]]:
-    """A per_strategy entry `{world_id, strategy_id, order}`: its world and the entry as given."""
-    if not isinstance(entry, dict):
-        raise InvalidOrders(f"{where} is not an object {{world_id, strategy_id, order}}")
-    world = _world(entry.get("world_id"), f"{where}.world_id")
-    strategy_id = entry.get("strategy_id")
-    if not isinstance(strategy_id, str) or not strategy_id.strip():
-        raise InvalidOrders(f"{where}.strategy_id must be a non-empty string")
-    order = clean_order(entry.get("order"), f"{where}.order")
-    if order.get("strategy_id", strategy_id) != strategy_id:
-        raise InvalidOrders(f"{where}.order.strategy_id differs from {where}.strategy_id")
-    cleaned: dict[str, Any] = coerce_json(entry)
-    cleaned["order"] = order
-    return world, cleaned
-
-
-def _group(groups: dict[tuple[str, Scope], OrderGroup], world_id: str, scope: Scope) -> OrderGroup:
-    return groups.setdefault((world_id, scope), OrderGroup(world_id, scope))
-
-
-def group_single(world_id: object, scope: str, orders: Sequence[object]) -> list[OrderGroup]:
-    """The single-batch form `{world_id, scope, orders}`; for `per_strategy` its orders are
-    `{world_id, strategy_id, order}` entries of that world."""
-    try:
-        parsed_scope = Scope(scope)
-    except ValueError:
-        raise InvalidOrders(f"scope must be one of {', '.join(Scope.values)}") from None
-    if parsed_scope is Scope.GLOBAL and world_id in (None, ""):
-        world = GLOBAL_WORLD
-    else:
-        world = _world(world_id, "world_id")
-    group = OrderGroup(world, parsed_scope)
-    for index, order in enumerate(orders):
-        where = f"orders[{index}]"
-        if parsed_scope is Scope.PER_STRATEGY:
-            entry_world, entry = _strategy_entry(order, where)
-            if entry_world != world:
-                raise InvalidOrders(f"{where}.world_id differs from world_id")
-            group.orders.append(entry)
-        else:
-            group.orders.append(clean_order(order, where))
-    return [group]
-
-
-def group_multi(
-    per_world: Mapping[str, Sequence[object]] | None,
-    global_orders: Sequence[object] | None,
-    per_strategy: Sequence[object] | None,
-) -> list[OrderGroup]:
-    """The multi-world form; groups come out in request order, empty ones dropped."""
-    groups: dict[tuple[str, Scope], OrderGroup] = {}
-    for raw_world, orders in (per_world or {}).items():
-        world = _world(raw_world, f"per_world key {raw_world!r}")
-        for index, order in enumerate(orders):
-            cleaned = clean_order(order, f"per_world[{raw_world!r}][{index}]")
-            _group(groups, world, Scope.PER_WORLD).orders.append(cleaned)
-    for index, order in enumerate(global_orders or []):
-        cleaned = clean_order(order, f"global[{index}]")
-        _group(groups, GLOBAL_WORLD, Scope.GLOBAL).orders.append(cleaned)
-    for index, raw_entry in enumerate(per_strategy or []):
-        world, entry = _strategy_entry(raw_entry, f"per_strategy[{index}]")
-        _group(groups, world, Scope.PER_STRATEGY).orders.append(entry)
-    return [group for group in groups.values() if group.orders]
 
 
 def _blocks_orders(value: object) -> bool:
@@ -178,14 +53,46 @@ def _check_not_shadow(
                 )
 
 
+@dataclass(frozen=True)
+class RebalanceAccepted:
+    acks: list[BatchAck]
+    replayed: bool = False  # the answer of an earlier request with the same Idempotency-Key
+
+
+class _KeyTaken(Exception):
+    """Raised inside the transaction to roll it back: another request holds the key."""
+
+
+def _ack_of(batch: RebalanceBatch) -> BatchAck:
+    return BatchAck(
+        batch_id=batch.batch_id,
+        world_id=batch.world_id,
+        scope=batch.scope,
+        total=batch.total_orders,
+        reduce_only=batch.reduce_only_orders,
+        reduce_only_ratio=batch.reduce_only_ratio,
+        mode=batch.mode or None,
+        shared_account=batch.shared_account,
+    )
+
+
+def _replay(batch_ids: list[str]) -> RebalanceAccepted:
+    found = RebalanceBatch.objects.in_bulk(batch_ids)
+    return RebalanceAccepted([_ack_of(found[i]) for i in batch_ids if i in found], replayed=True)
+
+
 def rebalance_submit(
     *,
     groups: list[OrderGroup],
     mode: str | None = None,
     shared_account: bool = False,
     execution_domain: str | None = None,
-) -> list[BatchAck]:
-    """Store one batch per non-empty group, each with its outbox row, in one transaction."""
+    claim: IdempotencyClaim | None = None,
+) -> RebalanceAccepted:
+    """Store one batch per non-empty group, each with its outbox row, in one transaction;
+    with a `claim`, only if no earlier request with its key did (whose answer is given)."""
+    if claim is not None and (earlier := claim.earlier()) is not None:
+        return _replay(earlier)
     groups = [group for group in groups if group.orders]
     if not groups:
         raise InvalidOrders("the request has no orders", code="E_NO_ORDERS")
@@ -194,10 +101,8 @@ def rebalance_submit(
     stamp = now_stamp()
     batches: list[RebalanceBatch] = []
     records: list[CommitLogRecord] = []
-    acks: list[BatchAck] = []
     for group in groups:
         batch_id = f"{group.world_id}:{uuid.uuid4().hex}"
-        total = len(group.orders)
         reduce_only = group.reduce_only_count()
         # qmtl nets accounts across strategies only; a per_strategy batch never shares one.
         shared = shared_account and group.scope is not Scope.PER_STRATEGY
@@ -219,31 +124,30 @@ def rebalance_submit(
                 mode=mode or "",
                 shared_account=shared,
                 orders=group.orders,
-                total_orders=total,
+                total_orders=len(group.orders),
                 reduce_only_orders=reduce_only,
                 reduce_only_ratio=payload["reduce_only_ratio"],
                 submitted_at=stamp.at,
             )
         )
         records.append(CommitLogRecord(Event.REBALANCE, stamp.timestamp_ms, batch_id, payload))
-        acks.append(
-            BatchAck(
-                batch_id=batch_id,
-                world_id=group.world_id,
-                scope=group.scope.value,
-                total=total,
-                reduce_only=reduce_only,
-                reduce_only_ratio=payload["reduce_only_ratio"],
-                mode=mode,
-                shared_account=shared,
-            )
-        )
 
-    with transaction.atomic():
-        RebalanceBatch.objects.bulk_create(batches)
-        outbox_enqueue_many(records=records)
-        nudge_relay_on_commit()
+    try:
+        with transaction.atomic():
+            # The key first: a concurrent request with it waits here, not after its batches.
+            if claim is not None and not claim.hold([b.batch_id for b in batches], stamp.at):
+                raise _KeyTaken
+            RebalanceBatch.objects.bulk_create(batches)
+            outbox_enqueue_many(records=records)
+            nudge_relay_on_commit()
+    except _KeyTaken:
+        assert claim is not None
+        earlier = claim.earlier()
+        if earlier is None:  # held a moment ago by a request that has since committed
+            raise RuntimeError("an idempotency key vanished while it was in use") from None
+        return _replay(earlier)
 
+    acks = [_ack_of(batch) for batch in batches]
     for ack in acks:
         logger.info(
             "event=rebalance_accepted batch_id=%s world_id=%s scope=%s orders=%d reduce_only=%d",
@@ -253,4 +157,4 @@ def rebalance_submit(
             ack.total,
             ack.reduce_only,
         )
-    return acks
+    return RebalanceAccepted(acks)

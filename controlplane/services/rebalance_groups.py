@@ -1,0 +1,137 @@
+"""Rebalance orders read from a request and grouped by (world, scope): one group per batch
+to be. Orders are checked and kept exactly as given."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from controlplane.exceptions import InvalidOrders
+from controlplane.jsonutil import coerce_json
+from controlplane.models import Scope
+from controlplane.services.worlds import MAX_WORLD_ID_LENGTH
+
+GLOBAL_WORLD = "global"
+# Keys that carry an order's quantity, in order of precedence.
+QUANTITY_KEYS = ("quantity", "qty", "delta_qty")
+
+
+@dataclass
+class OrderGroup:
+    """One batch to be: its world and scope, and its `orders` as the record holds them
+    (the orders themselves, or for `per_strategy` the `{world_id, strategy_id, order}`
+    entries as given)."""
+
+    world_id: str
+    scope: Scope
+    orders: list[dict[str, Any]] = field(default_factory=list)
+
+    def plain_orders(self) -> list[dict[str, Any]]:
+        """The orders themselves, unwrapped from per_strategy entries."""
+        if self.scope is Scope.PER_STRATEGY:
+            return [entry["order"] for entry in self.orders]
+        return self.orders
+
+    def reduce_only_count(self) -> int:
+        return sum(1 for order in self.plain_orders() if order.get("reduce_only") is True)
+
+
+def _check_quantity(order: Mapping[str, Any], where: str) -> None:
+    for key in QUANTITY_KEYS:
+        if key in order:
+            value = order[key]
+            number_ok = isinstance(value, int | float) and not isinstance(value, bool)
+            if not number_ok or not math.isfinite(value):
+                raise InvalidOrders(f"{where}.{key} must be a finite number")
+            return
+    raise InvalidOrders(f"{where} needs a quantity ({' or '.join(QUANTITY_KEYS)})")
+
+
+def clean_order(order: object, where: str) -> dict[str, Any]:
+    """Validate one order; it is kept exactly as given (`reduce_only` absent means false)."""
+    if not isinstance(order, dict):
+        raise InvalidOrders(f"{where} is not an object")
+    symbol = order.get("symbol")
+    if not isinstance(symbol, str) or not symbol.strip():
+        raise InvalidOrders(f"{where}.symbol must be a non-empty string")
+    _check_quantity(order, where)
+    if not isinstance(order.get("reduce_only", False), bool):
+        raise InvalidOrders(f"{where}.reduce_only must be true or false")
+    cleaned: dict[str, Any] = coerce_json(order)
+    return cleaned
+
+
+def _world(value: object, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidOrders(f"{where} must be a non-empty string")
+    world_id = value.strip()
+    if len(world_id) > MAX_WORLD_ID_LENGTH:
+        raise InvalidOrders(f"{where} is longer than {MAX_WORLD_ID_LENGTH} characters")
+    return world_id
+
+
+def _strategy_entry(entry: object, where: str) -> tuple[str, dict[str, Any]]:
+    """A per_strategy entry `{world_id, strategy_id, order}`: its world and the entry as given."""
+    if not isinstance(entry, dict):
+        raise InvalidOrders(f"{where} is not an object {{world_id, strategy_id, order}}")
+    world = _world(entry.get("world_id"), f"{where}.world_id")
+    strategy_id = entry.get("strategy_id")
+    if not isinstance(strategy_id, str) or not strategy_id.strip():
+        raise InvalidOrders(f"{where}.strategy_id must be a non-empty string")
+    order = clean_order(entry.get("order"), f"{where}.order")
+    if order.get("strategy_id", strategy_id) != strategy_id:
+        raise InvalidOrders(f"{where}.order.strategy_id differs from {where}.strategy_id")
+    cleaned: dict[str, Any] = coerce_json(entry)
+    cleaned["order"] = order
+    return world, cleaned
+
+
+def _group(groups: dict[tuple[str, Scope], OrderGroup], world_id: str, scope: Scope) -> OrderGroup:
+    return groups.setdefault((world_id, scope), OrderGroup(world_id, scope))
+
+
+def group_single(world_id: object, scope: str, orders: Sequence[object]) -> list[OrderGroup]:
+    """The single-batch form `{world_id, scope, orders}`; for `per_strategy` its orders are
+    `{world_id, strategy_id, order}` entries of that world."""
+    try:
+        parsed_scope = Scope(scope)
+    except ValueError:
+        raise InvalidOrders(f"scope must be one of {', '.join(Scope.values)}") from None
+    if parsed_scope is Scope.GLOBAL and world_id in (None, ""):
+        world = GLOBAL_WORLD
+    else:
+        world = _world(world_id, "world_id")
+    group = OrderGroup(world, parsed_scope)
+    for index, order in enumerate(orders):
+        where = f"orders[{index}]"
+        if parsed_scope is Scope.PER_STRATEGY:
+            entry_world, entry = _strategy_entry(order, where)
+            if entry_world != world:
+                raise InvalidOrders(f"{where}.world_id differs from world_id")
+            group.orders.append(entry)
+        else:
+            group.orders.append(clean_order(order, where))
+    return [group]
+
+
+def group_multi(
+    per_world: Mapping[str, Sequence[object]] | None,
+    global_orders: Sequence[object] | None,
+    per_strategy: Sequence[object] | None,
+) -> list[OrderGroup]:
+    """The multi-world form; groups come out in request order, empty ones dropped."""
+    groups: dict[tuple[str, Scope], OrderGroup] = {}
+    for raw_world, orders in (per_world or {}).items():
+        world = _world(raw_world, f"per_world key {raw_world!r}")
+        for index, order in enumerate(orders):
+            cleaned = clean_order(order, f"per_world[{raw_world!r}][{index}]")
+            _group(groups, world, Scope.PER_WORLD).orders.append(cleaned)
+    for index, order in enumerate(global_orders or []):
+        cleaned = clean_order(order, f"global[{index}]")
+        _group(groups, GLOBAL_WORLD, Scope.GLOBAL).orders.append(cleaned)
+    for index, raw_entry in enumerate(per_strategy or []):
+        world, entry = _strategy_entry(raw_entry, f"per_strategy[{index}]")
+        _group(groups, world, Scope.PER_STRATEGY).orders.append(entry)
+    return [group for group in groups.values() if group.orders]
