@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import dataclass
+from statistics import median
 from typing import Any
 
 from bench.harness import progress
 from bench.history_paths import Paths, measure
 from bench.history_report import History, report
-from bench.history_seed import settle
+from bench.history_seed import STRATEGY_IDS, settle
 from bench.stack import BenchStack
 
 
@@ -46,7 +48,7 @@ def _prune() -> tuple[Any, list[str]]:
     return run, locks
 
 
-ROUNDS = 6  # measured rounds per size, each on both databases, after one untimed round
+ROUNDS = 8  # measured rounds per size, each on both databases, after one untimed round
 
 
 def _use_database(name: str) -> None:
@@ -82,10 +84,20 @@ def _copy_database(source: str, target: str) -> None:
 Timings = dict[str, float]
 
 
-def _side_by_side(paths: Paths, empty: str, seeded: str) -> tuple[Timings, Timings]:
+@dataclass(frozen=True)
+class SideBySide:
+    """Each path's median over the rounds on either database, and the median of the
+    rounds' ratios (seeded over empty, each round's pair measured within seconds)."""
+
+    empty: Timings
+    seeded: Timings
+    ratio: Timings
+
+
+def _side_by_side(paths: Paths, empty: str, seeded: str) -> SideBySide:
     """Both databases in alternating rounds, so that the machine's drift over the minutes
-    of a run falls on both alike; each path's best over the rounds on each."""
-    best: dict[str, Timings] = {empty: {}, seeded: {}}
+    of a run falls on both alike."""
+    rounds: dict[str, list[Timings]] = {empty: [], seeded: []}
     for name in (empty, seeded):  # both as autovacuum leaves them, after the last round's rows
         _use_database(name)
         settle()
@@ -95,21 +107,42 @@ def _side_by_side(paths: Paths, empty: str, seeded: str) -> tuple[Timings, Timin
         for name in (empty, seeded) if round_ % 2 else (seeded, empty):
             _use_database(name)
             found = measure(paths)
-            if round_ == 0:
-                continue  # untimed: first calls after a switch or a seeding
-            for path, ms in found.items():
-                best[name][path] = min(ms, best[name].get(path, ms))
+            if round_:  # round 0 is untimed: first calls after a switch or a seeding
+                rounds[name].append(found)
         progress(f"round {round_} of {ROUNDS} done")
-    return best[empty], best[seeded]
+    paths_timed = list(rounds[empty][0])
+    return SideBySide(
+        empty={p: median(r[p] for r in rounds[empty]) for p in paths_timed},
+        seeded={p: median(r[p] for r in rounds[seeded]) for p in paths_timed},
+        ratio={
+            p: median(s[p] / e[p] for e, s in zip(rounds[empty], rounds[seeded], strict=True))
+            for p in paths_timed
+        },
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-rows", type=int, default=5_000_000)
     parser.add_argument("--seed-budget", type=float, default=300.0, help="seconds of seeding")
+    parser.add_argument(
+        "--ids",
+        choices=sorted(STRATEGY_IDS),
+        default="time-ordered",
+        help="strategy ids of the history and of the measured writes: the service's "
+        "time-ordered ones, or random ones to measure what they cost (default time-ordered)",
+    )
     parser.add_argument("--no-write", action="store_true", help="print, do not touch the docs")
     args = parser.parse_args(argv)
     command = ".venv/bin/python -m bench.history"
+    if args.ids != "time-ordered":
+        command += f" --ids {args.ids}"
+    if args.ids == "random":
+        import uuid
+
+        from controlplane import ids
+
+        ids.new_strategy_id = uuid.uuid4  # the service's and the workload's writes alike
 
     with BenchStack("history") as stack:
         from django.conf import settings
@@ -127,6 +160,7 @@ def main(argv: list[str] | None = None) -> None:
             sizes: list[int] = []
             empties: list[dict[str, float]] = []
             results: list[dict[str, float]] = []
+            ratios: list[dict[str, float]] = []
             seeded, seeding_s = 0, 0.0
             steps = sorted({*range(1_000_000, args.max_rows, 1_000_000), args.max_rows})
             for target in steps:
@@ -136,14 +170,20 @@ def main(argv: list[str] | None = None) -> None:
                     break
                 _use_database(seeded_db)
                 started = time.perf_counter()
-                seed_history(seeded, target - seeded, on_chunk=lambda n: progress(f"seeded {n:,}"))
+                seed_history(
+                    seeded,
+                    target - seeded,
+                    ids=args.ids,
+                    on_chunk=lambda n: progress(f"seeded {n:,}"),
+                )
                 seeding_s += time.perf_counter() - started
                 seeded = target
-                at_empty, at_size = _side_by_side(paths, empty, seeded_db)
+                pair = _side_by_side(paths, empty, seeded_db)
                 sizes.append(seeded)
-                empties.append(at_empty)
-                results.append(at_size)
-                progress(f"{seeded:,}: {at_size}; empty beside it: {at_empty}")
+                empties.append(pair.empty)
+                results.append(pair.seeded)
+                ratios.append(pair.ratio)
+                progress(f"{seeded:,}: {pair}")
             _use_database(seeded_db)
             progress("pruning what is past the retention window")
             pruned, locks = _prune()
@@ -154,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
             _drop_database(seeded_db)
 
     report(
-        History(sizes, results, empties, seeded, seeding_s, pruned, locks),
+        History(sizes, results, empties, ratios, seeded, seeding_s, pruned, locks, args.ids),
         machine,
         command,
         write=not args.no_write,

@@ -9,7 +9,7 @@ from typing import Any
 from bench.harness import Machine, progress, run_header, save_plot, table, write_section
 
 SECTION = "history"
-ROUNDS_NOTE = "6 timed"  # bench.history.ROUNDS
+ROUNDS_NOTE = "8 timed"  # bench.history.ROUNDS
 PATHS = [
     "reconciler run",
     "dashboard page",
@@ -27,14 +27,16 @@ class History:
     sizes: list[int]
     results: list[dict[str, float]]  # milliseconds per path at each size
     empties: list[dict[str, float]]  # the empty database, measured beside each size
+    ratios: list[dict[str, float]]  # the median of the rounds' ratios at each size
     seeded: int
     seeding_s: float
     pruned: Any  # commitlog.prune.PruneRun
     locks: list[str]
+    ids: str  # the strategy ids of the history and the writes (bench.history_seed)
 
 
 def _ratios(history: History, path: str) -> list[float]:
-    return [r[path] / e[path] for r, e in zip(history.results, history.empties, strict=True)]
+    return [ratio[path] for ratio in history.ratios]
 
 
 def _plot(history: History) -> str:
@@ -62,9 +64,10 @@ def report(history: History, machine: Machine, command: str, *, write: bool) -> 
     rows = []
     for path in PATHS:
         row = [path]
-        for empty, result in zip(history.empties, history.results, strict=True):
-            ratio = result[path] / empty[path]
-            row += [f"{empty[path]:.1f}", f"{result[path]:.1f}", f"{ratio:.2f}"]
+        for empty, result, ratio in zip(
+            history.empties, history.results, history.ratios, strict=True
+        ):
+            row += [f"{empty[path]:.1f}", f"{result[path]:.1f}", f"{ratio[path]:.2f}"]
         rows.append(row)
     for line in rows:
         progress(" | ".join(line))
@@ -76,7 +79,8 @@ def report(history: History, machine: Machine, command: str, *, write: bool) -> 
         f"\nThe seeded database is filled with `generate_series` (`bench/history_seed.py`, "
         f"{history.seeding_s:.0f} s for {history.seeded:,} rows of each table), then vacuumed "
         "and analyzed, as autovacuum would have done: N recorded submissions, their outbox "
-        "rows published and read back, their dedup marks. Beside it runs an empty database "
+        f"rows published and read back, their dedup marks, with {history.ids} strategy ids "
+        "(the writes measured make theirs the same way). Beside it runs an empty database "
         "(a copy of the seeded one before seeding: the same staff user and token). At each "
         "size both are measured in alternating rounds, one untimed and then "
         f"{ROUNDS_NOTE}, so that the machine's drift over the minutes of the run falls on "
@@ -84,9 +88,13 @@ def report(history: History, machine: Machine, command: str, *, write: bool) -> 
         "dashboard, `/metrics`, the submissions changelist and a hash search on it (staff "
         "login, Django's test client in process), `POST /strategies` (in process), a relay "
         "batch of 1,000 pending rows to the embedded broker, and an `apply_batch` of 500 of "
-        "those records. The figure is each path's best over the rounds (a page or a "
-        "submission: the mean of 3 to 20 calls; relay and consumer: single batches, 5 a "
-        "round). Both databases keep what the rounds write (a few thousand rows a round), so "
+        "those records. In a round a page or a submission is the best of 3 tries of the mean "
+        "of 3 to 20 calls, a relay or consumer batch the best of 5 batches. The times are "
+        "each path's median over the rounds on either database; the ratio is the median of "
+        "the rounds' ratios, each round's pair measured seconds apart. (Two copies of one "
+        "database measured this way differ by up to a tenth on the writes and a quarter on "
+        "the pages: read the ratios with that noise in mind.) Both databases keep what the "
+        "rounds write (a few thousand rows a round), so "
         "the pages show a full page on both.\n\n"
     )
     body += table(headers, rows)

@@ -18,6 +18,16 @@ RETENTION = timedelta(days=7)  # COMMITLOG_RETENTION_DAYS's default
 AGE_OF_FIRST = RETENTION + PRUNABLE * SPACING  # a few more go past it while the run lasts
 CHUNK = 250_000
 
+# Strategy ids as the service makes them (controlplane.ids: time-ordered, of the row's
+# time), or random ones (uuid4-like), to measure the history's cost with either.
+STRATEGY_IDS = {
+    "time-ordered": (
+        "(lpad(to_hex((extract(epoch FROM %(start)s + i * %(spacing)s) * 1000)::bigint), 12, '0')"
+        " || '7' || substr(md5('history' || i), 1, 3) || '8' || substr(md5('history' || i), 4, 15)"
+        ")::uuid"
+    ),
+    "random": "md5('history' || i)::uuid",
+}
 # One statement per table over the same range of `i`, so the three stay consistent: the
 # strategy id, the record key and the digest are functions of `i` alone.
 _SUBMISSIONS = """
@@ -26,7 +36,7 @@ _SUBMISSIONS = """
         execution_domain, compute_context, downgraded, downgrade_reason, meta, status,
         submitted_at, published_at, recorded_at, commitlog_partition, commitlog_offset,
         commitlog_sha256)
-    SELECT md5('history' || i)::uuid, encode(sha256(('dag' || i)::bytea), 'hex'),
+    SELECT STRATEGY_ID, encode(sha256(('dag' || i)::bytea), 'hex'),
         jsonb_build_object('nodes', jsonb_build_array(jsonb_build_object(
             'node_id', 'h' || i || '-n0', 'node_type', 'Indicator', 'period', 5))),
         i %% 4294967296, true, ARRAY['world-a', 'world-b'], 'world-a', 'live',
@@ -41,8 +51,8 @@ _OUTBOX = """
     INSERT INTO commitlog_outboxevent (
         event, aggregate_id, key, value, state, attempts, next_attempt_at, last_error,
         created_at, published_at, published_partition, published_offset)
-    SELECT 'gateway.ingest', md5('history' || i)::uuid::text,
-        'ingest:' || md5('history' || i)::uuid::text,
+    SELECT 'gateway.ingest', STRATEGY_ID::text,
+        'ingest:' || STRATEGY_ID::text,
         convert_to(repeat('{"history": ' || i || '} ', 40), 'UTF8'), 'published', 0,
         %(start)s + i * %(spacing)s, '', %(start)s + i * %(spacing)s,
         %(start)s + i * %(spacing)s, i %% 3, i / 3
@@ -51,8 +61,8 @@ _OUTBOX = """
 _MARKS = """
     INSERT INTO commitlog_consumedrecord (
         key, event, record_id, value_sha256, topic, partition, "offset", rebuilt, consumed_at)
-    SELECT 'ingest:' || md5('history' || i)::uuid::text, 'gateway.ingest',
-        md5('history' || i)::uuid::text, encode(sha256(('value' || i)::bytea), 'hex'),
+    SELECT 'ingest:' || STRATEGY_ID::text, 'gateway.ingest',
+        STRATEGY_ID::text, encode(sha256(('value' || i)::bytea), 'hex'),
         'history', i %% 3, i / 3, false, %(start)s + i * %(spacing)s
     FROM generate_series(%(low)s, %(high)s) AS i
 """
@@ -75,16 +85,21 @@ def _seed_table(statement: str, first: int, count: int, on_chunk: Any) -> None:
         connection.close()  # this thread's own connection
 
 
-def seed_history(first: int, count: int, *, on_chunk: Any = None) -> None:
+def seed_history(
+    first: int, count: int, *, ids: str = "time-ordered", on_chunk: Any = None
+) -> None:
     """Rows first .. first + count - 1 of the history, each table on a connection of its
-    own (the tables are independent), in chunks of one transaction each."""
+    own (the tables are independent), in chunks of one transaction each; `ids` is a key
+    of STRATEGY_IDS."""
     from concurrent.futures import ThreadPoolExecutor
 
-    statements = (_SUBMISSIONS, _OUTBOX, _MARKS)
+    expression = STRATEGY_IDS[ids]
+    tables = (_SUBMISSIONS, _OUTBOX, _MARKS)
+    statements = tuple(s.replace("STRATEGY_ID", expression) for s in tables)
     with ThreadPoolExecutor(max_workers=len(statements)) as pool:
         done = [
-            pool.submit(_seed_table, s, first, count, on_chunk if s is _SUBMISSIONS else None)
-            for s in statements
+            pool.submit(_seed_table, s, first, count, on_chunk if n == 0 else None)
+            for n, s in enumerate(statements)
         ]
         for future in done:
             future.result()
@@ -100,6 +115,7 @@ def settle() -> None:
             "controlplane_strategysubmission",
             "commitlog_outboxevent",
             "commitlog_consumedrecord",
+            "commitlog_unreadrecord",  # a queue table, vacuumed every thousand changes
         ):
             cursor.execute(f"VACUUM ANALYZE {table}")
         cursor.execute("CHECKPOINT")

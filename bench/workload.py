@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from controlplane import ids
 from devstack.bodies import node_ids_crc32, strategy_body
 
 DAG_NODES = 20
@@ -76,7 +77,7 @@ def prepare(
     index: int, salt: str = "", *, strategy_id: str | None = None, at: datetime | None = None
 ) -> PreparedSubmission:
     """One submission, computed with the service's own functions."""
-    return _prepare_prefixed(f"{salt}s{index}", strategy_id or str(uuid.uuid4()), at)
+    return _prepare_prefixed(f"{salt}s{index}", strategy_id or str(ids.new_strategy_id()), at)
 
 
 def _prepare_prefixed(prefix: str, strategy_id: str, at: datetime | None) -> PreparedSubmission:
@@ -169,7 +170,7 @@ def prepare_many(
     """Submissions `first`, `first + step`, ... as `prepare` makes them (checked on one)."""
     templates = _Templates(datetime.now(UTC))
     indexes = range(first, first + count * step, step)
-    made = [templates.build(f"{salt}s{index}", str(uuid.uuid4())) for index in indexes]
+    made = [templates.build(f"{salt}s{index}", str(ids.new_strategy_id())) for index in indexes]
     if made:
         sample = made[0]
         expected = prepare(first, salt, strategy_id=str(sample.strategy_id), at=templates.at)

@@ -43,6 +43,35 @@ def _first_message(detail: Any) -> str:
     return str(detail)
 
 
+def _field_code(code: object) -> str:
+    text = code if isinstance(code, str) and code else "invalid"
+    return text if text.startswith("E_") else f"E_{text.upper()}"
+
+
+def field_errors(detail: Any, field: str = "") -> list[dict[str, Any]]:
+    """Every error in DRF's nested details, as `{field, code, message}`: `field` is the
+    path to it (`orders[0].symbol`), None for an error of the whole request."""
+    if isinstance(detail, dict):
+        found: list[dict[str, Any]] = []
+        for key, value in detail.items():
+            if key == "non_field_errors":
+                name = field
+            elif isinstance(key, int) or str(key).isdigit():
+                name = f"{field}[{key}]"
+            else:
+                name = f"{field}.{key}" if field else str(key)
+            found += field_errors(value, name)
+        return found
+    if isinstance(detail, list):
+        found = []
+        for index, item in enumerate(detail):
+            nested = isinstance(item, dict | list)
+            found += field_errors(item, f"{field}[{index}]" if nested else field)
+        return found
+    code = getattr(detail, "code", None)
+    return [{"field": field or None, "code": _field_code(code), "message": str(detail)}]
+
+
 def _code_for(exc: exceptions.APIException) -> str:
     if isinstance(exc, exceptions.ValidationError):
         # A serializer may raise a specific code (E_WORLD_ID_DEPRECATED...).
@@ -94,5 +123,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         headers["WWW-Authenticate"] = 'Bearer realm="controlplane"'
         http_status = status.HTTP_401_UNAUTHORIZED
-    body = {"code": _code_for(exc), "message": _first_message(exc.detail)}
+    body: dict[str, Any] = {"code": _code_for(exc), "message": _first_message(exc.detail)}
+    if isinstance(exc, exceptions.ValidationError):
+        body["errors"] = field_errors(exc.detail)
     return Response(body, status=http_status, headers=headers)

@@ -11,15 +11,27 @@ class ApplicationError(Exception):
     status_code = 422
     code = "E_INVALID_REQUEST"
 
-    def __init__(self, message: str, *, code: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, field: str | None = None, **extra: Any
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
+        self.field = field
         self.extra = extra
 
     def as_body(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, **self.extra}
+        body = {"code": self.code, "message": self.message, **self.extra}
+        if self.field is not None:  # the same shape as a serializer's field errors
+            body["errors"] = [{"field": self.field, "code": self.code, "message": self.message}]
+        return body
+
+
+class InvalidRequest(ApplicationError):
+    """A field the serializer cannot judge alone (it depends on another one)."""
+
+    code = "E_INVALID_REQUEST"
 
 
 class InvalidDag(ApplicationError):

@@ -3,12 +3,12 @@ in the database."""
 
 from __future__ import annotations
 
-import uuid
-
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import F, Q
+
+from controlplane import ids
 
 
 def _record_digest() -> models.CharField[str, str]:
@@ -36,7 +36,10 @@ class Scope(models.TextChoices):
 
 class StrategySubmission(models.Model):
     strategy_id = models.UUIDField(
-        primary_key=True, default=uuid.uuid4, editable=False, help_text="Id assigned on submit."
+        primary_key=True,
+        default=ids.new_strategy_id,
+        editable=False,
+        help_text="Id assigned on submit.",
     )
     dag_hash = models.CharField(
         max_length=64,

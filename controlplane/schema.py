@@ -34,3 +34,34 @@ IDEMPOTENCY_KEY = OpenApiParameter(
         "least 24 hours."
     ),
 )
+
+
+ORDER = {
+    "type": "object",
+    "description": (
+        "An order, stored and written to the record exactly as given: a non-empty `symbol` "
+        "and a finite quantity under `quantity`, `qty` or `delta_qty` (the first present "
+        "counts); `reduce_only` absent means false. Other keys are kept."
+    ),
+    "required": ["symbol"],
+    "properties": {
+        "symbol": {"type": "string", "minLength": 1},
+        "quantity": {"type": "number"},
+        "qty": {"type": "number"},
+        "delta_qty": {"type": "number"},
+        "reduce_only": {"type": "boolean"},
+    },
+    "anyOf": [{"required": [key]} for key in ("quantity", "qty", "delta_qty")],
+    "additionalProperties": True,
+}
+STRATEGY_ENTRY = {
+    "type": "object",
+    "description": "A per_strategy order with its world and strategy, kept as given.",
+    "required": ["world_id", "strategy_id", "order"],
+    "properties": {
+        "world_id": {"type": "string", "minLength": 1},
+        "strategy_id": {"type": "string", "minLength": 1},
+        "order": ORDER,
+    },
+    "additionalProperties": True,
+}

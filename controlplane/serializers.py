@@ -4,13 +4,45 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
+from controlplane import schema
+from controlplane.exceptions import WorldIdsRequired
 from controlplane.fields import StrictBooleanField, StrictCharField, StrictIntegerField
 from controlplane.models import Scope, SubmissionStatus
+from controlplane.services.worlds import normalize_world_ids
 
-_ANY_LIST = serializers.ListField(child=serializers.JSONField())
+
+class _AsParsed(serializers.Field[Any, Any, Any, Any]):
+    """An order or entry as parsed: the service judges it and says where it is at fault
+    (a JSONField would call a number beyond a double "not valid JSON")."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+@extend_schema_field(schema.ORDER)
+class OrderField(_AsParsed):
+    pass
+
+
+@extend_schema_field(schema.STRATEGY_ENTRY)
+class StrategyEntryField(_AsParsed):
+    pass
+
+
+@extend_schema_field({"anyOf": [schema.ORDER, schema.STRATEGY_ENTRY]})
+class SingleFormOrderField(_AsParsed):
+    """An order, or for a per_strategy batch an entry."""
+
+
+def _orders(**options: Any) -> serializers.ListField:
+    return serializers.ListField(child=OrderField(), **options)
 
 
 class StrategySubmitIn(serializers.Serializer[Any]):
@@ -30,6 +62,13 @@ class StrategySubmitIn(serializers.Serializer[Any]):
         # `context` would shadow Serializer.context if declared as an attribute.
         fields["context"] = serializers.DictField(required=False, allow_null=True, default=None)
         return fields
+
+    def validate_world_ids(self, value: list[str] | None) -> list[str]:
+        # Judged here, beside the other fields, so one answer names every field at fault.
+        try:
+            return normalize_world_ids(value or [])
+        except WorldIdsRequired as exc:
+            raise serializers.ValidationError(ErrorDetail(exc.message, code=exc.code)) from None
 
     def to_internal_value(self, data: Any) -> Any:
         # Checked first: a client still sending world_id needs to hear that, not other errors.
@@ -69,9 +108,9 @@ class RebalanceIn(serializers.Serializer[Any]):
 
     world_id = StrictCharField(required=False, allow_null=True, allow_blank=True)
     scope = serializers.ChoiceField(choices=Scope.values, required=False)
-    orders = serializers.ListField(child=serializers.JSONField(), required=False)
-    per_world = serializers.DictField(child=_ANY_LIST, required=False)
-    per_strategy = serializers.ListField(child=serializers.JSONField(), required=False)
+    orders = serializers.ListField(child=SingleFormOrderField(), required=False)
+    per_world = serializers.DictField(child=_orders(), required=False)
+    per_strategy = serializers.ListField(child=StrategyEntryField(), required=False)
     mode = StrictCharField(required=False, allow_null=True, max_length=100)
     execution_domain = StrictCharField(required=False, allow_null=True, max_length=100)
     shared_account = StrictBooleanField(required=False, default=False)
@@ -79,7 +118,7 @@ class RebalanceIn(serializers.Serializer[Any]):
     def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
         fields = super().get_fields()
         # `global` is a Python keyword, so it cannot be declared as an attribute.
-        fields["global"] = serializers.ListField(child=serializers.JSONField(), required=False)
+        fields["global"] = _orders(required=False)
         return fields
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -62,6 +62,14 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL's JIT compiles any statement the planner costs above jit_above_cost, and on a
+# table with millions of rows even the planner's row estimate (EXPLAIN) of a page count
+# crosses it: each new connection's first such statement then spends tens of
+# milliseconds compiling, a cost that grows with the history. Our statements are short;
+# none gains from JIT.
+if not env.bool("DATABASE_JIT", default=False):
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 # A name per test run, so that runs sharing one server do not drop each other's database.
 DATABASES["default"]["TEST"] = {"NAME": env.str("DATABASE_TEST_NAME", default="") or None}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
@@ -77,6 +85,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's assets, pinned and served by this process
     "controlplane.apps.ControlPlaneConfig",
     "commitlog.apps.CommitLogConfig",
 ]
@@ -178,6 +187,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The docs page works offline: its scripts and styles come from the sidecar package,
+    # never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Relay (outbox -> Kafka) ---------------------------------------------------------

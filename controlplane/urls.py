@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.urls import path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.authentication import SessionAuthentication
 
-from controlplane import api, health
+from controlplane import api, api_docs, health
 from controlplane.auth import ApiCredentialAuthentication, HasApiCredentialOrStaff
 
 # The schema and the metrics are for API clients and for staff logged in to the admin.
@@ -29,7 +29,7 @@ urlpatterns = [
     path("api/schema", SpectacularAPIView.as_view(**_schema_auth), name="openapi-schema"),
     path(
         "api/docs",
-        SpectacularSwaggerView.as_view(url_name="openapi-schema", **_schema_auth),
+        api_docs.ApiDocsView.as_view(url_name="openapi-schema", **_schema_auth),
         name="openapi-docs",
     ),
     path("healthz", health.healthz, name="healthz"),

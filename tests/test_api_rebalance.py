@@ -142,7 +142,8 @@ def test_shadow_mode_or_domain_blocks_orders(api: APIClient, body: dict[str, Any
             "E_INVALID_REQUEST",
         ),
         ({"world_id": "w1", "orders": [{"symbol": "A", "quantity": 1}]}, "E_INVALID_REQUEST"),
-        ({"scope": "per_world", "orders": [{"symbol": "A", "quantity": 1}]}, "E_INVALID_ORDERS"),
+        # The orders are fine: the request lacks its world.
+        ({"scope": "per_world", "orders": [{"symbol": "A", "quantity": 1}]}, "E_INVALID_REQUEST"),
         ({"world_id": "w1", "scope": "per_world", "orders": [{"quantity": 1}]}, "E_INVALID_ORDERS"),
         ({"world_id": "w1", "scope": "per_world", "orders": [{"symbol": "A"}]}, "E_INVALID_ORDERS"),
         (
@@ -244,3 +245,35 @@ def test_single_per_strategy_entry_of_another_world_is_refused(api: APIClient) -
     assert response.json()["code"] == "E_INVALID_ORDERS"
     assert "world_id" in response.json()["message"]
     assert RebalanceBatch.objects.count() == 0
+
+
+def test_a_quantity_beyond_a_double_is_named_as_such(api: APIClient) -> None:
+    raw = '{"world_id": "w1", "scope": "per_world", "orders": [{"symbol": "A", "qty": 1e999}]}'
+    response = api.post("/rebalancing/batches", raw, content_type="application/json")
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "E_INVALID_ORDERS"
+    assert body["message"] == "orders[0].qty must be a finite number"
+    assert body["errors"] == [
+        {"field": "orders[0].qty", "code": "E_INVALID_ORDERS", "message": body["message"]}
+    ]
+
+
+def test_a_single_batch_without_its_world_names_the_field(api: APIClient) -> None:
+    response = post(api, {"scope": "per_world", "orders": [{"symbol": "A", "qty": 1}]})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "E_INVALID_REQUEST"
+    assert [e["field"] for e in body["errors"]] == ["world_id"]
+    assert "world_id is required" in body["message"]
+
+
+def test_every_field_at_fault_is_listed(api: APIClient) -> None:
+    response = post(api, {"scope": "sideways", "orders": "none", "shared_account": "yes"})
+    assert response.status_code == 422
+    errors = {e["field"]: e["code"] for e in response.json()["errors"]}
+    assert errors == {
+        "scope": "E_INVALID_CHOICE",
+        "orders": "E_NOT_A_LIST",
+        "shared_account": "E_INVALID",
+    }

@@ -35,7 +35,7 @@ def test_accepted_submission_answers_202_with_the_ack_shape(api: APIClient) -> N
     assert response.status_code == 202, response.json()
     body = response.json()
     strategy_id = body["strategy_id"]
-    assert uuid.UUID(strategy_id)
+    assert uuid.UUID(strategy_id).version == 7  # time-ordered (controlplane.ids)
     assert body == {
         "strategy_id": strategy_id,
         "sentinel_id": f"{strategy_id}-sentinel",
@@ -45,6 +45,16 @@ def test_accepted_submission_answers_202_with_the_ack_shape(api: APIClient) -> N
         "safe_mode": False,
         "queue_map": {},
     }
+
+
+def test_later_submissions_get_later_ids(api: APIClient) -> None:
+    """Ids begin with their time: each index keyed by them grows at its right edge."""
+    ids = [
+        uuid.UUID(post(api, submission_body(make_dag(f"n{n}"))).json()["strategy_id"])
+        for n in range(5)
+    ]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 5
 
 
 def test_submission_and_outbox_row_hold_the_ingest_record(api: APIClient) -> None:
@@ -417,3 +427,24 @@ def test_rebalance_mode_longer_than_stored_is_refused(api: APIClient) -> None:
     response = api.post("/rebalancing/batches", {**body, "mode": "m" * 101}, format="json")
     assert response.status_code == 422
     assert_nothing_written()
+
+
+def test_an_empty_body_names_every_missing_field(api: APIClient) -> None:
+    response = post(api, {})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "E_INVALID_REQUEST"
+    assert body["message"]
+    assert {(e["field"], e["code"]) for e in body["errors"]} == {
+        ("dag_json", "E_REQUIRED"),
+        ("node_ids_crc32", "E_REQUIRED"),
+        ("world_ids", "E_WORLD_IDS_REQUIRED"),
+    }
+    assert all(e["message"] for e in body["errors"])
+
+
+def test_world_ids_alone_at_fault_keeps_its_code(api: APIClient) -> None:
+    response = post(api, submission_body(world_ids=[" ", ""]))
+    assert response.status_code == 422
+    assert response.json()["code"] == "E_WORLD_IDS_REQUIRED"
+    assert [e["field"] for e in response.json()["errors"]] == ["world_ids"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
 from django.test import override_settings
@@ -103,6 +104,31 @@ def test_staff_session_sees_the_schema_but_cannot_call_the_api(admin_client) -> 
     assert admin_client.get("/api/docs").status_code == 200
     response = admin_client.post("/strategies", submission_body(), content_type="application/json")
     assert response.status_code == 401
+
+
+def test_the_docs_page_serves_its_assets_from_the_project(admin_client) -> None:
+    """Offline: Swagger UI's scripts and styles are this process's static files, no CDN."""
+    page = admin_client.get("/api/docs").content.decode()
+    assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', page)
+    assert assets, page[:500]
+    assert all(a.startswith("/static/drf_spectacular_sidecar/") for a in assets), assets
+    assert "cdn" not in page.lower()
+    for asset in assets:
+        response = admin_client.get(asset)
+        assert response.status_code == 200, asset
+        assert b"".join(response.streaming_content if response.streaming else [response.content])
+
+
+def test_a_browser_without_login_is_sent_to_the_admin_login_from_the_docs(client) -> None:
+    response = client.get("/api/docs", HTTP_ACCEPT="text/html")
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/login/?next=%2Fapi%2Fdocs"
+
+
+def test_the_docs_page_refuses_a_bad_credential_in_json(client) -> None:
+    response = client.get("/api/docs", HTTP_AUTHORIZATION="Bearer not-a-token")
+    assert response.status_code == 401
+    assert response.json()["code"] == "E_UNAUTHENTICATED"
 
 
 def test_schema_with_a_credential_documents_every_route(api: APIClient) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from controlplane.exceptions import InvalidOrders
+from controlplane.exceptions import InvalidOrders, InvalidRequest
 from controlplane.jsonutil import coerce_json
 from controlplane.models import Scope
 from controlplane.services.worlds import MAX_WORLD_ID_LENGTH
@@ -44,45 +44,56 @@ def _check_quantity(order: Mapping[str, Any], where: str) -> None:
             value = order[key]
             number_ok = isinstance(value, int | float) and not isinstance(value, bool)
             if not number_ok or not math.isfinite(value):
-                raise InvalidOrders(f"{where}.{key} must be a finite number")
+                raise InvalidOrders(
+                    f"{where}.{key} must be a finite number", field=f"{where}.{key}"
+                )
             return
-    raise InvalidOrders(f"{where} needs a quantity ({' or '.join(QUANTITY_KEYS)})")
+    raise InvalidOrders(f"{where} needs a quantity ({' or '.join(QUANTITY_KEYS)})", field=where)
 
 
 def clean_order(order: object, where: str) -> dict[str, Any]:
     """Validate one order; it is kept exactly as given (`reduce_only` absent means false)."""
     if not isinstance(order, dict):
-        raise InvalidOrders(f"{where} is not an object")
+        raise InvalidOrders(f"{where} is not an object", field=where)
     symbol = order.get("symbol")
     if not isinstance(symbol, str) or not symbol.strip():
-        raise InvalidOrders(f"{where}.symbol must be a non-empty string")
+        raise InvalidOrders(f"{where}.symbol must be a non-empty string", field=f"{where}.symbol")
     _check_quantity(order, where)
     if not isinstance(order.get("reduce_only", False), bool):
-        raise InvalidOrders(f"{where}.reduce_only must be true or false")
+        raise InvalidOrders(
+            f"{where}.reduce_only must be true or false", field=f"{where}.reduce_only"
+        )
     cleaned: dict[str, Any] = coerce_json(order)
     return cleaned
 
 
 def _world(value: object, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidOrders(f"{where} must be a non-empty string")
+        raise InvalidOrders(f"{where} must be a non-empty string", field=where)
     world_id = value.strip()
     if len(world_id) > MAX_WORLD_ID_LENGTH:
-        raise InvalidOrders(f"{where} is longer than {MAX_WORLD_ID_LENGTH} characters")
+        raise InvalidOrders(f"{where} is longer than {MAX_WORLD_ID_LENGTH} characters", field=where)
     return world_id
 
 
 def _strategy_entry(entry: object, where: str) -> tuple[str, dict[str, Any]]:
     """A per_strategy entry `{world_id, strategy_id, order}`: its world and the entry as given."""
     if not isinstance(entry, dict):
-        raise InvalidOrders(f"{where} is not an object {{world_id, strategy_id, order}}")
+        raise InvalidOrders(
+            f"{where} is not an object {{world_id, strategy_id, order}}", field=where
+        )
     world = _world(entry.get("world_id"), f"{where}.world_id")
     strategy_id = entry.get("strategy_id")
     if not isinstance(strategy_id, str) or not strategy_id.strip():
-        raise InvalidOrders(f"{where}.strategy_id must be a non-empty string")
+        raise InvalidOrders(
+            f"{where}.strategy_id must be a non-empty string", field=f"{where}.strategy_id"
+        )
     order = clean_order(entry.get("order"), f"{where}.order")
     if order.get("strategy_id", strategy_id) != strategy_id:
-        raise InvalidOrders(f"{where}.order.strategy_id differs from {where}.strategy_id")
+        raise InvalidOrders(
+            f"{where}.order.strategy_id differs from {where}.strategy_id",
+            field=f"{where}.order.strategy_id",
+        )
     cleaned: dict[str, Any] = coerce_json(entry)
     cleaned["order"] = order
     return world, cleaned
@@ -101,6 +112,9 @@ def group_single(world_id: object, scope: str, orders: Sequence[object]) -> list
         raise InvalidOrders(f"scope must be one of {', '.join(Scope.values)}") from None
     if parsed_scope is Scope.GLOBAL and world_id in (None, ""):
         world = GLOBAL_WORLD
+    elif not isinstance(world_id, str) or not world_id.strip():
+        # The orders may be fine: it is the request that lacks its world.
+        raise InvalidRequest(f"world_id is required for a {scope} batch", field="world_id")
     else:
         world = _world(world_id, "world_id")
     group = OrderGroup(world, parsed_scope)
@@ -109,7 +123,9 @@ def group_single(world_id: object, scope: str, orders: Sequence[object]) -> list
         if parsed_scope is Scope.PER_STRATEGY:
             entry_world, entry = _strategy_entry(order, where)
             if entry_world != world:
-                raise InvalidOrders(f"{where}.world_id differs from world_id")
+                raise InvalidOrders(
+                    f"{where}.world_id differs from world_id", field=f"{where}.world_id"
+                )
             group.orders.append(entry)
         else:
             group.orders.append(clean_order(order, where))

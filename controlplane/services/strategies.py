@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +13,7 @@ from django.db import IntegrityError
 from commitlog.nudge import nudge_relay_on_commit
 from commitlog.records import CommitLogRecord
 from controlplane import dag as dags
+from controlplane import ids
 from controlplane.compute_context import (
     ACCEPTED_CONTEXT_KEYS,
     ComputeContext,
@@ -97,7 +97,7 @@ def strategy_submit(
     submitted_hash = dags.dag_hash(submitted_dag)
     if insert_sentinel is None:
         insert_sentinel = settings.GATEWAY_INSERT_SENTINEL
-    strategy_uuid = uuid.uuid4()
+    strategy_uuid = ids.new_strategy_id()
     strategy_id = str(strategy_uuid)
     stored_dag = (
         dags.with_sentinel(submitted_dag, strategy_id, dags.version_from_meta(clean_meta))

@@ -1,0 +1,29 @@
+"""The API's browser docs (Swagger UI, assets from the sidecar package): staff and API
+clients see the page; a browser with neither is sent to the admin login and back."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from drf_spectacular.views import SpectacularSwaggerView
+from rest_framework import exceptions
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+
+class ApiDocsView(SpectacularSwaggerView):
+    # DRF passes any HttpResponse on (finalize_response accepts them); its stubs say Response.
+    def handle_exception(self, exc: Exception) -> Response | HttpResponseRedirect:  # type: ignore[override]
+        refused = isinstance(exc, exceptions.NotAuthenticated | exceptions.PermissionDenied)
+        request = self.request
+        signed_in = request.user is not None and request.user.is_authenticated
+        browsing = request.method in ("GET", "HEAD")
+        if refused and browsing and not signed_in and request.auth is None:
+            query = urlencode({"next": self.request.get_full_path()})
+            return HttpResponseRedirect(f"{reverse('admin:login')}?{query}")
+        # Any other refusal (a bad credential) is an API answer: JSON, like every other.
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)
