@@ -115,7 +115,7 @@ def settle() -> None:
             "controlplane_strategysubmission",
             "commitlog_outboxevent",
             "commitlog_consumedrecord",
-            "commitlog_unreadrecord",  # a queue table, vacuumed every thousand changes
+            "commitlog_unreadrecord",
         ):
             cursor.execute(f"VACUUM ANALYZE {table}")
         cursor.execute("CHECKPOINT")

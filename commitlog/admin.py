@@ -60,6 +60,26 @@ def _decoded_value(raw: bytes | memoryview | None) -> SafeString:
     return pretty_json([record.event, record.timestamp_ms, record.id, record.payload])
 
 
+ERROR_SHOWN = 80  # characters of the last error in the list; the row shows all of it
+
+
+class LastErrorFilter(admin.SimpleListFilter):
+    title = "last error"
+    parameter_name = "error"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "has an error"), ("no", "no error")]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[OutboxEvent]
+    ) -> QuerySet[OutboxEvent]:
+        if self.value() == "yes":
+            return queryset.exclude(last_error="")
+        if self.value() == "no":
+            return queryset.filter(last_error="")
+        return queryset
+
+
 @admin.register(OutboxEvent)
 class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[OutboxEvent]):
     list_display = (
@@ -68,13 +88,14 @@ class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[OutboxEvent]):
         "aggregate_id",
         "state",
         "attempts",
+        "error",
         "next_attempt_at",
         "created_at",
         "published_at",
         "published_partition",
         "published_offset",
     )
-    list_filter = ("state", "event")
+    list_filter = ("state", "event", LastErrorFilter)
     search_fields = ("=id", "=key")  # as get_search_results reads them
     search_help_text = "An outbox id, a record key, or a strategy or batch id."
     list_per_page = 100
@@ -114,6 +135,11 @@ class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[OutboxEvent]):
             else ""
         )
         self.message_user(request, f"Requeued {moved} dead row(s){note}.", messages.SUCCESS)
+
+    @admin.display(description="last error")
+    def error(self, obj: OutboxEvent) -> str:
+        text = obj.last_error
+        return text if len(text) <= ERROR_SHOWN else text[: ERROR_SHOWN - 1] + "…"
 
     @admin.display(description="submission or batch")
     def aggregate(self, obj: OutboxEvent) -> SafeString:

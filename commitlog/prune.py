@@ -228,5 +228,7 @@ def commitlog_prune(
             return run
         for name in tables():
             _prune_table(name, run, batch_size=size, deadline=deadline, progress=progress)
-    logger.info("event=commitlog_pruned %s", run.summary())
+    # A run that found nothing to do says so only at DEBUG: beat runs it all day.
+    quiet = not run.total and run.finished
+    logger.log(logging.DEBUG if quiet else logging.INFO, "event=commitlog_pruned %s", run.summary())
     return run

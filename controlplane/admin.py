@@ -28,7 +28,7 @@ class StrategySubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmi
     list_display = (
         "strategy_id",
         "status",
-        "world_id",
+        "worlds",
         "execution_domain",
         "downgraded",
         "submitted_at",
@@ -44,7 +44,10 @@ class StrategySubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmi
         ("submitted_at", admin.DateFieldListFilter),
     )
     search_fields = ("strategy_id", "dag_hash", "world_id")  # as get_search_results reads them
-    search_help_text = "A strategy id or DAG hash (or their first characters), or a world id."
+    search_help_text = (
+        "A strategy id or DAG hash, or their first characters (an id begins with its time: "
+        "give at least its first 18), or a world id."
+    )
     list_per_page = 50
     show_full_result_count = False
     paginator = EstimatedCountPaginator
@@ -82,6 +85,10 @@ class StrategySubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmi
             Q(world_id=search_term.strip()),
         )
         return found, False
+
+    @admin.display(description="world ids")
+    def worlds(self, obj: StrategySubmission) -> str:
+        return ", ".join(obj.world_ids)
 
     @admin.display(description="trace")
     def trace(self, obj: StrategySubmission) -> SafeString:
@@ -156,10 +163,25 @@ class RebalanceBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[RebalanceBatch]):
         return pretty_json(obj.orders)
 
 
+class CredentialStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("active", "active"), ("revoked", "revoked")]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[ApiCredential]
+    ) -> QuerySet[ApiCredential]:
+        if self.value() in ("active", "revoked"):
+            return queryset.filter(revoked_at__isnull=self.value() == "active")
+        return queryset
+
+
 @admin.register(ApiCredential)
 class ApiCredentialAdmin(admin.ModelAdmin[ApiCredential]):
     list_display = ("name", "key_prefix", "is_active", "created_at", "last_used_at", "revoked_at")
-    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    list_filter = (CredentialStateFilter,)
     search_fields = ("name", "key_prefix")
     readonly_fields = ("key_prefix", "created_at", "last_used_at", "revoked_at")
     actions = ("revoke",)

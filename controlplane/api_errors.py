@@ -87,7 +87,27 @@ def _code_for(exc: exceptions.APIException) -> str:
     return default if isinstance(default, str) and default.startswith("E_") else "E_ERROR"
 
 
+def _log_refusal(response: Response, context: dict[str, Any]) -> Response:
+    """One line per refused request: what was refused, why, and for whom."""
+    request = context.get("request")
+    credential = getattr(getattr(request, "auth", None), "name", None)
+    logger.info(
+        "event=request_refused method=%s path=%s status=%d code=%s credential=%s",
+        getattr(request, "method", "-"),
+        getattr(request, "path", "-"),
+        response.status_code,
+        (response.data or {}).get("code", "-"),
+        credential or "-",
+    )
+    return response
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    response = _answer(exc, context)
+    return _log_refusal(response, context) if response is not None else None
+
+
+def _answer(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, OperationalError | InterfaceError):
         # The database is away (restart, failover): nothing was written; try again shortly.
         logger.warning("event=database_unavailable view=%s error=%s", context.get("view"), exc)

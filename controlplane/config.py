@@ -78,8 +78,28 @@ def _yaml_string(value: object, key: str) -> str:
     return str(value).strip()
 
 
-def load_gateway_config(environ: Mapping[str, str] | None = None) -> GatewayConfig:
-    """Build the gateway configuration; raises ConfigError naming what is wrong."""
+_KNOWN_TOP_LEVEL = ("profile", "gateway")
+
+
+def unknown_keys(environ: Mapping[str, str] | None = None) -> list[str]:
+    """Keys of the YAML file that nothing reads (typos, or keys outside `gateway`)."""
+    env = os.environ if environ is None else environ
+    config_path = _env_value(env, "CONTROLPLANE_CONFIG")
+    if not config_path:
+        return []
+    document = _read_yaml(config_path)
+    known = {key for key, _, _ in _GATEWAY_FIELDS}
+    found = [f"{key} (top level)" for key in document if key not in _KNOWN_TOP_LEVEL]
+    found += [f"gateway.{key}" for key in document.get("gateway") or {} if key not in known]
+    return found
+
+
+def load_gateway_config(
+    environ: Mapping[str, str] | None = None, *, problems: list[str] | None = None
+) -> GatewayConfig:
+    """Build the gateway configuration; raises ConfigError naming what is wrong. With
+    `problems`, the settings prod requires and lacks are added to it instead, all of them,
+    and the rest of the configuration is still read."""
     env = os.environ if environ is None else environ
     config_path = _env_value(env, "CONTROLPLANE_CONFIG")
     document = _read_yaml(config_path) if config_path else {}
@@ -100,12 +120,14 @@ def load_gateway_config(environ: Mapping[str, str] | None = None) -> GatewayConf
         else:
             values[key] = default
 
-    if profile == "prod":
-        for key in _REQUIRED_IN_PROD:
-            if not values[key]:
-                env_name = next(e for k, e, _ in _GATEWAY_FIELDS if k == key)
-                raise ConfigError(
-                    f"profile prod requires {key} (gateway.{key} in the config file or {env_name})"
-                )
+    missing = [
+        f"profile prod requires {key} (gateway.{key} in the config file or {env_name})"
+        for key, env_name, _ in _GATEWAY_FIELDS
+        if profile == "prod" and key in _REQUIRED_IN_PROD and not values[key]
+    ]
+    if missing and problems is None:
+        raise ConfigError("; ".join(missing))
+    if problems is not None:
+        problems.extend(missing)
 
     return GatewayConfig(profile=profile, **values)

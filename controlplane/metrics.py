@@ -4,7 +4,9 @@ the counters every relay and consumer process adds to (so one endpoint covers th
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
+from django.utils import timezone
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -78,6 +80,18 @@ class DatabaseCollector(Collector):
         for p in view.partitions:
             lag.add_metric([p.group, p.topic, str(p.partition)], p.lag)
         yield lag
+        heartbeat = GaugeMetricFamily(
+            f"{PREFIX}_consumer_heartbeat_age_seconds",
+            "Seconds since the consumer group last reported its positions",
+            labels=["group"],
+        )
+        seen: dict[str, datetime] = {}
+        for p in view.partitions:
+            seen[p.group] = max(p.updated_at, seen.get(p.group, p.updated_at))
+        now = timezone.now()
+        for group, at in sorted(seen.items()):
+            heartbeat.add_metric([group], max(0.0, (now - at).total_seconds()))
+        yield heartbeat
         yield GaugeMetricFamily(
             f"{PREFIX}_invalid_records", "Undecodable records stored", value=view.invalid_records
         )

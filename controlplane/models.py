@@ -109,7 +109,9 @@ class StrategySubmission(models.Model):
 
 class RebalanceBatch(models.Model):
     batch_id = models.CharField(
-        max_length=250, primary_key=True, help_text="`<world_id>:<uuid4 hex>`."
+        max_length=250,
+        primary_key=True,
+        help_text="The world id, a colon and 32 hex digits (a random UUID).",
     )
     world_id = models.CharField(max_length=200, help_text="`global` for global.")
     scope = models.CharField(max_length=20, choices=Scope.choices)
@@ -174,6 +176,7 @@ class ApiCredential(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = "API credential"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.key_prefix}…)"

@@ -6,13 +6,16 @@ one line on stderr and exit status 2, which covers web, worker, beat and consume
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import django_stubs_ext
 import environ
 
-from controlplane.config import ConfigError, GatewayConfig, load_gateway_config
+from controlplane.config import ConfigError, GatewayConfig, load_gateway_config, unknown_keys
+from controlplane.env_reader import EnvReader
+from controlplane.logging_config import logging_config
 
 # Generic admin/serializer classes (ModelAdmin[Model]) at run time, as the type stubs see them.
 django_stubs_ext.monkeypatch()
@@ -20,6 +23,9 @@ django_stubs_ext.monkeypatch()
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
+# Every setting is read through `read`, which collects what is wrong; the end of this
+# module names all of it at once and stops the process.
+read = EnvReader(os.environ)
 
 
 def _fail(message: str) -> None:
@@ -28,7 +34,9 @@ def _fail(message: str) -> None:
 
 
 try:
-    GATEWAY: GatewayConfig = load_gateway_config()
+    GATEWAY: GatewayConfig = load_gateway_config(problems=read.problems)
+    for _key in unknown_keys():
+        sys.stderr.write(f"controlplane: configuration warning: {_key} is not a setting\n")
 except ConfigError as exc:
     _fail(str(exc))
     raise  # unreachable; keeps type checkers sure GATEWAY is bound
@@ -38,42 +46,36 @@ IS_PROD = PROFILE == "prod"
 
 
 def _required_in_prod(name: str, dev_default: str) -> str:
-    value = str(env.str(name, default="")).strip()
-    if value:
-        return value
-    if IS_PROD:
-        _fail(f"profile prod requires {name}")
-    return dev_default
+    return read.required_in_prod(name, dev_default, is_prod=IS_PROD)
 
 
 SECRET_KEY = _required_in_prod("DJANGO_SECRET_KEY", "dev-only-insecure-key-do-not-use-in-prod")
-DEBUG = env.bool("DJANGO_DEBUG", default=not IS_PROD)
-ALLOWED_HOSTS: list[str] = env.list(
-    "DJANGO_ALLOWED_HOSTS", default=[] if IS_PROD else ["localhost", "127.0.0.1", "[::1]"]
+DEBUG = read.flag("DJANGO_DEBUG", not IS_PROD)
+ALLOWED_HOSTS: list[str] = read.items(
+    "DJANGO_ALLOWED_HOSTS", [] if IS_PROD else ["localhost", "127.0.0.1", "[::1]"]
 )
 if IS_PROD and not ALLOWED_HOSTS:
-    _fail("profile prod requires DJANGO_ALLOWED_HOSTS")
-CSRF_TRUSTED_ORIGINS: list[str] = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+    read.problem("profile prod requires DJANGO_ALLOWED_HOSTS")
+CSRF_TRUSTED_ORIGINS: list[str] = read.items("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
-DATABASES = {
-    "default": env.db_url_config(
-        _required_in_prod("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/controlplane")
-    )
-}
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+_DEV_DATABASE = "postgres://postgres@127.0.0.1:5432/controlplane"
+_database_url = _required_in_prod("DATABASE_URL", _DEV_DATABASE)
+if not _database_url.startswith(("postgres://", "postgresql://")):
+    read.problem(f"DATABASE_URL={_database_url!r} is not a postgres://user@host:port/name URL")
+    _database_url = _DEV_DATABASE
+DATABASES = {"default": env.db_url_config(_database_url)}
+DATABASES["default"].setdefault("CONN_MAX_AGE", read.integer("DATABASE_CONN_MAX_AGE", 60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # PostgreSQL's JIT compiles any statement the planner costs above jit_above_cost, and on a
 # table with millions of rows even the planner's row estimate (EXPLAIN) of a page count
 # crosses it: each new connection's first such statement then spends tens of
 # milliseconds compiling, a cost that grows with the history. Our statements are short;
 # none gains from JIT.
-if not env.bool("DATABASE_JIT", default=False):
+if not read.flag("DATABASE_JIT", False):
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 # A name per test run, so that runs sharing one server do not drop each other's database.
-DATABASES["default"]["TEST"] = {"NAME": env.str("DATABASE_TEST_NAME", default="") or None}
-if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-    _fail("DATABASE_URL must point at PostgreSQL (postgres://...)")
+DATABASES["default"]["TEST"] = {"NAME": read.text("DATABASE_TEST_NAME", "") or None}
 
 INSTALLED_APPS = [
     "controlplane.admin_apps.ControlPlaneAdminConfig",
@@ -129,15 +131,14 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
+FORMAT_MODULE_PATH = ["controlplane.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
 # prod serves collected files (the image runs collectstatic); dev serves from the apps.
-STATIC_ROOT = (
-    env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "static") if IS_PROD else "") or None
-)
+STATIC_ROOT = read.text("DJANGO_STATIC_ROOT", str(BASE_DIR / "static") if IS_PROD else "") or None
 WHITENOISE_USE_FINDERS = STATIC_ROOT is None
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -148,24 +149,24 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if IS_PROD:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    SECURE_SSL_REDIRECT = read.flag("DJANGO_SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_SECONDS = read.integer("DJANGO_SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
 # --- API -------------------------------------------------------------------------------
 
 # Largest request body the API reads; larger ones get 413 before any parsing.
-API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
+API_MAX_BODY_BYTES = read.integer("API_MAX_BODY_BYTES", 1024 * 1024, minimum=1)
 # Deepest JSON nesting accepted in a request body.
-API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=64)
+API_MAX_JSON_DEPTH = read.integer("API_MAX_JSON_DEPTH", 64, minimum=1)
 # Anonymous API calls: dev only, and only when asked for explicitly.
-API_ALLOW_ANONYMOUS = env.bool("API_ALLOW_ANONYMOUS", default=False)
+API_ALLOW_ANONYMOUS = read.flag("API_ALLOW_ANONYMOUS", False)
 if IS_PROD and API_ALLOW_ANONYMOUS:
-    _fail("API_ALLOW_ANONYMOUS cannot be enabled with profile prod")
+    read.problem("API_ALLOW_ANONYMOUS cannot be enabled with profile prod")
 # Append the VersionSentinel node to submitted DAGs (docs/API.md).
-GATEWAY_INSERT_SENTINEL = env.bool("GATEWAY_INSERT_SENTINEL", default=True)
+GATEWAY_INSERT_SENTINEL = read.flag("GATEWAY_INSERT_SENTINEL", True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
 REST_FRAMEWORK = {
@@ -196,47 +197,47 @@ SPECTACULAR_SETTINGS = {
 
 # --- Relay (outbox -> Kafka) ---------------------------------------------------------
 
-RELAY_BATCH_SIZE = env.int("RELAY_BATCH_SIZE", default=1000)
-RELAY_MAX_ATTEMPTS = env.int("RELAY_MAX_ATTEMPTS", default=10)
-RELAY_BACKOFF_BASE_SECONDS = env.float("RELAY_BACKOFF_BASE_SECONDS", default=1.0)
-RELAY_BACKOFF_MAX_SECONDS = env.float("RELAY_BACKOFF_MAX_SECONDS", default=300.0)
+RELAY_BATCH_SIZE = read.integer("RELAY_BATCH_SIZE", 1000, minimum=1)
+RELAY_MAX_ATTEMPTS = read.integer("RELAY_MAX_ATTEMPTS", 10, minimum=1)
+RELAY_BACKOFF_BASE_SECONDS = read.number("RELAY_BACKOFF_BASE_SECONDS", 1.0)
+RELAY_BACKOFF_MAX_SECONDS = read.number("RELAY_BACKOFF_MAX_SECONDS", 300.0)
 # One run publishes until nothing is due or this budget is spent; the next nudge goes on.
-RELAY_RUN_BUDGET_SECONDS = env.float("RELAY_RUN_BUDGET_SECONDS", default=20.0)
-RELAY_PUBLISH_TIMEOUT_SECONDS = env.float("RELAY_PUBLISH_TIMEOUT_SECONDS", default=10.0)
-RELAY_BEAT_SECONDS = env.float("RELAY_BEAT_SECONDS", default=5.0)
-RELAY_NUDGE_ENABLED = env.bool("RELAY_NUDGE_ENABLED", default=True)
-RELAY_NUDGE_EXPIRES_SECONDS = env.float("RELAY_NUDGE_EXPIRES_SECONDS", default=60.0)
+RELAY_RUN_BUDGET_SECONDS = read.number("RELAY_RUN_BUDGET_SECONDS", 20.0)
+RELAY_PUBLISH_TIMEOUT_SECONDS = read.number("RELAY_PUBLISH_TIMEOUT_SECONDS", 10.0)
+RELAY_BEAT_SECONDS = read.number("RELAY_BEAT_SECONDS", 5.0)
+RELAY_NUDGE_ENABLED = read.flag("RELAY_NUDGE_ENABLED", True)
+RELAY_NUDGE_EXPIRES_SECONDS = read.number("RELAY_NUDGE_EXPIRES_SECONDS", 60.0)
 # How long a queued nudge spares other commits theirs, if the run it starts never clears
 # it (a nudge lost after being marked): after that, the next commit sends again.
-RELAY_NUDGE_QUEUED_TTL_SECONDS = env.float("RELAY_NUDGE_QUEUED_TTL_SECONDS", default=2.0)
+RELAY_NUDGE_QUEUED_TTL_SECONDS = read.number("RELAY_NUDGE_QUEUED_TTL_SECONDS", 2.0)
 # Largest record value a write may produce: below the producer's and broker's
 # message.max.bytes (1 MB by default), so an accepted submission can always be published.
-COMMITLOG_MAX_RECORD_BYTES = env.int("COMMITLOG_MAX_RECORD_BYTES", default=900_000)
+COMMITLOG_MAX_RECORD_BYTES = read.integer("COMMITLOG_MAX_RECORD_BYTES", 900_000, minimum=1)
 # Published rows not read back this long after publishing, while the consumer reports in
 # (within RECONCILE_CONSUMER_FRESH_SECONDS) with no lag, are republished: the log lost them.
-RECONCILE_AFTER_SECONDS = env.float("RECONCILE_AFTER_SECONDS", default=60.0)
-RECONCILE_CONSUMER_FRESH_SECONDS = env.float("RECONCILE_CONSUMER_FRESH_SECONDS", default=30.0)
-RECONCILE_BEAT_SECONDS = env.float("RECONCILE_BEAT_SECONDS", default=30.0)
+RECONCILE_AFTER_SECONDS = read.number("RECONCILE_AFTER_SECONDS", 60.0)
+RECONCILE_CONSUMER_FRESH_SECONDS = read.number("RECONCILE_CONSUMER_FRESH_SECONDS", 30.0)
+RECONCILE_BEAT_SECONDS = read.number("RECONCILE_BEAT_SECONDS", 30.0)
 # Retention (commitlog.prune): the log's bookkeeping older than this many days is
 # deleted, in transactions of at most COMMITLOG_PRUNE_BATCH_SIZE rows per table, by beat
 # every COMMITLOG_PRUNE_BEAT_SECONDS (each run stops after COMMITLOG_PRUNE_BUDGET_SECONDS,
 # so the worker soon gets back to relaying; the next run goes on) and by prune_commitlog.
-COMMITLOG_RETENTION_DAYS = env.float("COMMITLOG_RETENTION_DAYS", default=7.0)
-COMMITLOG_PRUNE_BATCH_SIZE = env.int("COMMITLOG_PRUNE_BATCH_SIZE", default=5000)
-COMMITLOG_PRUNE_BEAT_SECONDS = env.float("COMMITLOG_PRUNE_BEAT_SECONDS", default=600.0)
-COMMITLOG_PRUNE_BUDGET_SECONDS = env.float("COMMITLOG_PRUNE_BUDGET_SECONDS", default=10.0)
-COMMITLOG_TOPIC_PARTITIONS = env.int("COMMITLOG_TOPIC_PARTITIONS", default=3)
-COMMITLOG_TOPIC_REPLICATION = env.int("COMMITLOG_TOPIC_REPLICATION", default=1)
+COMMITLOG_RETENTION_DAYS = read.number("COMMITLOG_RETENTION_DAYS", 7.0)
+COMMITLOG_PRUNE_BATCH_SIZE = read.integer("COMMITLOG_PRUNE_BATCH_SIZE", 5000, minimum=1)
+COMMITLOG_PRUNE_BEAT_SECONDS = read.number("COMMITLOG_PRUNE_BEAT_SECONDS", 600.0)
+COMMITLOG_PRUNE_BUDGET_SECONDS = read.number("COMMITLOG_PRUNE_BUDGET_SECONDS", 10.0)
+COMMITLOG_TOPIC_PARTITIONS = read.integer("COMMITLOG_TOPIC_PARTITIONS", 3, minimum=1)
+COMMITLOG_TOPIC_REPLICATION = read.integer("COMMITLOG_TOPIC_REPLICATION", 1, minimum=1)
 
 # --- Consumer (commit log -> state) ----------------------------------------------------
 
-CONSUMER_BATCH_SIZE = env.int("CONSUMER_BATCH_SIZE", default=500)
-CONSUMER_SESSION_TIMEOUT_MS = env.int("CONSUMER_SESSION_TIMEOUT_MS", default=10000)
+CONSUMER_BATCH_SIZE = read.integer("CONSUMER_BATCH_SIZE", 500, minimum=1)
+CONSUMER_SESSION_TIMEOUT_MS = read.integer("CONSUMER_SESSION_TIMEOUT_MS", 10000, minimum=1)
 # An idle consumer still reports its position and liveness this often.
-CONSUMER_HEARTBEAT_SECONDS = env.float("CONSUMER_HEARTBEAT_SECONDS", default=5.0)
+CONSUMER_HEARTBEAT_SECONDS = read.number("CONSUMER_HEARTBEAT_SECONDS", 5.0)
 # Fault injection only (tests, drills): hold this long between DB commit and offset commit.
-CONSUMER_PAUSE_BEFORE_OFFSET_COMMIT_SECONDS = env.float(
-    "CONSUMER_PAUSE_BEFORE_OFFSET_COMMIT_SECONDS", default=0.0
+CONSUMER_PAUSE_BEFORE_OFFSET_COMMIT_SECONDS = read.number(
+    "CONSUMER_PAUSE_BEFORE_OFFSET_COMMIT_SECONDS", 0.0
 )
 
 # --- Celery ------------------------------------------------------------------------------
@@ -244,7 +245,7 @@ CONSUMER_PAUSE_BEFORE_OFFSET_COMMIT_SECONDS = env.float(
 CELERY_BROKER_URL = _required_in_prod("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="controlplane")
+CELERY_TASK_DEFAULT_QUEUE = read.text("CELERY_TASK_DEFAULT_QUEUE", "controlplane")
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Keep the worker's database connection across tasks (Celery closes it after each task
 # otherwise); commitlog.tasks closes connections that are old or broke, as Django does.
@@ -271,26 +272,16 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": COMMITLOG_PRUNE_BEAT_SECONDS},
     },
 }
-CELERY_BEAT_SCHEDULE_FILENAME = env.str(
-    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".local" / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE_FILENAME = read.text(
+    "CELERY_BEAT_SCHEDULE_FILENAME", str(BASE_DIR / ".local" / "celerybeat-schedule")
 )
 
 # --- Logs ------------------------------------------------------------------------------
 
-LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "keyvalue": {
-            "format": "ts=%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
-        },
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "keyvalue"},
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.db.backends": {"level": "INFO"},
-    },
-}
+LOG_LEVEL = read.text("LOG_LEVEL", "INFO").upper()
+LOGGING = logging_config(LOG_LEVEL)
+# Celery logs through the same configuration instead of installing its own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Last: every problem found above, one line each, and the process stops.
+read.finish()

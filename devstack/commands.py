@@ -83,25 +83,32 @@ def run(*, port: int, demo: bool = False) -> int:
 
 
 CHROMIUM = "/usr/bin/chromium"
+# (program the tests run, Debian package that brings it, the tests that need it)
+DEBIAN_TOOLS = (
+    (CHROMIUM, "chromium", "the browser test"),
+    ("/usr/bin/promtool", "prometheus", "the alerting rules' tests"),
+)
 
 
-def _ensure_chromium() -> None:
-    """The browser test drives Debian's Chromium; install it where we may (root with apt)."""
-    if Path(CHROMIUM).exists() or os.geteuid() != 0 or not shutil.which("apt-get"):
+def _ensure_debian_tools() -> None:
+    """Install what the system tests drive, where we may (root with apt)."""
+    missing = [(pkg, need) for path, pkg, need in DEBIAN_TOOLS if not Path(path).exists()]
+    if not missing or os.geteuid() != 0 or not shutil.which("apt-get"):
         return
-    print("[test] installing Debian's chromium for the browser test", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     silent = subprocess.DEVNULL
     subprocess.run(
         ["apt-get", "update", "-qq"],  # noqa: S607
         env=env, check=False, stdout=silent, stderr=silent,
     )  # fmt: skip
-    installed = subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],  # noqa: S607
-        env=env, check=False, stdout=silent, stderr=silent,
-    )  # fmt: skip
-    if installed.returncode != 0:
-        print("[test] could not install chromium: the browser test will be skipped", flush=True)
+    for package, need in missing:
+        print(f"[test] installing Debian's {package} for {need}", flush=True)
+        installed = subprocess.run(  # noqa: S603  (a package name of DEBIAN_TOOLS)
+            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", package],  # noqa: S607
+            env=env, check=False, stdout=silent, stderr=silent,
+        )  # fmt: skip
+        if installed.returncode != 0:
+            print(f"[test] could not install {package}: {need} will be skipped", flush=True)
 
 
 def test(*, pytest_args: list[str]) -> int:
@@ -113,7 +120,7 @@ def test(*, pytest_args: list[str]) -> int:
         env.setdefault("TEST_EXAMPLES_SCALE", "0.1")
         print(f"[test] {' '.join(command[2:])}", flush=True)
         return subprocess.run(command, cwd=ROOT, env=env).returncode  # noqa: S603
-    _ensure_chromium()
+    _ensure_debian_tools()
     if env.get("SKIP_LINT") != "1":
         checks = [
             [PYTHON, "-m", "ruff", "check", "."],

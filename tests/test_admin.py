@@ -152,3 +152,45 @@ def test_revoking_from_the_admin_disables_the_token(admin_client: Client, api_to
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token}")
     assert client.post("/strategies", submission_body(), format="json").status_code == 401
+
+
+def test_lists_show_every_world_and_times_to_the_second_with_the_zone(
+    admin_client: Client, submitted: str
+) -> None:
+    page = admin_client.get("/admin/controlplane/strategysubmission/").content.decode()
+    assert "alpha, beta" in page
+    submission = StrategySubmission.objects.get(strategy_id=submitted)
+    assert submission.submitted_at.strftime("%Y-%m-%d %H:%M:%S UTC") in page
+
+
+def test_credentials_read_in_plain_words(admin_client: Client, api_token: str) -> None:
+    revoked = ApiCredential.objects.create(name="old one", key_prefix="cp_x", key_hash="0" * 64)
+    ApiCredential.objects.filter(pk=revoked.pk).update(revoked_at="2026-01-01T00:00:00Z")
+    assert "API credentials" in admin_client.get("/admin/").content.decode()
+    page = admin_client.get("/admin/controlplane/apicredential/?state=revoked").content.decode()
+    assert "old one" in page
+    assert "test client" not in page
+    active = admin_client.get("/admin/controlplane/apicredential/?state=active").content.decode()
+    assert "test client" in active
+    assert "old one" not in active
+    assert "Empty" not in admin_client.get("/admin/controlplane/apicredential/").content.decode()
+
+
+def test_the_outbox_list_shows_and_filters_the_last_error(
+    admin_client: Client, submitted: str
+) -> None:
+    failing = OutboxEvent.objects.filter(event="gateway.ingest").first()
+    assert failing is not None
+    OutboxEvent.objects.filter(pk=failing.pk).update(last_error="KafkaError: broker down " * 10)
+    page = admin_client.get("/admin/commitlog/outboxevent/?error=yes").content.decode()
+    assert "KafkaError: broker down" in page
+    assert f"/admin/commitlog/outboxevent/{failing.pk}/change/" in page
+    others = admin_client.get("/admin/commitlog/outboxevent/?error=no").content.decode()
+    assert f"/admin/commitlog/outboxevent/{failing.pk}/change/" not in others
+
+
+def test_the_batch_id_help_text_shows_its_shape(admin_client: Client, submitted: str) -> None:
+    batch = RebalanceBatch.objects.first()
+    assert batch is not None
+    page = admin_client.get(f"/admin/controlplane/rebalancebatch/{batch.pk}/change/")
+    assert "a colon and 32 hex digits" in page.content.decode()

@@ -448,3 +448,13 @@ def test_world_ids_alone_at_fault_keeps_its_code(api: APIClient) -> None:
     assert response.status_code == 422
     assert response.json()["code"] == "E_WORLD_IDS_REQUIRED"
     assert [e["field"] for e in response.json()["errors"]] == ["world_ids"]
+
+
+def test_a_refused_request_is_logged_with_its_code_and_credential(
+    api: APIClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("INFO", logger="controlplane.api_errors"):
+        assert post(api, {}).status_code == 422
+    [line] = [r.getMessage() for r in caplog.records if "event=request_refused" in r.getMessage()]
+    assert "method=POST path=/strategies status=422 code=E_INVALID_REQUEST" in line
+    assert line.endswith("credential=test client")

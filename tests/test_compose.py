@@ -53,7 +53,11 @@ def test_the_stack_has_every_service_of_a_deployment() -> None:
         "worker",
         "beat",
         "consumer",
+        "prometheus",
+        "grafana",
     }
+    # The observability pack starts only when asked for (`--profile observability`).
+    assert {n for n, spec in SERVICES.items() if spec.get("profiles")} == {"prometheus", "grafana"}
     assert set(APP_SERVICES) == {"migrate", "web", "worker", "beat", "consumer"}
     assert (
         "KRaft" in (ROOT / "docker-compose.yml").read_text()

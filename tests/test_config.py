@@ -176,3 +176,96 @@ def test_dev_with_bootstrap_does_not_warn() -> None:
 def test_no_migration_is_missing() -> None:
     result = manage("makemigrations", "--check", "--dry-run")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.system
+def test_every_missing_prod_setting_is_named_at_once() -> None:
+    result = manage("check", PROFILE="prod", DJANGO_SECRET_KEY="", CELERY_BROKER_URL="")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert all(line.startswith("controlplane: configuration error: ") for line in lines), lines
+    named = " ".join(lines)
+    for setting in ("commitlog_bootstrap", "DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS"):
+        assert setting in named, lines
+    assert "CELERY_BROKER_URL" in named
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.system
+def test_bad_values_are_one_line_each() -> None:
+    result = manage(
+        "check", API_MAX_BODY_BYTES="abc", DATABASE_URL="notaurl", RELAY_MAX_ATTEMPTS="-1"
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "controlplane: configuration error: DATABASE_URL='notaurl' is not a "
+        "postgres://user@host:port/name URL",
+        "controlplane: configuration error: API_MAX_BODY_BYTES='abc' is not a whole number",
+        "controlplane: configuration error: RELAY_MAX_ATTEMPTS=-1 is below its minimum of 1",
+    ]
+
+
+@pytest.mark.system
+def test_unknown_yaml_keys_are_warned_about(tmp_path: Path) -> None:
+    path = write(tmp_path, "gateway:\n  commitlog_topik: x\nretention_days: 3\n")
+    result = manage("check", CONTROLPLANE_CONFIG=path)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "configuration warning" in line]
+    assert warnings == [
+        "controlplane: configuration warning: retention_days (top level) is not a setting",
+        "controlplane: configuration warning: gateway.commitlog_topik is not a setting",
+    ]
+
+
+def test_the_reader_collects_every_problem() -> None:
+    from controlplane.env_reader import EnvReader
+
+    read = EnvReader({"A": "x", "B": "maybe", "C": "0.5", "D": " 7 ", "E": "nan"})
+    assert read.integer("A", 1) == 1
+    assert read.flag("B", True) is True
+    assert read.number("C", 1.0, minimum=1.0) == 1.0
+    assert read.integer("D", 0) == 7
+    assert read.number("E", 2.0) == 2.0
+    assert read.items("F", ["z"]) == ["z"]
+    assert len(read.problems) == 4, read.problems
+
+
+def test_every_process_logs_in_one_format_and_celery_is_quiet_when_idle() -> None:
+    from controlplane.logging_config import FORMAT, logging_config
+
+    config = logging_config("INFO")
+    assert config["formatters"]["keyvalue"]["format"] == FORMAT
+    assert config["loggers"]["celery.app.trace"]["level"] == "WARNING"
+    assert config["loggers"]["celery.beat"]["level"] == "WARNING"
+    assert logging_config("DEBUG")["loggers"]["celery.beat"]["level"] == "DEBUG"
+    from django.conf import settings
+
+    assert settings.CELERY_WORKER_HIJACK_ROOT_LOGGER is False  # Celery keeps our format
+
+
+PROJECT_COMMANDS = ("consume_commitlog", "prune_commitlog", "ensure_commitlog_topic")
+BASE_OPTIONS = {
+    "help", "version", "verbosity", "settings", "pythonpath", "traceback", "no_color",
+    "force_color", "skip_checks",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", [*PROJECT_COMMANDS, "bootstrap_local_operator"])
+def test_every_option_of_our_commands_says_what_it_does_and_its_default(name: str) -> None:
+    from django.core.management import get_commands, load_command_class
+
+    parser = load_command_class(get_commands()[name], name).create_parser("manage.py", name)
+    ours = [a for a in parser._actions if a.dest not in BASE_OPTIONS and a.option_strings]
+    assert ours, name
+    for action in ours:
+        assert action.help, (name, action.dest)
+        assert "default" in action.help or action.required, (name, action.dest, action.help)
+
+
+@pytest.mark.system
+@pytest.mark.parametrize("name", PROJECT_COMMANDS)
+def test_help_prints_no_start_up_notice(name: str) -> None:
+    result = manage(name, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "usage:" in result.stdout
+    assert result.stderr == ""

@@ -21,18 +21,30 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--group", help="consumer group (default: commitlog_group)")
+        parser.add_argument(
+            "--group",
+            help="consumer group (default: the configured commitlog_group, now "
+            f"{settings.GATEWAY.commitlog_group})",
+        )
         parser.add_argument(
             "--from-beginning",
             action="store_true",
-            help="read every partition from its first record (rebuild state into an empty DB)",
+            help="read every partition from its first record (rebuild state into an empty DB; "
+            "default: resume from the group's committed offsets)",
         )
         parser.add_argument(
             "--exit-at-end",
             action="store_true",
-            help="stop once the records present at start have been applied",
+            help="stop once the records present at start have been applied (default: run until "
+            "stopped)",
         )
-        parser.add_argument("--batch-size", type=int, default=settings.CONSUMER_BATCH_SIZE)
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=settings.CONSUMER_BATCH_SIZE,
+            help="records applied per database transaction (default CONSUMER_BATCH_SIZE, "
+            f"now {settings.CONSUMER_BATCH_SIZE})",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         gateway = settings.GATEWAY

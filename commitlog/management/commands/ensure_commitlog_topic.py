@@ -12,12 +12,24 @@ class Command(BaseCommand):
     help = "Create the compacted commit-log topic if it is missing; report config drift."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--partitions", type=int, default=settings.COMMITLOG_TOPIC_PARTITIONS)
         parser.add_argument(
-            "--replication-factor", type=int, default=settings.COMMITLOG_TOPIC_REPLICATION
+            "--partitions",
+            type=int,
+            default=settings.COMMITLOG_TOPIC_PARTITIONS,
+            help="partitions of a new topic (default COMMITLOG_TOPIC_PARTITIONS, now "
+            f"{settings.COMMITLOG_TOPIC_PARTITIONS})",
         )
         parser.add_argument(
-            "--strict", action="store_true", help="exit non-zero when the existing topic differs"
+            "--replication-factor",
+            type=int,
+            default=settings.COMMITLOG_TOPIC_REPLICATION,
+            help="replicas of a new topic (default COMMITLOG_TOPIC_REPLICATION, now "
+            f"{settings.COMMITLOG_TOPIC_REPLICATION})",
+        )
+        parser.add_argument(
+            "--strict",
+            action="store_true",
+            help="exit non-zero when the existing topic differs (default: warn only)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

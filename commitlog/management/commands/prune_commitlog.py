@@ -24,13 +24,16 @@ class Command(BaseCommand):
             f"{settings.COMMITLOG_RETENTION_DAYS:g})",
         )
         parser.add_argument(
-            "--dry-run", action="store_true", help="count what would be deleted, delete nothing"
+            "--dry-run",
+            action="store_true",
+            help="count what would be deleted, delete nothing (default: delete)",
         )
         parser.add_argument(
             "--batch-size",
             type=int,
             default=settings.COMMITLOG_PRUNE_BATCH_SIZE,
-            help="rows scanned per transaction and table",
+            help="rows scanned per transaction and table (default COMMITLOG_PRUNE_BATCH_SIZE, "
+            f"now {settings.COMMITLOG_PRUNE_BATCH_SIZE})",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

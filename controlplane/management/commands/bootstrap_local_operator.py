@@ -12,8 +12,17 @@ class Command(BaseCommand):
     help = "Create (or reuse) the local admin login and API token, and print how to use them."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--state-file", type=Path, required=True)
-        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+        parser.add_argument(
+            "--state-file",
+            type=Path,
+            required=True,
+            help="JSON file keeping the local operator's login and API token (required)",
+        )
+        parser.add_argument(
+            "--base-url",
+            default="http://127.0.0.1:8000",
+            help="where the printed links point (default http://127.0.0.1:8000)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         operator = local_operator_ensure(state_file=options["state_file"])
