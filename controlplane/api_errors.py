@@ -90,7 +90,9 @@ def _code_for(exc: exceptions.APIException) -> str:
 def _log_refusal(response: Response, context: dict[str, Any]) -> Response:
     """One line per refused request: what was refused, why, and for whom."""
     request = context.get("request")
-    credential = getattr(getattr(request, "auth", None), "name", None)
+    # `_auth` is there once authentication has run; `request.auth` would run it again, and
+    # when the refusal is that the database is away, that would raise inside this handler.
+    credential = getattr(getattr(request, "_auth", None), "name", None)
     logger.info(
         "event=request_refused method=%s path=%s status=%d code=%s credential=%s",
         getattr(request, "method", "-"),

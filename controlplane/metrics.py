@@ -18,6 +18,7 @@ from prometheus_client.registry import Collector
 
 from commitlog.counters import RELAY_BATCH_BUCKETS
 from commitlog.models import MetricCounter
+from controlplane import response_counts
 from controlplane.overview import overview
 
 PREFIX = "controlplane"
@@ -92,6 +93,16 @@ class DatabaseCollector(Collector):
         for group, at in sorted(seen.items()):
             heartbeat.add_metric([group], max(0.0, (now - at).total_seconds()))
         yield heartbeat
+        responses = CounterMetricFamily(
+            f"{PREFIX}_api_responses",
+            "HTTP responses of the web processes, by status and error code",
+            labels=["status", "code"],
+        )
+        for (name, label), value in sorted(counters.items()):
+            if name == response_counts.NAME:
+                status, _, code = label.partition(":")
+                responses.add_metric([status, code], value)
+        yield responses
         yield GaugeMetricFamily(
             f"{PREFIX}_invalid_records", "Undecodable records stored", value=view.invalid_records
         )

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "controlplane.response_counts.ResponseCountMiddleware",  # outermost: sees every answer
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's static files under gunicorn, without a separate web server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -103,6 +104,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# How often a web process adds its response counts to the shared counters (/metrics).
+METRICS_FLUSH_SECONDS = read.number("METRICS_FLUSH_SECONDS", 5.0)
 
 ROOT_URLCONF = "controlplane.urls"
 WSGI_APPLICATION = "controlplane.wsgi.application"

@@ -458,3 +458,25 @@ def test_a_refused_request_is_logged_with_its_code_and_credential(
     [line] = [r.getMessage() for r in caplog.records if "event=request_refused" in r.getMessage()]
     assert "method=POST path=/strategies status=422 code=E_INVALID_REQUEST" in line
     assert line.endswith("credential=test client")
+
+
+def test_the_database_away_during_authentication_is_a_503_and_logged(
+    api_token: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The refusal's log line must not authenticate again: that would raise once more."""
+    from django.db import OperationalError
+
+    import controlplane.auth as auth
+
+    def away(token: str) -> None:
+        raise OperationalError("the database is away")
+
+    monkeypatch.setattr(auth, "credential_authenticate", away)
+    client = APIClient(raise_request_exception=False)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token}")
+    with caplog.at_level("INFO", logger="controlplane.api_errors"):
+        response = post(client, submission_body())
+    assert response.status_code == 503
+    assert response.json()["code"] == "E_UNAVAILABLE"
+    [line] = [r.getMessage() for r in caplog.records if "event=request_refused" in r.getMessage()]
+    assert "status=503 code=E_UNAVAILABLE credential=-" in line

@@ -100,3 +100,24 @@ def test_metrics_dashboard_and_trace_follow_submissions_through_the_system(
         assert step in html
     assert f"{commitlog.commitlog_topic} partition" in html
     assert "not yet" not in html
+
+
+def _responses(status: str, code: str) -> float:
+    from controlplane.metrics import render_metrics
+
+    sample = f'controlplane_api_responses_total{{code="{code}",status="{status}"}} '
+    lines = [line for line in render_metrics().decode().splitlines() if line.startswith(sample)]
+    return float(lines[0].split()[-1]) if lines else 0.0
+
+
+@pytest.mark.django_db
+def test_responses_are_counted_by_status_and_code_in_metrics(api: APIClient, settings: Any) -> None:
+    settings.METRICS_FLUSH_SECONDS = 0  # every response adds to the shared counters at once
+    assert api.get("/health").status_code == 200  # and whatever earlier tests left unsaved
+    before = _responses("422", "E_INVALID_REQUEST"), _responses("404", "E_NOT_FOUND")
+    assert api.post("/strategies", {}, format="json").status_code == 422
+    assert api.post("/strategies", {}, format="json").status_code == 422
+    assert api.get("/no/such/path").status_code == 404
+    after = _responses("422", "E_INVALID_REQUEST"), _responses("404", "E_NOT_FOUND")
+    assert (after[0] - before[0], after[1] - before[1]) == (2.0, 1.0)
+    assert _responses("200", "") >= 1.0
