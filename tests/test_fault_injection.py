@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,14 +19,26 @@ pytestmark = pytest.mark.system
 DRAIN_TIMEOUT_S = 300.0
 
 
+@pytest.fixture
+def stack_dir() -> Iterator[Path]:
+    """Outside pytest's temporary tree: the embedded PostgreSQL runs as another user, who
+    must traverse every parent folder, and another pytest session starting meanwhile sets
+    pytest's own root back to owner-only (seen: pg_ctl refused its data directory)."""
+    path = Path(tempfile.mkdtemp(prefix="controlplane-faults-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.mark.timeout(DRAIN_TIMEOUT_S + 600)
-def test_accepted_work_survives_killed_processes_and_restarted_services(tmp_path: Path) -> None:
+def test_accepted_work_survives_killed_processes_and_restarted_services(stack_dir: Path) -> None:
     report = run(
         submissions=400,
         faults=8,
         rate=50,
         seed=11,
-        workdir=tmp_path / "stack",
+        workdir=stack_dir / "stack",
         drain_timeout_s=DRAIN_TIMEOUT_S,
     )
     assert report.load.accepted >= 400
