@@ -13,10 +13,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from commitlog.binary_params import binary_cursor
 from commitlog.handlers import Delivered, apply_records, fast_decoders, handler_for
 from commitlog.models import ConsumedRecord, InvalidRecord, RecordConflict
 from commitlog.records import CommitLogRecord, RawRecord, RecordRefused, decode_value
@@ -96,15 +95,15 @@ def _insert_marks(candidates: list[Decoded]) -> set[str]:
     if not candidates:
         return set()
     # One array per column: the statement has nine parameters whatever the batch size.
-    with binary_cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(
             """
             INSERT INTO commitlog_consumedrecord
                 (key, event, record_id, value_sha256, topic, partition, "offset", rebuilt,
                  consumed_at)
-            SELECT v.k, v.e, v.r, v.d, v.t, v.p, v.o, false, %b
-            FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::text[],
-                        %b::integer[], %b::bigint[]) WITH ORDINALITY AS v(k, e, r, d, t, p, o, n)
+            SELECT v.k, v.e, v.r, v.d, v.t, v.p, v.o, false, %s
+            FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
+                        %s::integer[], %s::bigint[]) WITH ORDINALITY AS v(k, e, r, d, t, p, o, n)
             ORDER BY v.n
             ON CONFLICT (key) DO NOTHING
             RETURNING key

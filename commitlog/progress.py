@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.utils import timezone
 
 from commitlog.applier import BatchOutcome
-from commitlog.binary_params import binary_cursor
 from commitlog.counters import counters_add, relay_batch_deltas
 from commitlog.models import ConsumerPosition
 
@@ -13,8 +13,8 @@ _PROGRESS = """
     WITH positions AS (
         INSERT INTO commitlog_consumerposition
             ("group", topic, partition, committed_offset, end_offset, updated_at)
-        SELECT %b, v.t, v.p, v.o, v.e, %b
-        FROM unnest(%b::text[], %b::integer[], %b::bigint[], %b::bigint[]) AS v(t, p, o, e)
+        SELECT %s, v.t, v.p, v.o, v.e, %s
+        FROM unnest(%s::text[], %s::integer[], %s::bigint[], %s::bigint[]) AS v(t, p, o, e)
         ON CONFLICT ("group", topic, partition) DO UPDATE
         SET committed_offset = EXCLUDED.committed_offset,
             end_offset = EXCLUDED.end_offset,
@@ -22,7 +22,7 @@ _PROGRESS = """
     )
     INSERT INTO commitlog_metriccounter (name, label, value)
     SELECT 'consumer_records_total', c.l, c.n
-    FROM unnest(%b::text[], %b::double precision[]) AS c(l, n)
+    FROM unnest(%s::text[], %s::double precision[]) AS c(l, n)
     WHERE c.n <> 0
     ON CONFLICT (name, label)
     DO UPDATE SET value = commitlog_metriccounter.value + EXCLUDED.value
@@ -48,7 +48,7 @@ def consumer_progress_save(
         "invalid": outcome.invalid,
         "conflict": outcome.conflicts,
     }
-    with binary_cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(
             _PROGRESS,
             [

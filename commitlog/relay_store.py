@@ -11,7 +11,6 @@ from typing import NamedTuple
 from django.db import connection, transaction
 from django.utils import timezone
 
-from commitlog.binary_params import binary_cursor
 from commitlog.handlers import PublishedAt, mark_published
 from commitlog.kafka import Position
 from commitlog.models import OutboxState
@@ -42,29 +41,25 @@ CLAIM = """
 
 
 def claim(batch_size: int, *, skip: Sequence[int] = ()) -> list[Row]:
-    """Due pending rows in outbox order, leaving out `skip` (the batches not marked yet).
-
-    The values come back in binary: Django's cursor would ship each bytea as hex text,
-    twice its size, and decode it in Python.
-    """
-    with binary_cursor() as cursor:
-        cursor.execute(CLAIM, [timezone.now(), list(skip), batch_size], binary=True)
+    """Due pending rows in outbox order, leaving out `skip` (the batches not marked yet)."""
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM, [timezone.now(), list(skip), batch_size])
         return list(map(Row._make, cursor.fetchall()))
 
 
 def mark_rows_published(rows: list[Row], positions: list[Position]) -> None:
     now = timezone.now()
     ids = [row.id for row in rows]
-    with transaction.atomic(), binary_cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         # Arrays instead of a VALUES list: three parameters instead of three per row. The id
         # range lets PostgreSQL reach the rows through the primary key, not a table scan.
         cursor.execute(
             """
             UPDATE commitlog_outboxevent AS o
-            SET state = 'published', published_at = %b, last_error = '',
+            SET state = 'published', published_at = %s, last_error = '',
                 published_partition = v.p, published_offset = v.o
-            FROM unnest(%b::bigint[], %b::integer[], %b::bigint[]) AS v(id, p, o)
-            WHERE o.id = v.id AND o.state = 'pending' AND o.id BETWEEN %b AND %b
+            FROM unnest(%s::bigint[], %s::integer[], %s::bigint[]) AS v(id, p, o)
+            WHERE o.id = v.id AND o.state = 'pending' AND o.id BETWEEN %s AND %s
             """,
             [
                 now,

@@ -8,18 +8,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from commitlog.binary_params import binary_cursor
+from django.db import connection
 
 
 def unread_add(rows: Sequence[tuple[int, str]], *, at: datetime) -> None:
     """(outbox id, key) of rows just marked published whose aggregate is not recorded."""
     if not rows:
         return
-    with binary_cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(
             """
             INSERT INTO commitlog_unreadrecord (outbox_id, key, published_at)
-            SELECT v.i, v.k, %b FROM unnest(%b::bigint[], %b::text[]) AS v(i, k)
+            SELECT v.i, v.k, %s FROM unnest(%s::bigint[], %s::text[]) AS v(i, k)
             ON CONFLICT DO NOTHING
             """,
             [at, [row[0] for row in rows], [row[1] for row in rows]],
@@ -30,7 +30,7 @@ def unread_remove(keys: Sequence[str]) -> None:
     """The consumer has read these keys back (applied, duplicate or conflicting alike)."""
     if not keys:
         return
-    with binary_cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(
-            "DELETE FROM commitlog_unreadrecord WHERE key = ANY(%b::text[])", [list(keys)]
+            "DELETE FROM commitlog_unreadrecord WHERE key = ANY(%s::text[])", [list(keys)]
         )

@@ -8,9 +8,9 @@ from datetime import datetime
 from functools import partial
 from typing import NamedTuple
 
+from django.db import connection
 from django.urls import reverse
 
-from commitlog.binary_params import binary_cursor
 from commitlog.handlers import Clash, Delivered, EventHandler, Outcome, PublishedAt, register
 from controlplane.models import RebalanceBatch, StrategySubmission, SubmissionStatus
 from controlplane.records import Event
@@ -35,7 +35,7 @@ _LOCKED_IN_KEY_ORDER = {
     Event.INGEST.value: """
         SELECT s.strategy_id AS id, v.p, v.o
         FROM controlplane_strategysubmission AS s
-        JOIN unnest(%b::text[], %b::integer[], %b::bigint[]) AS v(id, p, o)
+        JOIN unnest(%s::text[], %s::integer[], %s::bigint[]) AS v(id, p, o)
             ON s.strategy_id = v.id::uuid
         ORDER BY s.strategy_id
         FOR UPDATE OF s
@@ -43,7 +43,7 @@ _LOCKED_IN_KEY_ORDER = {
     Event.REBALANCE.value: """
         SELECT s.batch_id AS id, v.p, v.o
         FROM controlplane_rebalancebatch AS s
-        JOIN unnest(%b::text[], %b::integer[], %b::bigint[]) AS v(id, p, o)
+        JOIN unnest(%s::text[], %s::integer[], %s::bigint[]) AS v(id, p, o)
             ON s.batch_id = v.id
         ORDER BY s.batch_id
         FOR UPDATE OF s
@@ -59,14 +59,14 @@ def _mark_published(event: str, rows: list[PublishedAt], at: datetime) -> set[st
     """
     table, key = _TABLES[event]
     locked = _LOCKED_IN_KEY_ORDER[event]
-    with binary_cursor() as cursor:
+    with connection.cursor() as cursor:
         # Table and column names come from the constant maps above, never from input;
         # the values travel as three arrays, whatever the number of rows.
         cursor.execute(
             f"""
             UPDATE {table} AS t
             SET status = CASE WHEN t.status = 'accepted' THEN 'published' ELSE t.status END,
-                published_at = COALESCE(t.published_at, %b),
+                published_at = COALESCE(t.published_at, %s),
                 commitlog_partition = COALESCE(t.commitlog_partition, v.p),
                 commitlog_offset = COALESCE(t.commitlog_offset, v.o)
             FROM ({locked}) AS v
@@ -101,20 +101,20 @@ def _mark_recorded(event: str, items: list[Delivered], at: datetime) -> dict[str
     """
     table, key = _TABLES[event]
     cast = _KEY_CASTS[event]
-    with binary_cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(
             f"""
             WITH v AS (
                 SELECT s.{key} AS id, s.status AS was, s.commitlog_sha256 AS sha,
                        v.p, v.o, v.d
                 FROM {table} AS s
-                JOIN unnest(%b::text[], %b::integer[], %b::bigint[], %b::text[])
+                JOIN unnest(%s::text[], %s::integer[], %s::bigint[], %s::text[])
                     AS v(id, p, o, d) ON s.{key} = v.id{cast}
                 ORDER BY s.{key}
                 FOR UPDATE OF s
             ), moved AS (
                 UPDATE {table} AS t
-                SET status = 'recorded', recorded_at = %b, commitlog_partition = v.p,
+                SET status = 'recorded', recorded_at = %s, commitlog_partition = v.p,
                     commitlog_offset = v.o, commitlog_sha256 = v.d
                 FROM v
                 WHERE t.{key} = v.id AND v.was <> 'recorded'

@@ -1,11 +1,9 @@
 """Writing a submission and its outbox row together, in one statement.
 
 Through the ORM the two rows took four round trips (BEGIN, two INSERTs, COMMIT), and
-Django's insert compiler with client-side quoting of a 10 KB DAG was the largest cost of
-a request in a gunicorn worker. One `WITH ... INSERT` with its parameters bound on the
-server in binary writes both rows in one round trip; outside a transaction it is a
-transaction of its own, so the two rows still commit together or not at all. It is a
-prepared statement: PostgreSQL parses and plans it once per connection.
+Django's insert compiler was the largest cost of a request in a gunicorn worker. One
+`WITH ... INSERT` writes both rows in one round trip; outside a transaction it is a
+transaction of its own, so the two rows still commit together or not at all.
 """
 
 from __future__ import annotations
@@ -19,7 +17,6 @@ from typing import Any
 from django.db import connection, transaction
 from psycopg.types.json import Jsonb
 
-from commitlog.binary_params import binary_cursor
 from commitlog.outbox import encode_within_limit
 from commitlog.records import CommitLogRecord
 
@@ -35,14 +32,14 @@ WITH submission AS (
         (strategy_id, dag_hash, dag, node_ids_crc32, insert_sentinel, world_ids, world_id,
          execution_domain, compute_context, downgraded, downgrade_reason, meta, status,
          submitted_at)
-    VALUES (%(strategy_id)b, %(dag_hash)b, %(dag)b::text::jsonb, %(crc)b, %(sentinel)b,
-            %(world_ids)b::varchar[], (%(world_ids)b::varchar[])[1], %(domain)b,
-            %(context)b, %(reason)b <> '', %(reason)b, %(meta)b, 'accepted', %(at)b)
+    VALUES (%(strategy_id)s, %(dag_hash)s, %(dag)s::text::jsonb, %(crc)s, %(sentinel)s,
+            %(world_ids)s::varchar[], (%(world_ids)s::varchar[])[1], %(domain)s,
+            %(context)s, %(reason)s <> '', %(reason)s, %(meta)s, 'accepted', %(at)s)
 )
 INSERT INTO commitlog_outboxevent
     (event, aggregate_id, key, value, state, attempts, next_attempt_at, last_error,
      created_at)
-VALUES (%(event)b, %(aggregate_id)b, %(key)b, %(value)b, 'pending', 0, %(at)b, '', %(at)b)
+VALUES (%(event)s, %(aggregate_id)s, %(key)s, %(value)s, 'pending', 0, %(at)s, '', %(at)s)
 """
 
 
@@ -93,5 +90,5 @@ def submission_insert_with_record(
         "key": record.key,
         "value": value,
     }
-    with _own_transaction_or_savepoint(), binary_cursor() as cursor:
-        cursor.execute(_INSERT_BOTH, params, prepare=True)
+    with _own_transaction_or_savepoint(), connection.cursor() as cursor:
+        cursor.execute(_INSERT_BOTH, params)
