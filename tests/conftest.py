@@ -1,16 +1,20 @@
 from __future__ import annotations
 
 import os
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
+from types import ModuleType
 from typing import Any
 
 import pytest
+from django.db import connections
 from rest_framework.test import APIClient
 
 from commitlog.topics import commitlog_topic_ensure
 from controlplane.config import GatewayConfig
+from controlplane.services import clock
 from controlplane.services.credentials import credential_issue
 from devstack.bodies import chain_dag, node_ids_crc32, strategy_body
 from devstack.database import embedded_only
@@ -42,6 +46,36 @@ def submission_body(dag: dict[str, Any] | None = None, **overrides: Any) -> dict
     fields: dict[str, Any] = {"meta": {"execution_domain": "live"}, "world_ids": ["w1"]}
     fields.update(overrides)
     return strategy_body(dag, **fields)
+
+
+def race_two(
+    monkeypatch: pytest.MonkeyPatch, service: ModuleType, request: Callable[[APIClient], Any]
+) -> list[Any]:
+    """Two threads' `request`s released together at `service`'s `now_stamp` (past
+    validation, before any write), each with a client and a database connection of its
+    own; their responses, in the order they came back."""
+    barrier = threading.Barrier(2)
+    original_stamp = clock.now_stamp
+
+    def synchronised_stamp() -> Any:
+        barrier.wait(timeout=10)
+        return original_stamp()
+
+    results: list[Any] = []
+
+    def one() -> None:
+        try:
+            results.append(request(APIClient()))
+        finally:
+            connections.close_all()
+
+    monkeypatch.setattr(service, "now_stamp", synchronised_stamp)
+    threads = [threading.Thread(target=one) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
 
 
 @pytest.fixture

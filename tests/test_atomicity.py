@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from rest_framework.test import APIClient
 
 import controlplane.services.rebalancing as rebalancing
@@ -16,8 +15,7 @@ import controlplane.services.strategies as strategies
 from commitlog.models import OutboxEvent
 from commitlog.records import decode_value
 from controlplane.models import RebalanceBatch, StrategySubmission
-from controlplane.services import clock
-from tests.conftest import submission_body
+from tests.conftest import race_two, submission_body
 
 
 class InjectedFailure(RuntimeError):
@@ -94,29 +92,12 @@ def test_two_identical_submissions_racing_give_one_202_and_one_409(
     """Both requests are validated and about to insert at the same time; the unique
     dag_hash index decides, and the loser answers 409 with the winner's id."""
     body = submission_body()
-    barrier = threading.Barrier(2)
-    original_stamp = clock.now_stamp
 
-    def synchronised_stamp() -> Any:
-        barrier.wait(timeout=10)  # both threads are past validation, neither has inserted
-        return original_stamp()
+    def submit(client: APIClient) -> Any:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token}")
+        return client.post("/strategies", body, format="json")
 
-    results: list[Any] = []
-
-    def submit() -> None:
-        try:
-            client = APIClient()
-            client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token}")
-            results.append(client.post("/strategies", body, format="json"))
-        finally:
-            connections.close_all()
-
-    monkeypatch.setattr(strategies, "now_stamp", synchronised_stamp)
-    threads = [threading.Thread(target=submit) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    results = race_two(monkeypatch, strategies, submit)
 
     statuses = sorted(r.status_code for r in results)
     assert statuses == [202, 409], [r.json() for r in results]

@@ -3,12 +3,10 @@ PostgreSQL (and the broker for a batch's trace through the log)."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -17,8 +15,8 @@ from commitlog.models import OutboxEvent
 from commitlog.prune import commitlog_prune
 from controlplane.config import GatewayConfig
 from controlplane.models import IdempotencyKey, RebalanceBatch
-from controlplane.services import clock
 from controlplane.services.credentials import credential_issue
+from tests.conftest import race_two
 from tests.flow import consume_to_end, relay_all
 
 BODY = {
@@ -110,29 +108,12 @@ def test_two_concurrent_requests_with_one_key_make_one_set_of_batches(
 ) -> None:
     """Both have found no earlier request and are about to write when they meet; the key's
     unique index lets one write and answers the other with the first one's batches."""
-    barrier = threading.Barrier(2)
-    original_stamp = clock.now_stamp
 
-    def synchronised_stamp() -> Any:
-        barrier.wait(timeout=10)
-        return original_stamp()
+    def submit(client: APIClient) -> Any:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token}")
+        return post(client, BODY, key="raced")
 
-    results: list[Any] = []
-
-    def submit() -> None:
-        try:
-            client = APIClient()
-            client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token}")
-            results.append(post(client, BODY, key="raced"))
-        finally:
-            connections.close_all()
-
-    monkeypatch.setattr(rebalancing, "now_stamp", synchronised_stamp)
-    threads = [threading.Thread(target=submit) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    results = race_two(monkeypatch, rebalancing, submit)
 
     assert [r.status_code for r in results] == [202, 202], [r.json() for r in results]
     assert results[0].json() == results[1].json()
