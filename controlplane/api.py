@@ -20,7 +20,14 @@ from controlplane.services.rebalance_groups import group_multi, group_single
 from controlplane.services.rebalancing import BatchAck, rebalance_submit
 from controlplane.services.strategies import StrategyAck, strategy_submit
 
-_ERRORS = {code: serializers.ErrorOut for code in (400, 401, 409, 413, 422)}
+
+def _errors(*statuses: int) -> dict[int, type[serializers.ErrorOut]]:
+    return {status: serializers.ErrorOut for status in statuses}
+
+
+# What each kind of call may hear besides its success (503: the database is away).
+_WRITE_ERRORS = _errors(400, 401, 406, 413, 415, 422, 503)
+_READ_ERRORS = _errors(401, 404, 406, 503)
 
 
 def _ack_body(ack: StrategyAck) -> dict[str, Any]:
@@ -39,7 +46,7 @@ def _ack_body(ack: StrategyAck) -> dict[str, Any]:
 class StrategySubmitView(APIView):
     @extend_schema(
         request=serializers.StrategySubmitIn,
-        responses={202: serializers.StrategyAckOut, **_ERRORS},
+        responses={202: serializers.StrategyAckOut, 409: serializers.ErrorOut, **_WRITE_ERRORS},
         summary="Submit a strategy DAG",
     )
     def post(self, request: Request) -> Response:
@@ -57,7 +64,7 @@ class StrategySubmitView(APIView):
 
 
 class StrategyStatusView(APIView):
-    @extend_schema(responses={200: serializers.StrategyStatusOut, 404: serializers.ErrorOut})
+    @extend_schema(responses={200: serializers.StrategyStatusOut, **_READ_ERRORS})
     def get(self, request: Request, strategy_id: str) -> Response:
         found = selectors.strategy_status(strategy_id=strategy_id)
         if found is None:
@@ -88,7 +95,7 @@ class RebalanceBatchView(APIView):
     @extend_schema(
         request=serializers.RebalanceIn,
         parameters=[schema.IDEMPOTENCY_KEY],
-        responses={202: serializers.RebalanceAckOut, **_ERRORS},
+        responses={202: serializers.RebalanceAckOut, **_WRITE_ERRORS},
         summary="Submit rebalance orders (one batch or the multi-world form)",
     )
     def post(self, request: Request) -> Response:
@@ -123,7 +130,7 @@ class RebalanceBatchView(APIView):
 
 class RebalanceBatchStatusView(APIView):
     @extend_schema(
-        responses={200: serializers.BatchStatusOut, 404: serializers.ErrorOut},
+        responses={200: serializers.BatchStatusOut, **_READ_ERRORS},
         summary="A rebalance batch's state, counts and trace times",
     )
     def get(self, request: Request, batch_id: str) -> Response:

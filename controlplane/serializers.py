@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -45,14 +45,23 @@ def _orders(**options: Any) -> serializers.ListField:
     return serializers.ListField(child=OrderField(), **options)
 
 
+class WorldIdsField(serializers.ListField):
+    """Required, and missing or null is the contract's own refusal, E_WORLD_IDS_REQUIRED."""
+
+    def fail(self, key: str, **kwargs: Any) -> NoReturn:
+        if key in ("required", "null"):
+            raise serializers.ValidationError(
+                ErrorDetail("world_ids is required", code=WorldIdsRequired.code)
+            )
+        super().fail(key, **kwargs)
+        raise AssertionError("unreachable")  # Field.fail always raises
+
+
 class StrategySubmitIn(serializers.Serializer[Any]):
     dag_json = StrictCharField(trim_whitespace=False, help_text="base64 of the DAG JSON, or JSON")
     meta = serializers.DictField(required=False, allow_null=True, default=None)
-    world_ids = serializers.ListField(
+    world_ids = WorldIdsField(
         child=StrictCharField(allow_blank=True, trim_whitespace=False),
-        required=False,
-        allow_null=True,
-        default=list,
         help_text="At least one non-blank world id.",
     )
     node_ids_crc32 = StrictIntegerField(min_value=0, max_value=0xFFFFFFFF)
@@ -94,13 +103,27 @@ class StrategyAckOut(serializers.Serializer[Any]):
 
 
 class StrategyStatusOut(serializers.Serializer[Any]):
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=SubmissionStatus.values)
+
+
+class FieldErrorOut(serializers.Serializer[Any]):
+    field = serializers.CharField(allow_null=True, help_text="Path to the value, or null.")
+    code = serializers.CharField()
+    message = serializers.CharField()
 
 
 class ErrorOut(serializers.Serializer[Any]):
-    code = serializers.CharField()
+    code = serializers.CharField(help_text="E_... (README: the codes)")
     message = serializers.CharField()
-    strategy_id = serializers.UUIDField(required=False)
+    strategy_id = serializers.UUIDField(required=False, help_text="With E_DUPLICATE.")
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        fields = super().get_fields()
+        # `errors` would shadow Serializer.errors if declared as an attribute.
+        fields["errors"] = FieldErrorOut(
+            many=True, required=False, help_text="Every field at fault."
+        )
+        return fields
 
 
 class RebalanceIn(serializers.Serializer[Any]):
