@@ -21,7 +21,7 @@ from bench.harness import progress
 from bench.history_paths import Paths, measure
 from bench.history_report import History, report
 from bench.history_seed import STRATEGY_IDS, settle
-from bench.stack import BenchStack
+from bench.stack import BenchStack, copy_database, drop_database
 
 
 def _prune() -> tuple[Any, list[str]]:
@@ -58,27 +58,6 @@ def _use_database(name: str) -> None:
 
     connections.close_all()
     connections.settings["default"]["NAME"] = name
-
-
-def _server(statement: str, *names: str) -> None:
-    """One statement on the server's maintenance database, `names` quoted into it."""
-    import psycopg
-    from psycopg import sql
-
-    from bench.harness import PG_SERVER_URL
-
-    query = sql.SQL(statement).format(*(sql.Identifier(n) for n in names))
-    with psycopg.connect(f"{PG_SERVER_URL}/postgres", autocommit=True) as admin:
-        admin.execute(query)
-
-
-def _drop_database(name: str) -> None:
-    _server("DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
-
-
-def _copy_database(source: str, target: str) -> None:
-    _drop_database(target)
-    _server("CREATE DATABASE {} TEMPLATE {}", target, source)
 
 
 Timings = dict[str, float]
@@ -155,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
         # and content types), so one client and one token serve both.
         empty, seeded_db = stack.database, f"{stack.database}_seeded"
         _use_database("postgres")
-        _copy_database(empty, seeded_db)
+        copy_database(empty, seeded_db)
         try:
             sizes: list[int] = []
             empties: list[dict[str, float]] = []
@@ -191,10 +170,12 @@ def main(argv: list[str] | None = None) -> None:
             machine = stack.machine()
         finally:
             _use_database(empty)
-            _drop_database(seeded_db)
+            drop_database(seeded_db)
 
     report(
-        History(sizes, results, empties, ratios, seeded, seeding_s, pruned, locks, args.ids),
+        History(
+            sizes, results, empties, ratios, seeded, seeding_s, pruned, locks, args.ids, ROUNDS
+        ),
         machine,
         command,
         write=not args.no_write,

@@ -9,7 +9,6 @@ from typing import Any
 from bench.harness import Machine, progress, run_header, save_plot, table, write_section
 
 SECTION = "history"
-ROUNDS_NOTE = "8 timed"  # bench.history.ROUNDS
 PATHS = [
     "reconciler run",
     "dashboard page",
@@ -33,6 +32,7 @@ class History:
     pruned: Any  # commitlog.prune.PruneRun
     locks: list[str]
     ids: str  # the strategy ids of the history and the writes (bench.history_seed)
+    rounds: int  # timed rounds per size, after one untimed
 
 
 def _ratios(history: History, path: str) -> list[float]:
@@ -83,7 +83,7 @@ def report(history: History, machine: Machine, command: str, *, write: bool) -> 
         "(the writes measured make theirs the same way). Beside it runs an empty database "
         "(a copy of the seeded one before seeding: the same staff user and token). At each "
         "size both are measured in alternating rounds, one untimed and then "
-        f"{ROUNDS_NOTE}, so that the machine's drift over the minutes of the run falls on "
+        f"{history.rounds} timed, so that the machine's drift over the minutes of the run falls on "
         "both alike. Each round times one reconciler run (a live consumer with no lag), the "
         "dashboard, `/metrics`, the submissions changelist and a hash search on it (staff "
         "login, Django's test client in process), `POST /strategies` (in process), a relay "

@@ -18,6 +18,29 @@ from bench.harness import PG_SERVER_URL, REDIS_URL, ROOT, Machine, progress
 from devstack.process import ChildProcess
 
 
+def _on_server(statement: str, *names: str) -> None:
+    """One statement on the server's maintenance database, `names` quoted into it."""
+    import psycopg
+    from psycopg import sql
+
+    query = sql.SQL(statement).format(*(sql.Identifier(n) for n in names))
+    with psycopg.connect(f"{PG_SERVER_URL}/postgres", autocommit=True) as admin:
+        admin.execute(query)
+
+
+def drop_database(name: str) -> None:
+    _on_server("DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
+
+
+def copy_database(source: str | None, target: str) -> None:
+    """`target` afresh: a copy of `source`, or empty when `source` is None."""
+    drop_database(target)
+    if source is None:
+        _on_server("CREATE DATABASE {}", target)
+    else:
+        _on_server("CREATE DATABASE {} TEMPLATE {}", target, source)
+
+
 def _terminate_as_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -203,25 +226,13 @@ class BenchStack:
         )
 
     def _recreate_database(self) -> None:
-        import psycopg
-        from psycopg import sql
-
-        with psycopg.connect(f"{PG_SERVER_URL}/postgres", autocommit=True) as admin:
-            name = sql.Identifier(self.database)
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(name))
+        copy_database(None, self.database)
 
     def _drop_database(self) -> None:
         import psycopg
-        from psycopg import sql
 
         try:
-            with psycopg.connect(f"{PG_SERVER_URL}/postgres", autocommit=True) as admin:
-                admin.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                        sql.Identifier(self.database)
-                    )
-                )
+            drop_database(self.database)
         except psycopg.Error as exc:
             progress(f"could not drop {self.database}: {exc}")
 
