@@ -64,7 +64,7 @@ def _read_yaml(path: str) -> dict[str, Any]:
     return loaded
 
 
-def _env_value(environ: Mapping[str, str], name: str) -> str | None:
+def env_value(environ: Mapping[str, str], name: str) -> str | None:
     # An empty variable counts as unset, so `X=${X:-}` in compose files keeps the file's value.
     value = environ.get(name, "").strip()
     return value or None
@@ -84,7 +84,7 @@ _KNOWN_TOP_LEVEL = ("profile", "gateway")
 def unknown_keys(environ: Mapping[str, str] | None = None) -> list[str]:
     """Keys of the YAML file that nothing reads (typos, or keys outside `gateway`)."""
     env = os.environ if environ is None else environ
-    config_path = _env_value(env, "CONTROLPLANE_CONFIG")
+    config_path = env_value(env, "CONTROLPLANE_CONFIG")
     if not config_path:
         return []
     document = _read_yaml(config_path)
@@ -101,18 +101,18 @@ def load_gateway_config(
     `problems`, the settings prod requires and lacks are added to it instead, all of them,
     and the rest of the configuration is still read."""
     env = os.environ if environ is None else environ
-    config_path = _env_value(env, "CONTROLPLANE_CONFIG")
+    config_path = env_value(env, "CONTROLPLANE_CONFIG")
     document = _read_yaml(config_path) if config_path else {}
     gateway = document.get("gateway") or {}
 
-    profile_raw = _env_value(env, "PROFILE") or _yaml_string(document.get("profile"), "profile")
+    profile_raw = env_value(env, "PROFILE") or _yaml_string(document.get("profile"), "profile")
     profile = (profile_raw or "dev").lower()
     if profile not in PROFILES:
         raise ConfigError(f"profile must be one of {', '.join(PROFILES)}, got {profile_raw!r}")
 
     values: dict[str, str] = {}
     for key, env_name, default in _GATEWAY_FIELDS:
-        from_env = _env_value(env, env_name)
+        from_env = env_value(env, env_name)
         if from_env is not None:
             values[key] = from_env
         elif key in gateway:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Mapping
 
+from controlplane.config import env_value
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -17,8 +19,7 @@ class EnvReader:
         self.problems: list[str] = []
 
     def _raw(self, name: str) -> str | None:
-        value = self.environ.get(name, "").strip()
-        return value or None  # an empty variable counts as unset
+        return env_value(self.environ, name)
 
     def problem(self, message: str) -> None:
         self.problems.append(message)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import tempfile
 import urllib.request
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ import yaml
 from commitlog.models import ConsumerPosition
 from controlplane.config import GatewayConfig
 from controlplane.services.credentials import credential_issue
+from devstack.net import free_port
 from tests.flow import relay_all
 from tests.processes import ChildProcess, database_url, retire, service_process, wait_for
 from tests.test_relay import submit_strategies
@@ -27,12 +27,6 @@ pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
 
 ALERTS = Path(__file__).resolve().parent.parent / "deploy" / "prometheus" / "alerts.yml"
 ALERT = "ControlPlaneConsumerSilent"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _fast_rule() -> dict[str, Any]:
@@ -66,7 +60,7 @@ def prometheus(live_server: Any) -> Iterator[tuple[str, ChildProcess]]:
         ],
     }
     (work / "prometheus.yml").write_text(yaml.safe_dump(config))
-    port = _free_port()
+    port = free_port()
     child = ChildProcess(
         "prometheus",
         [
