@@ -56,7 +56,7 @@ class StrategySubmitView(APIView):
         ack = strategy_submit(
             dag_json=data["dag_json"],
             node_ids_crc32=data["node_ids_crc32"],
-            world_ids=data["world_ids"] or [],
+            world_ids=data["world_ids"],
             meta=data["meta"],
             context=data["context"],
         )
