@@ -13,21 +13,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from controlplane import schema, selectors, serializers
+from controlplane import error_codes, schema, selectors, serializers
 from controlplane.models import ApiCredential
 from controlplane.services.idempotency import idempotency_claim
 from controlplane.services.rebalance_groups import group_multi, group_single
 from controlplane.services.rebalancing import BatchAck, rebalance_submit
 from controlplane.services.strategies import StrategyAck, strategy_submit
-
-
-def _errors(*statuses: int) -> dict[int, type[serializers.ErrorOut]]:
-    return {status: serializers.ErrorOut for status in statuses}
-
-
-# What each kind of call may hear besides its success (503: the database is away).
-_WRITE_ERRORS = _errors(400, 401, 406, 413, 415, 422, 503)
-_READ_ERRORS = _errors(401, 404, 406, 503)
 
 
 def _ack_body(ack: StrategyAck) -> dict[str, Any]:
@@ -45,8 +36,12 @@ def _ack_body(ack: StrategyAck) -> dict[str, Any]:
 
 class StrategySubmitView(APIView):
     @extend_schema(
+        operation_id=error_codes.SUBMIT_STRATEGY,
         request=serializers.StrategySubmitIn,
-        responses={202: serializers.StrategyAckOut, 409: serializers.ErrorOut, **_WRITE_ERRORS},
+        responses={
+            202: serializers.StrategyAckOut,
+            **schema.error_responses(error_codes.SUBMIT_STRATEGY),
+        },
         summary="Submit a strategy DAG",
     )
     def post(self, request: Request) -> Response:
@@ -64,7 +59,14 @@ class StrategySubmitView(APIView):
 
 
 class StrategyStatusView(APIView):
-    @extend_schema(responses={200: serializers.StrategyStatusOut, **_READ_ERRORS})
+    @extend_schema(
+        operation_id=error_codes.STRATEGY_STATUS,
+        responses={
+            200: serializers.StrategyStatusOut,
+            **schema.error_responses(error_codes.STRATEGY_STATUS),
+        },
+        summary="A strategy submission's state",
+    )
     def get(self, request: Request, strategy_id: str) -> Response:
         found = selectors.strategy_status(strategy_id=strategy_id)
         if found is None:
@@ -93,9 +95,13 @@ def _credential_id(request: Request) -> int | None:
 
 class RebalanceBatchView(APIView):
     @extend_schema(
+        operation_id=error_codes.SUBMIT_REBALANCE,
         request=serializers.RebalanceIn,
         parameters=[schema.IDEMPOTENCY_KEY],
-        responses={202: serializers.RebalanceAckOut, **_WRITE_ERRORS},
+        responses={
+            202: serializers.RebalanceAckOut,
+            **schema.error_responses(error_codes.SUBMIT_REBALANCE),
+        },
         summary="Submit rebalance orders (one batch or the multi-world form)",
     )
     def post(self, request: Request) -> Response:
@@ -130,7 +136,11 @@ class RebalanceBatchView(APIView):
 
 class RebalanceBatchStatusView(APIView):
     @extend_schema(
-        responses={200: serializers.BatchStatusOut, **_READ_ERRORS},
+        operation_id=error_codes.BATCH_STATUS,
+        responses={
+            200: serializers.BatchStatusOut,
+            **schema.error_responses(error_codes.BATCH_STATUS),
+        },
         summary="A rebalance batch's state, counts and trace times",
     )
     def get(self, request: Request, batch_id: str) -> Response:
@@ -143,8 +153,14 @@ class RebalanceBatchStatusView(APIView):
 @csrf_exempt  # a POST to an unknown path hears 404, not a CSRF failure page
 def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     """JSON 404 for any unknown URL, so clients never parse an HTML page."""
-    return JsonResponse({"code": "E_NOT_FOUND", "message": "no such resource"}, status=404)
+    code = error_codes.NOT_FOUND
+    return JsonResponse(
+        {"code": code, "message": "no such resource"}, status=error_codes.status_of(code)
+    )
 
 
 def server_error(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"code": "E_INTERNAL", "message": "internal error"}, status=500)
+    code = error_codes.INTERNAL
+    return JsonResponse(
+        {"code": code, "message": "internal error"}, status=error_codes.status_of(code)
+    )

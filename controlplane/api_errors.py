@@ -8,26 +8,27 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from commitlog.outbox import RecordTooLarge
+from controlplane import error_codes
 from controlplane.exceptions import ApplicationError
 
 logger = logging.getLogger(__name__)
 
 _DRF_CODES: dict[type[exceptions.APIException], str] = {
-    exceptions.ParseError: "E_MALFORMED_JSON",
-    exceptions.NotAuthenticated: "E_UNAUTHENTICATED",
-    exceptions.AuthenticationFailed: "E_UNAUTHENTICATED",
-    exceptions.PermissionDenied: "E_FORBIDDEN",
-    exceptions.NotFound: "E_NOT_FOUND",
-    exceptions.MethodNotAllowed: "E_METHOD_NOT_ALLOWED",
-    exceptions.NotAcceptable: "E_NOT_ACCEPTABLE",
-    exceptions.UnsupportedMediaType: "E_UNSUPPORTED_MEDIA_TYPE",
-    exceptions.Throttled: "E_THROTTLED",
-    exceptions.ValidationError: "E_INVALID_REQUEST",
+    exceptions.ParseError: error_codes.MALFORMED_JSON,
+    exceptions.NotAuthenticated: error_codes.UNAUTHENTICATED,
+    exceptions.AuthenticationFailed: error_codes.UNAUTHENTICATED,
+    exceptions.PermissionDenied: error_codes.FORBIDDEN,
+    exceptions.NotFound: error_codes.NOT_FOUND,
+    exceptions.MethodNotAllowed: error_codes.METHOD_NOT_ALLOWED,
+    exceptions.NotAcceptable: error_codes.NOT_ACCEPTABLE,
+    exceptions.UnsupportedMediaType: error_codes.UNSUPPORTED_MEDIA_TYPE,
+    exceptions.Throttled: error_codes.THROTTLED,
+    exceptions.ValidationError: error_codes.INVALID_REQUEST,
 }
 
 
@@ -78,13 +79,13 @@ def _code_for(exc: exceptions.APIException) -> str:
         codes = exc.get_codes()
         while isinstance(codes, dict | list) and codes:
             codes = next(iter(codes.values())) if isinstance(codes, dict) else codes[0]
-        if isinstance(codes, str) and codes.startswith("E_"):
+        if isinstance(codes, str) and codes in error_codes.CODES:
             return codes
     for exc_type, code in _DRF_CODES.items():
         if isinstance(exc, exc_type):
             return code
     default = exc.default_code
-    return default if isinstance(default, str) and default.startswith("E_") else "E_ERROR"
+    return default if default in error_codes.CODES else error_codes.INTERNAL
 
 
 def _log_refusal(response: Response, context: dict[str, Any]) -> Response:
@@ -114,21 +115,24 @@ def _answer(exc: Exception, context: dict[str, Any]) -> Response | None:
         # The database is away (restart, failover): nothing was written; try again shortly.
         logger.warning("event=database_unavailable view=%s error=%s", context.get("view"), exc)
         return Response(
-            {"code": "E_UNAVAILABLE", "message": "the database is unavailable; retry shortly"},
-            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            {
+                "code": error_codes.UNAVAILABLE,
+                "message": "the database is unavailable; retry shortly",
+            },
+            status=error_codes.status_of(error_codes.UNAVAILABLE),
             headers={"Retry-After": "1"},
         )
     if isinstance(exc, RequestDataTooBig):
         # Django's own cap (DATA_UPLOAD_MAX_MEMORY_SIZE) tripped while DRF read the body.
         return Response(
-            {"code": "E_PAYLOAD_TOO_LARGE", "message": "request body is too large"},
-            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            {"code": error_codes.PAYLOAD_TOO_LARGE, "message": "request body is too large"},
+            status=error_codes.status_of(error_codes.PAYLOAD_TOO_LARGE),
         )
     if isinstance(exc, RecordTooLarge):  # the commit log's limit, raised before any write
         set_rollback()
         return Response(
-            {"code": "E_RECORD_TOO_LARGE", "message": str(exc)},
-            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            {"code": error_codes.RECORD_TOO_LARGE, "message": str(exc)},
+            status=error_codes.status_of(error_codes.RECORD_TOO_LARGE),
         )
     if isinstance(exc, ApplicationError):
         set_rollback()
@@ -138,14 +142,11 @@ def _answer(exc: Exception, context: dict[str, Any]) -> Response | None:
     if not isinstance(exc, exceptions.APIException):
         return None  # a 500: logged by Django, the transaction rolls back with the request
     set_rollback()
-    http_status = exc.status_code
-    if isinstance(exc, exceptions.ValidationError):
-        http_status = status.HTTP_422_UNPROCESSABLE_ENTITY
+    code = _code_for(exc)
     headers: dict[str, str] = {}
-    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+    if code == error_codes.UNAUTHENTICATED:
         headers["WWW-Authenticate"] = 'Bearer realm="controlplane"'
-        http_status = status.HTTP_401_UNAUTHORIZED
-    body: dict[str, Any] = {"code": _code_for(exc), "message": _first_message(exc.detail)}
+    body: dict[str, Any] = {"code": code, "message": _first_message(exc.detail)}
     if isinstance(exc, exceptions.ValidationError):
         body["errors"] = field_errors(exc.detail)
-    return Response(body, status=http_status, headers=headers)
+    return Response(body, status=error_codes.status_of(code), headers=headers)

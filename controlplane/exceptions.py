@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from controlplane import error_codes
+
 
 class ApplicationError(Exception):
     """A request the service refuses; nothing has been written when it is raised."""
 
-    status_code = 422
-    code = "E_INVALID_REQUEST"
+    code = error_codes.INVALID_REQUEST
 
     def __init__(
         self, message: str, *, code: str | None = None, field: str | None = None, **extra: Any
@@ -21,6 +22,10 @@ class ApplicationError(Exception):
         self.field = field
         self.extra = extra
 
+    @property
+    def status_code(self) -> int:
+        return error_codes.status_of(self.code)
+
     def as_body(self) -> dict[str, Any]:
         body = {"code": self.code, "message": self.message, **self.extra}
         if self.field is not None:  # the same shape as a serializer's field errors
@@ -31,36 +36,35 @@ class ApplicationError(Exception):
 class InvalidRequest(ApplicationError):
     """A field the serializer cannot judge alone (it depends on another one)."""
 
-    code = "E_INVALID_REQUEST"
+    code = error_codes.INVALID_REQUEST
 
 
 class InvalidDag(ApplicationError):
-    code = "E_INVALID_DAG"
+    code = error_codes.INVALID_DAG
 
 
 class ChecksumMismatch(ApplicationError):
-    code = "E_CHECKSUM_MISMATCH"
+    code = error_codes.CHECKSUM_MISMATCH
 
 
 class WorldIdsRequired(ApplicationError):
-    code = "E_WORLD_IDS_REQUIRED"
+    code = error_codes.WORLD_IDS_REQUIRED
 
 
 class InvalidContext(ApplicationError):
-    code = "E_INVALID_CONTEXT"
+    code = error_codes.INVALID_CONTEXT
 
 
 class InvalidOrders(ApplicationError):
-    code = "E_INVALID_ORDERS"
+    code = error_codes.INVALID_ORDERS
 
 
 class ShadowOrdersBlocked(ApplicationError):
-    code = "E_SHADOW_ORDERS_BLOCKED"
+    code = error_codes.SHADOW_ORDERS_BLOCKED
 
 
 class DuplicateSubmission(ApplicationError):
-    status_code = 409
-    code = "E_DUPLICATE"
+    code = error_codes.DUPLICATE
 
     def __init__(self, strategy_id: str) -> None:
         super().__init__(

@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from typing import IO, Any
 
 from django.conf import settings
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 
+from controlplane import error_codes
 from controlplane.jsonutil import (
     contains_lone_surrogate,
     contains_nul,
@@ -20,27 +21,27 @@ from controlplane.jsonutil import (
 
 
 class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "request body is too large"
-    default_code = "E_PAYLOAD_TOO_LARGE"
+    default_code = error_codes.PAYLOAD_TOO_LARGE
+    status_code = error_codes.status_of(default_code)
 
 
 class JsonTooDeep(exceptions.APIException):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_detail = "request body is nested too deeply"
-    default_code = "E_JSON_TOO_DEEP"
+    default_code = error_codes.JSON_TOO_DEEP
+    status_code = error_codes.status_of(default_code)
 
 
 class NulCharacter(exceptions.APIException):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_detail = "NUL characters (\\u0000) are not allowed in the request"
-    default_code = "E_INVALID_REQUEST"
+    default_code = error_codes.INVALID_REQUEST
+    status_code = error_codes.status_of(default_code)
 
 
 class LoneSurrogate(exceptions.APIException):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_detail = "lone surrogates (\\ud800-\\udfff escapes) are not valid Unicode"
-    default_code = "E_INVALID_REQUEST"
+    default_code = error_codes.INVALID_REQUEST
+    status_code = error_codes.status_of(default_code)
 
 
 def _reject_constant(name: str) -> Any:

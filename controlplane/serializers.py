@@ -8,7 +8,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
-from controlplane import schema
+from controlplane import error_codes, schema
+from controlplane.compute_context import DowngradeReason
 from controlplane.exceptions import WorldIdsRequired
 from controlplane.fields import StrictBooleanField, StrictCharField, StrictIntegerField
 from controlplane.models import Scope, SubmissionStatus
@@ -57,9 +58,24 @@ class WorldIdsField(serializers.ListField):
         raise AssertionError("unreachable")  # Field.fail always raises
 
 
+@extend_schema_field(schema.CONTEXT)
+class ContextField(serializers.DictField):
+    pass
+
+
+@extend_schema_field(schema.META)
+class MetaField(serializers.DictField):
+    pass
+
+
+class CountsOut(serializers.Serializer[Any]):
+    total = serializers.IntegerField(min_value=1)
+    reduce_only = serializers.IntegerField(min_value=0)
+
+
 class StrategySubmitIn(serializers.Serializer[Any]):
     dag_json = StrictCharField(trim_whitespace=False, help_text="base64 of the DAG JSON, or JSON")
-    meta = serializers.DictField(required=False, allow_null=True, default=None)
+    meta = MetaField(required=False, allow_null=True, default=None)
     world_ids = WorldIdsField(
         child=StrictCharField(allow_blank=True, trim_whitespace=False),
         help_text="At least one non-blank world id.",
@@ -69,7 +85,7 @@ class StrategySubmitIn(serializers.Serializer[Any]):
     def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
         fields = super().get_fields()
         # `context` would shadow Serializer.context if declared as an attribute.
-        fields["context"] = serializers.DictField(required=False, allow_null=True, default=None)
+        fields["context"] = ContextField(required=False, allow_null=True, default=None)
         return fields
 
     def validate_world_ids(self, value: list[str] | None) -> list[str]:
@@ -85,11 +101,17 @@ class StrategySubmitIn(serializers.Serializer[Any]):
             raise serializers.ValidationError(
                 {
                     "world_id": ErrorDetail(
-                        "world_id is deprecated; send world_ids", code="E_WORLD_ID_DEPRECATED"
+                        "world_id is deprecated; send world_ids",
+                        code=error_codes.WORLD_ID_DEPRECATED,
                     )
                 }
             )
         return super().to_internal_value(data)
+
+
+@extend_schema_field({"type": "object", "maxProperties": 0})
+class QueueMapField(serializers.DictField):
+    pass
 
 
 class StrategyAckOut(serializers.Serializer[Any]):
@@ -97,33 +119,15 @@ class StrategyAckOut(serializers.Serializer[Any]):
     sentinel_id = serializers.CharField()
     node_ids_crc32 = serializers.IntegerField()
     downgraded = serializers.BooleanField()
-    downgrade_reason = serializers.CharField(allow_null=True)
+    downgrade_reason = serializers.ChoiceField(
+        choices=[reason.value for reason in DowngradeReason], allow_null=True
+    )
     safe_mode = serializers.BooleanField()
-    queue_map = serializers.DictField()
+    queue_map = QueueMapField(help_text="Always empty: queues are not assigned here.")
 
 
 class StrategyStatusOut(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=SubmissionStatus.values)
-
-
-class FieldErrorOut(serializers.Serializer[Any]):
-    field = serializers.CharField(allow_null=True, help_text="Path to the value, or null.")
-    code = serializers.CharField()
-    message = serializers.CharField()
-
-
-class ErrorOut(serializers.Serializer[Any]):
-    code = serializers.CharField(help_text="E_... (README: the codes)")
-    message = serializers.CharField()
-    strategy_id = serializers.UUIDField(required=False, help_text="With E_DUPLICATE.")
-
-    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
-        fields = super().get_fields()
-        # `errors` would shadow Serializer.errors if declared as an attribute.
-        fields["errors"] = FieldErrorOut(
-            many=True, required=False, help_text="Every field at fault."
-        )
-        return fields
 
 
 class RebalanceIn(serializers.Serializer[Any]):
@@ -153,7 +157,7 @@ class RebalanceIn(serializers.Serializer[Any]):
             )
         if not single and not multi:
             raise serializers.ValidationError(
-                ErrorDetail("the request has no orders", code="E_NO_ORDERS")
+                ErrorDetail("the request has no orders", code=error_codes.NO_ORDERS)
             )
         if single and ("orders" not in attrs or "scope" not in attrs):
             raise serializers.ValidationError("the single-batch form needs scope and orders")
@@ -163,8 +167,8 @@ class RebalanceIn(serializers.Serializer[Any]):
 class BatchOut(serializers.Serializer[Any]):
     batch_id = serializers.CharField()
     world_id = serializers.CharField()
-    scope = serializers.CharField()
-    counts = serializers.DictField(child=serializers.IntegerField())
+    scope = serializers.ChoiceField(choices=Scope.values)
+    counts = CountsOut()
     reduce_only_ratio = serializers.FloatField()
     mode = serializers.CharField(required=False)
     shared_account = serializers.BooleanField(required=False)
@@ -179,7 +183,7 @@ class BatchStatusOut(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=SubmissionStatus.values)
     world_id = serializers.CharField()
     scope = serializers.ChoiceField(choices=Scope.values)
-    counts = serializers.DictField(child=serializers.IntegerField())
+    counts = CountsOut()
     reduce_only_ratio = serializers.FloatField()
     submitted_at = serializers.DateTimeField()
     published_at = serializers.DateTimeField(allow_null=True)

@@ -187,7 +187,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Strategy submission control plane",
     "DESCRIPTION": (
         "Accepts strategy submissions and rebalance batches, relayed to a Kafka commit log "
-        "in qmtl's record format (docs/API.md in the repository)."
+        "in qmtl's record format (docs/API.md in the repository). Every error is "
+        "`{code, message}` (and `errors`, every field at fault); each operation lists its "
+        "codes per status. A method a path does not offer is 405 E_METHOD_NOT_ALLOWED with "
+        "`Allow`; a path the service does not offer is 404 E_NOT_FOUND."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -4,7 +4,10 @@ Over a thousand generated requests (positive and negative cases of POST /strateg
 GET /strategies/{strategy_id}/status, POST /rebalancing/batches, with and without an
 Idempotency-Key, and GET /rebalancing/batches/{batch_id}): never a 5xx, every 4xx a JSON
 `{"code": "E_...", "message": ...}` that wrote nothing, every 202 wrote exactly one outbox
-row per submission or batch it created, and a replayed 202 wrote nothing.
+row per submission or batch it created, and a replayed 202 wrote nothing. Every answer is
+also checked against the schema by schemathesis: its status is documented for the
+operation, its content type is the documented one, and its body conforms to the
+documented schema (so a 4xx code is one of the enum its status lists).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+import requests
 import schemathesis
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
@@ -24,6 +28,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.core import NotSet
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from commitlog.models import OutboxEvent
 from controlplane.models import RebalanceBatch, StrategySubmission
@@ -103,6 +112,26 @@ def valid_orders(draw: st.DrawFn, body: dict[str, Any]) -> dict[str, Any]:
         return {"world_id": draw(texts), "scope": scope, **rest, "orders": draw(orders)}
     rest = {k: v for k, v in body.items() if k not in SINGLE_FORM}
     return {**rest, "per_world": draw(st.dictionaries(texts, orders, min_size=1, max_size=2))}
+
+
+SCHEMA_CHECKS = [status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+def _as_schemathesis(
+    response: Any, method: str, path: str, headers: dict[str, str], raw: bytes
+) -> schemathesis.Response:
+    """The Django test client's answer in the shape schemathesis' checks read."""
+    sent = requests.Request(
+        method, f"http://testserver{path}", headers=headers, data=raw or None
+    ).prepare()
+    return schemathesis.Response(
+        status_code=response.status_code,
+        headers={name.lower(): [value] for name, value in response.items()},
+        content=response.content,
+        request=sent,
+        elapsed=0.0,
+        verify=False,
+    )
 
 
 def _meta_headers(headers: dict[str, Any] | None) -> dict[str, str]:
@@ -192,6 +221,9 @@ def test_generated_requests_never_5xx_and_never_write_partially(api_token: str) 
         where = f"{case.method} {path} headers={headers} body={raw[:300]!r}"
 
         assert response.status_code < 500, f"{response.status_code}: {where}"
+        sent_headers = {k[5:].replace("_", "-").title(): v for k, v in headers.items()}
+        answer_as_read = _as_schemathesis(response, case.method.upper(), path, sent_headers, raw)
+        case.validate_response(answer_as_read, checks=SCHEMA_CHECKS)
         if response.status_code >= 400:
             answer = response.json()
             assert isinstance(answer.get("code"), str), where

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db import connection
 
+from controlplane import error_codes
 from controlplane.exceptions import ApplicationError
 from controlplane.models import IdempotencyKey
 
@@ -25,12 +26,11 @@ KEPT_AT_LEAST = timedelta(hours=24)  # pruned only past both this and the retent
 
 
 class InvalidIdempotencyKey(ApplicationError):
-    status_code = 400
-    code = "E_INVALID_IDEMPOTENCY_KEY"
+    code = error_codes.INVALID_IDEMPOTENCY_KEY
 
 
 class IdempotencyKeyReused(ApplicationError):
-    code = "E_IDEMPOTENCY_KEY_REUSED"
+    code = error_codes.IDEMPOTENCY_KEY_REUSED
 
 
 def request_digest(body: Any) -> str:

@@ -12,6 +12,7 @@ from django.db import transaction
 from commitlog.nudge import nudge_relay_on_commit
 from commitlog.outbox import outbox_enqueue_many
 from commitlog.records import CommitLogRecord
+from controlplane import error_codes
 from controlplane.compute_context import normalize_execution_domain
 from controlplane.exceptions import InvalidOrders, ShadowOrdersBlocked
 from controlplane.models import RebalanceBatch, Scope
@@ -95,7 +96,7 @@ def rebalance_submit(
         return _replay(earlier)
     groups = [group for group in groups if group.orders]
     if not groups:
-        raise InvalidOrders("the request has no orders", code="E_NO_ORDERS")
+        raise InvalidOrders("the request has no orders", code=error_codes.NO_ORDERS)
     _check_not_shadow(mode, execution_domain, groups)
 
     stamp = now_stamp()
