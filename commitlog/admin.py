@@ -10,6 +10,7 @@ from django.utils.safestring import SafeString
 
 from commitlog.admin_display import ReadOnlyAdminMixin, pretty_json
 from commitlog.admin_filters import closed_choices_filter
+from commitlog.admin_search import text_prefix
 from commitlog.estimates import EstimatedCountPaginator
 from commitlog.handlers import admin_url, registered_events
 from commitlog.models import (
@@ -32,13 +33,14 @@ def _aggregate_link(event: str, aggregate_id: str) -> SafeString:
 
 
 def _by_key(queryset: QuerySet[Any], search_term: str) -> QuerySet[Any]:
-    """A record key, or the strategy or batch id it is about: lookups in the unique key
-    index, never a scan of the table."""
+    """A record key, or the strategy or batch id it is about, or the first characters of
+    either: ranges of the unique key index, never a scan of the table."""
     term = search_term.strip()
     if not term:
         return queryset
-    keys = [term, *(record_key(event, term) for event in registered_events())]
-    found = Q(key__in=keys)
+    found = Q(pk__in=[])
+    for prefix in (term, *(record_key(event, term) for event in registered_events())):
+        found |= text_prefix("key", prefix)
     if term.isdigit() and queryset.model is OutboxEvent:
         found |= Q(pk=int(term))
     return queryset.filter(found)
@@ -97,7 +99,9 @@ class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[OutboxEvent]):
     )
     list_filter = ("state", "event", LastErrorFilter)
     search_fields = ("=id", "=key")  # as get_search_results reads them
-    search_help_text = "An outbox id, a record key, or a strategy or batch id."
+    search_help_text = (
+        "An outbox id, or a record key or a strategy or batch id, or their first characters."
+    )
     list_per_page = 100
     show_full_result_count = False
     paginator = EstimatedCountPaginator
@@ -164,7 +168,7 @@ class ConsumedRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[ConsumedRecord]):
     )
     list_filter = (EventFilter, "rebuilt")
     search_fields = ("=key",)  # as get_search_results reads them
-    search_help_text = "A record key, or a strategy or batch id."
+    search_help_text = "A record key or a strategy or batch id, or their first characters."
     list_per_page = 100
     show_full_result_count = False
     paginator = EstimatedCountPaginator

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
 from commitlog.admin_display import ReadOnlyAdminMixin, pretty_json
+from commitlog.admin_search import text_prefix
 from commitlog.estimates import EstimatedCountPaginator
 from controlplane.admin_lookups import (
     DowngradeFilter,
@@ -129,8 +130,10 @@ class RebalanceBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[RebalanceBatch]):
         "shared_account",
         ("submitted_at", admin.DateFieldListFilter),
     )
-    search_fields = ("=batch_id", "=world_id")
-    search_help_text = "A batch id or a world id."
+    search_fields = ("batch_id", "=world_id")  # as get_search_results reads them
+    search_help_text = (
+        "A batch id or its first characters (it begins with its world id), or a world id."
+    )
     list_per_page = 50
     show_full_result_count = False
     paginator = EstimatedCountPaginator
@@ -153,6 +156,14 @@ class RebalanceBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[RebalanceBatch]):
         "orders_json",
     )
     readonly_fields = fields
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[RebalanceBatch], search_term: str
+    ) -> tuple[QuerySet[RebalanceBatch], bool]:
+        term = search_term.strip()
+        return indexed_search(
+            queryset, term, text_prefix("batch_id", term), Q(world_id=term)
+        ), False
 
     @admin.display(description="trace")
     def trace(self, obj: RebalanceBatch) -> SafeString:
