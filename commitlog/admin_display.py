@@ -18,6 +18,9 @@ def pretty_json(value: Any) -> SafeString:
 class ReadOnlyAdminMixin:
     """Rows that mirror the commit log: operators look, services write."""
 
+    class Media:
+        css = {"all": ("commitlog/admin_lists.css",)}
+
     def has_add_permission(self, request: Any, obj: Any = None) -> bool:
         return False
 
