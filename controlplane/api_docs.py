@@ -1,5 +1,6 @@
-"""The API's browser docs (Swagger UI, assets from the sidecar package): staff and API
-clients see the page; a browser with neither is sent to the admin login and back."""
+"""The API's schema and browser docs (Swagger UI, assets from the sidecar package): staff
+and API clients see them; a browser with neither is sent to the admin login and back.
+A refusal is JSON, as every other API answer (not rendered as an OpenAPI document)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,21 @@ from urllib.parse import urlencode
 
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from drf_spectacular.views import SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+
+
+def _json_refusal(view: SpectacularAPIView | SpectacularSwaggerView) -> None:
+    view.request.accepted_renderer = JSONRenderer()
+    view.request.accepted_media_type = JSONRenderer.media_type
+
+
+class ApiSchemaView(SpectacularAPIView):
+    def handle_exception(self, exc: Exception) -> Response:
+        _json_refusal(self)
+        return super().handle_exception(exc)
 
 
 class ApiDocsView(SpectacularSwaggerView):
@@ -24,6 +36,5 @@ class ApiDocsView(SpectacularSwaggerView):
             query = urlencode({"next": self.request.get_full_path()})
             return HttpResponseRedirect(f"{reverse('admin:login')}?{query}")
         # Any other refusal (a bad credential) is an API answer: JSON, like every other.
-        self.request.accepted_renderer = JSONRenderer()
-        self.request.accepted_media_type = JSONRenderer.media_type
+        _json_refusal(self)
         return super().handle_exception(exc)

@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.urls import path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView
 from rest_framework.authentication import SessionAuthentication
 
 from controlplane import api, api_docs, health
@@ -26,7 +25,7 @@ urlpatterns = [
         api.RebalanceBatchStatusView.as_view(),
         name="rebalance-batch-status",
     ),
-    path("api/schema", SpectacularAPIView.as_view(**_schema_auth), name="openapi-schema"),
+    path("api/schema", api_docs.ApiSchemaView.as_view(**_schema_auth), name="openapi-schema"),
     path(
         "api/docs",
         api_docs.ApiDocsView.as_view(url_name="openapi-schema", **_schema_auth),
