@@ -214,7 +214,8 @@ class InvalidRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[InvalidRecord]):
 class RecordConflictAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[RecordConflict]):
     list_display = ("key", "record", "reason", "topic", "partition", "offset", "detected_at")
     list_filter = ("event", "topic")
-    search_fields = ("=key", "record_id", "value_sha256")
+    search_fields = ("=key",)  # as get_search_results reads them
+    search_help_text = "A record key or a strategy or batch id, or their first characters."
     fields = (
         "key",
         "record",
@@ -232,6 +233,11 @@ class RecordConflictAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[RecordConflict]):
     @admin.display(description="submission or batch")
     def record(self, obj: RecordConflict) -> SafeString:
         return _aggregate_link(obj.event, obj.record_id)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[RecordConflict], search_term: str
+    ) -> tuple[QuerySet[RecordConflict], bool]:
+        return _by_key(queryset, search_term), False
 
     @admin.display(description="conflicting value (decoded)")
     def value_json(self, obj: RecordConflict) -> SafeString:

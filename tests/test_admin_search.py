@@ -12,7 +12,7 @@ from django.db.models import Model, QuerySet
 from django.test import Client, RequestFactory
 from rest_framework.test import APIClient
 
-from commitlog.models import OutboxEvent
+from commitlog.models import OutboxEvent, RecordConflict
 from controlplane.models import RebalanceBatch, StrategySubmission
 from tests.conftest import make_dag, submission_body
 
@@ -85,6 +85,26 @@ def test_outbox_rows_are_found_by_the_first_characters_of_an_id_or_key(
     row = OutboxEvent.objects.get(aggregate_id=first)
     assert [r.pk for r in _search(OutboxEvent, str(row.pk))] == [row.pk]
     assert "Seq Scan" not in _plan(_search(OutboxEvent, alpha[:10]))
+
+
+def test_conflicts_are_found_by_the_first_characters_of_their_record(
+    ids: dict[str, str],
+) -> None:
+    alpha = ids["alpha"]
+    RecordConflict.objects.create(
+        key=f"rebalance:{alpha}",
+        event="gateway.rebalance_batch",
+        record_id=alpha,
+        reason="other content",
+        value=b"{}",
+        value_sha256="b" * 64,
+        topic="t",
+        partition=0,
+        offset=1,
+    )
+    assert [c.record_id for c in _search(RecordConflict, alpha[:8])] == [alpha]
+    assert not _search(RecordConflict, "beta").exists()
+    assert "Seq Scan" not in _plan(_search(RecordConflict, alpha[:8]))
 
 
 def test_the_batch_list_page_searches_by_prefix(admin_client: Client, ids: dict[str, str]) -> None:
