@@ -34,6 +34,24 @@ class InvalidRequest(ApplicationError):
     code = "E_INVALID_REQUEST"
 
 
+class InvalidIdentifier(ApplicationError):
+    """An id holding a control or format character (controlplane.identifiers)."""
+
+    code = "E_INVALID_ID"
+
+
+class TooManyItems(ApplicationError):
+    """A request beyond a per-request cap (worlds, batches, orders, strategies)."""
+
+    code = "E_TOO_MANY_ITEMS"
+
+
+class NumberTooLarge(ApplicationError):
+    """A number a double cannot hold (JSON allows it; the records and the checks cannot)."""
+
+    code = "E_NUMBER_TOO_LARGE"
+
+
 class InvalidDag(ApplicationError):
     code = "E_INVALID_DAG"
 

@@ -165,6 +165,11 @@ if IS_PROD:
 API_MAX_BODY_BYTES = read.integer("API_MAX_BODY_BYTES", 1024 * 1024, minimum=1)
 # Deepest JSON nesting accepted in a request body.
 API_MAX_JSON_DEPTH = read.integer("API_MAX_JSON_DEPTH", 64, minimum=1)
+# Caps per request (controlplane.services.request_caps): beyond them, 422 E_TOO_MANY_ITEMS.
+API_MAX_WORLDS_PER_REQUEST = read.integer("API_MAX_WORLDS_PER_REQUEST", 100, minimum=1)
+API_MAX_BATCHES_PER_REQUEST = read.integer("API_MAX_BATCHES_PER_REQUEST", 100, minimum=1)
+API_MAX_ORDERS_PER_REQUEST = read.integer("API_MAX_ORDERS_PER_REQUEST", 10_000, minimum=1)
+API_MAX_STRATEGIES_PER_BATCH = read.integer("API_MAX_STRATEGIES_PER_BATCH", 1_000, minimum=1)
 # Anonymous API calls: dev only, and only when asked for explicitly.
 API_ALLOW_ANONYMOUS = read.flag("API_ALLOW_ANONYMOUS", False)
 if IS_PROD and API_ALLOW_ANONYMOUS:
