@@ -5,15 +5,20 @@ otherwise hold tens of thousands of worlds, each a batch, an outbox row and a re
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from django.conf import settings
 
 from controlplane.exceptions import TooManyItems
 from controlplane.models import Scope
 
-if TYPE_CHECKING:
-    from controlplane.services.rebalance_groups import OrderGroup
+
+class _Group(Protocol):
+    """What a cap needs of rebalance_groups.OrderGroup (which imports this module)."""
+
+    world_id: str
+    scope: Scope
+    orders: list[dict[str, Any]]
 
 
 def _cap(count: int, setting: str, field: str | None, what: str) -> None:
@@ -44,7 +49,7 @@ def cap_multi_form(
     _cap(total + len(per_strategy), "API_MAX_ORDERS_PER_REQUEST", None, "orders")
 
 
-def cap_groups(groups: Iterable[OrderGroup]) -> None:
+def cap_groups(groups: Iterable[_Group]) -> None:
     """Once orders are grouped: the batches, and the strategies of each per_strategy batch."""
     groups = list(groups)
     worlds = {group.world_id for group in groups}
