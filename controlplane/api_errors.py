@@ -142,6 +142,8 @@ def _answer(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, exceptions.ValidationError):
         http_status = status.HTTP_422_UNPROCESSABLE_ENTITY
     headers: dict[str, str] = {}
+    if isinstance(exc, exceptions.Throttled):
+        headers["Retry-After"] = str(max(1, getattr(exc, "wait", None) or 1))
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         headers["WWW-Authenticate"] = 'Bearer realm="controlplane"'
         http_status = status.HTTP_401_UNAUTHORIZED

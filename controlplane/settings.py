@@ -170,6 +170,9 @@ API_MAX_WORLDS_PER_REQUEST = read.integer("API_MAX_WORLDS_PER_REQUEST", 100, min
 API_MAX_BATCHES_PER_REQUEST = read.integer("API_MAX_BATCHES_PER_REQUEST", 100, minimum=1)
 API_MAX_ORDERS_PER_REQUEST = read.integer("API_MAX_ORDERS_PER_REQUEST", 10_000, minimum=1)
 API_MAX_STRATEGIES_PER_BATCH = read.integer("API_MAX_STRATEGIES_PER_BATCH", 1_000, minimum=1)
+# Calls per credential (controlplane.throttling): `N/s|min|h|day`, or `off`.
+API_THROTTLE_WRITE_RATE = read.rate("API_THROTTLE_WRITE_RATE", "120/min")
+API_THROTTLE_READ_RATE = read.rate("API_THROTTLE_READ_RATE", "1200/min")
 # Anonymous API calls: dev only, and only when asked for explicitly.
 API_ALLOW_ANONYMOUS = read.flag("API_ALLOW_ANONYMOUS", False)
 if IS_PROD and API_ALLOW_ANONYMOUS:
@@ -184,6 +187,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["controlplane.parsers.BoundedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "controlplane.api_errors.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["controlplane.throttling.CredentialRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
@@ -284,6 +288,28 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BEAT_SCHEDULE_FILENAME = read.text(
     "CELERY_BEAT_SCHEDULE_FILENAME", str(BASE_DIR / ".local" / "celerybeat-schedule")
 )
+
+# --- Cache (the throttle's counters) ---------------------------------------------------
+
+# Redis, shared by every web process: CACHE_URL, else the Celery broker when it is Redis;
+# `memory` (or a broker that is not Redis) counts in each process on its own.
+_cache_url = read.text("CACHE_URL", "")
+if not _cache_url and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    _cache_url = CELERY_BROKER_URL
+if _cache_url.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+            "KEY_PREFIX": read.text("CACHE_KEY_PREFIX", "controlplane"),
+            # A cache that does not answer must not hold a request (the throttle lets it by).
+            "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0},
+        }
+    }
+else:
+    if _cache_url not in ("", "memory"):
+        read.problem(f"CACHE_URL={_cache_url!r} is not a redis:// URL or memory")
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Logs ------------------------------------------------------------------------------
 
