@@ -13,6 +13,8 @@ from pathlib import Path
 import django_stubs_ext
 import environ
 
+from controlplane.api_limits import read_api_limits
+from controlplane.cache_config import cache_settings
 from controlplane.config import ConfigError, GatewayConfig, load_gateway_config, unknown_keys
 from controlplane.env_reader import EnvReader
 from controlplane.logging_config import logging_config
@@ -165,14 +167,8 @@ if IS_PROD:
 API_MAX_BODY_BYTES = read.integer("API_MAX_BODY_BYTES", 1024 * 1024, minimum=1)
 # Deepest JSON nesting accepted in a request body.
 API_MAX_JSON_DEPTH = read.integer("API_MAX_JSON_DEPTH", 64, minimum=1)
-# Caps per request (controlplane.services.request_caps): beyond them, 422 E_TOO_MANY_ITEMS.
-API_MAX_WORLDS_PER_REQUEST = read.integer("API_MAX_WORLDS_PER_REQUEST", 100, minimum=1)
-API_MAX_BATCHES_PER_REQUEST = read.integer("API_MAX_BATCHES_PER_REQUEST", 100, minimum=1)
-API_MAX_ORDERS_PER_REQUEST = read.integer("API_MAX_ORDERS_PER_REQUEST", 10_000, minimum=1)
-API_MAX_STRATEGIES_PER_BATCH = read.integer("API_MAX_STRATEGIES_PER_BATCH", 1_000, minimum=1)
-# Calls per credential (controlplane.throttling): `N/s|min|h|day`, or `off`.
-API_THROTTLE_WRITE_RATE = read.rate("API_THROTTLE_WRITE_RATE", "120/min")
-API_THROTTLE_READ_RATE = read.rate("API_THROTTLE_READ_RATE", "1200/min")
+# Caps per request and rates per credential (controlplane.api_limits).
+API_LIMITS = read_api_limits(read)
 # Anonymous API calls: dev only, and only when asked for explicitly.
 API_ALLOW_ANONYMOUS = read.flag("API_ALLOW_ANONYMOUS", False)
 if IS_PROD and API_ALLOW_ANONYMOUS:
@@ -256,6 +252,7 @@ CONSUMER_PAUSE_BEFORE_OFFSET_COMMIT_SECONDS = read.number(
 # --- Celery ------------------------------------------------------------------------------
 
 CELERY_BROKER_URL = _required_in_prod("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+CACHES = cache_settings(read, CELERY_BROKER_URL)  # the throttle's counters, in Redis
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_DEFAULT_QUEUE = read.text("CELERY_TASK_DEFAULT_QUEUE", "controlplane")
@@ -288,28 +285,6 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BEAT_SCHEDULE_FILENAME = read.text(
     "CELERY_BEAT_SCHEDULE_FILENAME", str(BASE_DIR / ".local" / "celerybeat-schedule")
 )
-
-# --- Cache (the throttle's counters) ---------------------------------------------------
-
-# Redis, shared by every web process: CACHE_URL, else the Celery broker when it is Redis;
-# `memory` (or a broker that is not Redis) counts in each process on its own.
-_cache_url = read.text("CACHE_URL", "")
-if not _cache_url and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    _cache_url = CELERY_BROKER_URL
-if _cache_url.startswith(("redis://", "rediss://")):
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": _cache_url,
-            "KEY_PREFIX": read.text("CACHE_KEY_PREFIX", "controlplane"),
-            # A cache that does not answer must not hold a request (the throttle lets it by).
-            "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0},
-        }
-    }
-else:
-    if _cache_url not in ("", "memory"):
-        read.problem(f"CACHE_URL={_cache_url!r} is not a redis:// URL or memory")
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Logs ------------------------------------------------------------------------------
 

@@ -34,9 +34,8 @@ class CredentialRateThrottle(BaseThrottle):
         if not isinstance(credential, ApiCredential):
             return True
         kind = "read" if request.method in SAFE_METHODS else "write"
-        rate: tuple[int, float] | None = (
-            settings.API_THROTTLE_READ_RATE if kind == "read" else settings.API_THROTTLE_WRITE_RATE
-        )
+        limits = settings.API_LIMITS
+        rate = limits.read_rate if kind == "read" else limits.write_rate
         if rate is None:
             return True
         limit, period = rate

@@ -187,8 +187,7 @@ def _no_relay_nudges_by_default(settings: Any) -> None:
 def _no_throttling_by_default(settings: Any) -> None:
     # Property tests send hundreds of calls with one credential; the throttle's tests
     # (test_throttling) set rates of their own.
-    settings.API_THROTTLE_WRITE_RATE = None
-    settings.API_THROTTLE_READ_RATE = None
+    settings.API_LIMITS = replace(settings.API_LIMITS, write_rate=None, read_rate=None)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ per-request caps: each a 422 naming the field, nothing written (real PostgreSQL)
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -41,6 +42,10 @@ def assert_refused(response: Any, code: str, field: str | None) -> None:
     if field is not None:  # an error of the whole request has no field list
         assert field in [error["field"] for error in body["errors"]], body
     assert_nothing_written()
+
+
+def limits(settings: Any, **changes: Any) -> None:
+    settings.API_LIMITS = replace(settings.API_LIMITS, **changes)
 
 
 def order(**extra: Any) -> dict[str, Any]:
@@ -151,7 +156,7 @@ def test_thirty_thousand_worlds_in_one_request_are_refused(api: APIClient) -> No
 
 
 def test_world_ids_of_a_submission_are_capped(api: APIClient, settings: Any) -> None:
-    settings.API_MAX_WORLDS_PER_REQUEST = 3
+    limits(settings, max_worlds=3)
     body = submission_body(world_ids=["a", "b", "c", "d"])
     assert_refused(api.post("/strategies", body, format="json"), "E_TOO_MANY_ITEMS", "world_ids")
     accepted = api.post("/strategies", submission_body(world_ids=["a", "b", "c"]), format="json")
@@ -159,19 +164,19 @@ def test_world_ids_of_a_submission_are_capped(api: APIClient, settings: Any) -> 
 
 
 def test_orders_batches_and_strategies_are_capped(api: APIClient, settings: Any) -> None:
-    settings.API_MAX_ORDERS_PER_REQUEST = 2
+    limits(settings, max_orders=2)
     single = {"world_id": "w1", "scope": "per_world", "orders": [order()] * 3}
     assert_refused(post_batch(api, single), "E_TOO_MANY_ITEMS", "orders")
     assert_refused(post_batch(api, {"global": [order()] * 3}), "E_TOO_MANY_ITEMS", None)
-    settings.API_MAX_ORDERS_PER_REQUEST = 100
+    limits(settings, max_orders=100)
 
-    settings.API_MAX_BATCHES_PER_REQUEST = 2
+    limits(settings, max_batches=2)
     three = {"per_world": {"w1": [order()], "w2": [order()]}, "global": [order()]}
     response = post_batch(api, three)
     assert_refused(response, "E_TOO_MANY_ITEMS", None)
     assert "API_MAX_BATCHES_PER_REQUEST" in response.json()["message"]
 
-    settings.API_MAX_STRATEGIES_PER_BATCH = 1
+    limits(settings, max_strategies_per_batch=1)
     entries = [{"world_id": "w1", "strategy_id": s, "order": order()} for s in ("s1", "s2")]
     response = post_batch(api, {"per_strategy": entries})
     assert_refused(response, "E_TOO_MANY_ITEMS", None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -23,6 +24,10 @@ pytestmark = pytest.mark.django_db
 WRITES, READS = 3, 5
 
 
+def limits(settings: Any, **changes: Any) -> None:
+    settings.API_LIMITS = replace(settings.API_LIMITS, **changes)
+
+
 @pytest.fixture
 def redis_cache(settings: Any, celery_broker_url: str) -> str:
     """Django's cache on the test Redis, under a prefix of this test's own."""
@@ -34,8 +39,7 @@ def redis_cache(settings: Any, celery_broker_url: str) -> str:
             "KEY_PREFIX": prefix,
         }
     }
-    settings.API_THROTTLE_WRITE_RATE = (WRITES, 86400.0)
-    settings.API_THROTTLE_READ_RATE = (READS, 86400.0)
+    limits(settings, write_rate=(WRITES, 86400.0), read_rate=(READS, 86400.0))
     return prefix
 
 
@@ -105,7 +109,7 @@ def test_an_unreachable_cache_lets_calls_through_and_says_so(
             "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0},
         }
     }
-    settings.API_THROTTLE_WRITE_RATE = (1, 86400.0)
+    limits(settings, write_rate=(1, 86400.0))
     with caplog.at_level(logging.WARNING, logger="controlplane.throttling"):
         responses = [batch(api) for _ in range(3)]
     assert [r.status_code for r in responses] == [202] * 3
@@ -113,7 +117,7 @@ def test_an_unreachable_cache_lets_calls_through_and_says_so(
 
 
 def test_rates_off_count_nothing(api: APIClient, redis_cache: str, settings: Any) -> None:
-    settings.API_THROTTLE_WRITE_RATE = None
+    limits(settings, write_rate=None)
     assert [batch(api).status_code for _ in range(WRITES + 2)] == [202] * (WRITES + 2)
 
 
