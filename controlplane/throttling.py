@@ -41,7 +41,9 @@ class CredentialRateThrottle(BaseThrottle):
         limit, period = rate
         now = time.time()
         window = int(now // period)
-        count = _count(f"throttle:{kind}:{credential.pk}:{window}", period)
+        # By the token's hash, not the row id: databases sharing one Redis (a staging copy,
+        # test runs) have the same ids for other credentials.
+        count = _count(f"throttle:{kind}:{credential.key_hash[:32]}:{window}", period)
         if count is None or count <= limit:
             return True
         self._wait = (window + 1) * period - now
