@@ -25,9 +25,10 @@ def _errors(*statuses: int) -> dict[int, type[serializers.ErrorOut]]:
     return {status: serializers.ErrorOut for status in statuses}
 
 
-# What each kind of call may hear besides its success (503: the database is away).
-_WRITE_ERRORS = _errors(400, 401, 406, 413, 415, 422, 503)
-_READ_ERRORS = _errors(401, 404, 406, 503)
+# What each kind of call may hear besides its success (429: beyond the credential's rate,
+# 503: the database is away).
+_WRITE_ERRORS = _errors(400, 401, 406, 413, 415, 422, 429, 503)
+_READ_ERRORS = _errors(401, 404, 406, 429, 503)
 
 
 def _ack_body(ack: StrategyAck) -> dict[str, Any]:

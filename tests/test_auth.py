@@ -204,11 +204,11 @@ def test_the_schema_says_what_each_operation_answers(api: APIClient) -> None:
     paths, components = schema["paths"], schema["components"]["schemas"]
     submit = paths["/strategies"]["post"]["responses"]
     rebalance = paths["/rebalancing/batches"]["post"]["responses"]
-    assert {"202", "400", "401", "406", "409", "413", "415", "422", "503"} <= set(submit)
+    assert {"202", "400", "401", "406", "409", "413", "415", "422", "429", "503"} <= set(submit)
     assert "409" not in rebalance  # a rebalance is never a duplicate
-    assert {"202", "400", "401", "413", "422", "503"} <= set(rebalance)
+    assert {"202", "400", "401", "413", "422", "429", "503"} <= set(rebalance)
     status = paths["/strategies/{strategy_id}/status"]["get"]["responses"]
-    assert {"200", "401", "404", "503"} <= set(status)
+    assert {"200", "401", "404", "429", "503"} <= set(status)
     request = components["StrategySubmitInRequest"]
     assert "world_ids" in request["required"]
     assert not request["properties"]["world_ids"].get("nullable", False)
