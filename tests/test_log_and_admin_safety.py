@@ -18,8 +18,7 @@ from controlplane.models import Scope
 from controlplane.services.credentials import credential_issue
 from controlplane.services.rebalance_groups import OrderGroup
 from controlplane.services.rebalancing import rebalance_submit
-from devstack.net import free_port
-from tests.processes import ChildProcess, database_url, retire, service_process, wait_for
+from tests.processes import ChildProcess, gunicorn, wait_for
 
 FORGED = "ts=2026-12-01 10:00:00,000 level=INFO logger=controlplane event=credential_revoked"
 
@@ -74,33 +73,8 @@ def test_the_record_keeps_its_own_arguments_for_other_handlers() -> None:
 def web_server(
     transactional_db: None, celery_broker_url: str
 ) -> Iterator[tuple[str, ChildProcess]]:
-    port = free_port()
-    env = {
-        "PROFILE": "dev",
-        "DJANGO_DEBUG": "false",
-        "DATABASE_URL": database_url(),
-        "COMMITLOG_BOOTSTRAP": "",
-        "CELERY_BROKER_URL": celery_broker_url,
-        "RELAY_NUDGE_ENABLED": "false",
-    }
-    args = ["-m", "gunicorn", "controlplane.wsgi:application", "--bind", f"127.0.0.1:{port}",
-            "--workers", "1"]  # fmt: skip
-    server = service_process(args, env)
-    base = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        if not server.alive:
-            raise AssertionError(f"gunicorn exited:\n{server.output()}")
-        try:
-            return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        wait_for(answers, 60, "gunicorn to answer")
-        yield base, server
-    finally:
-        retire(server)
+    with gunicorn({"CELERY_BROKER_URL": celery_broker_url}) as served:
+        yield served
 
 
 @pytest.mark.system

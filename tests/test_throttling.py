@@ -8,6 +8,7 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
+import httpx
 import pytest
 import redis
 from rest_framework.test import APIClient
@@ -17,6 +18,7 @@ from controlplane.models import RebalanceBatch, StrategySubmission
 from controlplane.services.credentials import credential_issue
 from devstack.net import free_port
 from tests.conftest import submission_body
+from tests.processes import gunicorn
 
 pytestmark = pytest.mark.django_db
 
@@ -132,3 +134,34 @@ def test_rates_are_read_as_a_count_per_period() -> None:
     assert read.rate("E", "off") is None
     assert read.rate("F", "3/h") == (3, 3600.0)
     assert [p.split("=")[0] for p in read.problems] == ["D", "E"], read.problems
+
+
+def test_the_throttle_runs_in_drf_initial_for_every_api_view() -> None:
+    from controlplane import api
+    from controlplane.throttling import CredentialRateThrottle
+
+    for view in (api.StrategySubmitView, api.RebalanceBatchView, api.StrategyStatusView):
+        assert [type(t) for t in view().get_throttles()] == [CredentialRateThrottle]
+
+
+@pytest.mark.system
+@pytest.mark.django_db(transaction=True)
+def test_workers_of_a_served_app_share_one_count(celery_broker_url: str) -> None:
+    """Two gunicorn workers, one Redis: the burst's fourth write and later are refused,
+    whichever worker takes them, and the database holds the first three only."""
+    token = credential_issue(name="bursty").token
+    env = {
+        "CELERY_BROKER_URL": celery_broker_url,
+        "CACHE_KEY_PREFIX": f"throttle-test-{uuid.uuid4().hex[:8]}",
+        "API_THROTTLE_WRITE_RATE": f"{WRITES}/day",
+    }
+    body = {"world_id": "w1", "scope": "per_world", "orders": [{"symbol": "A", "qty": 1}]}
+    with gunicorn(env, workers=2) as (base, _server):
+        statuses = [
+            httpx.post(f"{base}/rebalancing/batches", json=body, timeout=10,
+                       headers={"Authorization": f"Bearer {token}"}).status_code
+            for _ in range(WRITES + 5)
+        ]  # fmt: skip
+    assert statuses == [202] * WRITES + [429] * 5
+    assert RebalanceBatch.objects.count() == WRITES
+    assert OutboxEvent.objects.count() == WRITES
