@@ -15,10 +15,10 @@ from controlplane.exceptions import ChecksumMismatch, InvalidDag
 from controlplane.jsonutil import (
     contains_lone_surrogate,
     contains_nul,
-    fits_double,
     json_depth,
     may_hold_escaped_nul,
     may_hold_escaped_surrogate,
+    token_fits_double,
 )
 
 SENTINEL_NODE_TYPE = "VersionSentinel"
@@ -41,7 +41,7 @@ def _finite_float(text: str) -> float:
 
 def _double_int(text: str) -> int:
     # Beyond a double no record reader could take it; Python stops converting at 4,300 digits.
-    if len(text) >= 300 and not fits_double(text):
+    if len(text) >= 300 and not token_fits_double(text):
         raise InvalidDag(_NOT_A_JSON_NUMBER.format(f"an integer of {len(text)} digits"))
     return int(text)
 

@@ -38,7 +38,7 @@ def coerce_json(value: object) -> JsonValue:
 _DOUBLE_INT_DIGITS = 309
 
 
-def fits_double(token: str) -> bool:
+def token_fits_double(token: str) -> bool:
     """Whether a JSON number token (int or float syntax) is within a double's range."""
     integer = "." not in token and "e" not in token and "E" not in token
     if integer and len(token) - token.startswith("-") > _DOUBLE_INT_DIGITS:

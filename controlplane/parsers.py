@@ -16,11 +16,11 @@ from controlplane.exceptions import NumberTooLarge
 from controlplane.jsonutil import (
     contains_lone_surrogate,
     contains_nul,
-    fits_double,
     json_depth,
     may_hold_escaped_nul,
     may_hold_escaped_surrogate,
     path_to,
+    token_fits_double,
 )
 
 
@@ -71,7 +71,7 @@ class _Numbers:
         return marker
 
     def integer(self, token: str) -> int | _TooLarge:
-        return int(token) if len(token) < 300 or fits_double(token) else self._refused(token)
+        return int(token) if len(token) < 300 or token_fits_double(token) else self._refused(token)
 
     def real(self, token: str) -> float | _TooLarge:
         value = float(token)

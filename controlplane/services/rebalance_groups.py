@@ -42,7 +42,7 @@ class OrderGroup:
         return sum(1 for order in self.plain_orders() if order.get("reduce_only") is True)
 
 
-def _fits_double(value: float) -> bool:
+def _finite(value: float) -> bool:
     try:
         return math.isfinite(value)
     except OverflowError:  # an int beyond a double
@@ -54,7 +54,7 @@ def _check_quantity(order: Mapping[str, Any], where: str) -> None:
         if key in order:
             value = order[key]
             number_ok = isinstance(value, int | float) and not isinstance(value, bool)
-            if not number_ok or not _fits_double(value):
+            if not number_ok or not _finite(value):
                 raise InvalidOrders(
                     f"{where}.{key} must be a finite number", field=f"{where}.{key}"
                 )
