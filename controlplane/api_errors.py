@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
@@ -144,6 +145,8 @@ def _answer(exc: Exception, context: dict[str, Any]) -> Response | None:
     set_rollback()
     code = _code_for(exc)
     headers: dict[str, str] = {}
+    if code == error_codes.THROTTLED:
+        headers["Retry-After"] = str(max(1, math.ceil(getattr(exc, "wait", None) or 1)))
     if code == error_codes.UNAUTHENTICATED:
         headers["WWW-Authenticate"] = 'Bearer realm="controlplane"'
     body: dict[str, Any] = {"code": code, "message": _first_message(exc.detail)}

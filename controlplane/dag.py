@@ -18,6 +18,7 @@ from controlplane.jsonutil import (
     json_depth,
     may_hold_escaped_nul,
     may_hold_escaped_surrogate,
+    token_fits_double,
 )
 
 SENTINEL_NODE_TYPE = "VersionSentinel"
@@ -38,6 +39,13 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _double_int(text: str) -> int:
+    # Beyond a double no record reader could take it; Python stops converting at 4,300 digits.
+    if len(text) >= 300 and not token_fits_double(text):
+        raise InvalidDag(_NOT_A_JSON_NUMBER.format(f"an integer of {len(text)} digits"))
+    return int(text)
+
+
 def decode_dag_json(dag_json: str, *, max_depth: int) -> dict[str, Any]:
     """Parse `dag_json`: base64 of the DAG JSON, or the JSON itself, nesting at most
     `max_depth` levels (the request body's bound, which a DAG inside a string escapes).
@@ -55,7 +63,9 @@ def decode_dag_json(dag_json: str, *, max_depth: int) -> dict[str, Any]:
             raise InvalidDag("dag_json is neither base64 nor a JSON object") from exc
     too_deep = f"the DAG nests deeper than {max_depth} levels"
     try:
-        dag = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        dag = json.loads(
+            text, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_double_int
+        )
     except RecursionError:
         raise InvalidDag(too_deep) from None
     except ValueError as exc:

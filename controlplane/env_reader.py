@@ -11,6 +11,12 @@ from controlplane.config import env_value
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+_PERIODS = {
+    **dict.fromkeys(("s", "sec", "second"), 1.0),
+    **dict.fromkeys(("m", "min", "minute"), 60.0),
+    **dict.fromkeys(("h", "hour"), 3600.0),
+    **dict.fromkeys(("d", "day"), 86400.0),
+}
 
 
 class EnvReader:
@@ -72,6 +78,16 @@ class EnvReader:
             return default
         return number
 
+    def rate(self, name: str, default: str) -> tuple[int, float] | None:
+        """A rate `N/s`, `N/min`, `N/h` or `N/day` as (N, seconds); `off` means none."""
+        value = self._raw(name)
+        if value is not None:
+            try:
+                return _parse_rate(value)
+            except ValueError:
+                self.problem(f"{name}={value!r} is not a rate such as 100/min (or off)")
+        return _parse_rate(default)
+
     def required_in_prod(self, name: str, dev_default: str, *, is_prod: bool) -> str:
         value = self._raw(name)
         if value is not None:
@@ -87,3 +103,13 @@ class EnvReader:
         for message in self.problems:
             sys.stderr.write(f"controlplane: configuration error: {message}\n")
         raise SystemExit(2)
+
+
+def _parse_rate(text: str) -> tuple[int, float] | None:
+    if text.strip().lower() == "off":
+        return None
+    count, _, unit = text.partition("/")
+    seconds = _PERIODS.get(unit.strip().lower())
+    if not count.strip().isdigit() or int(count) < 1 or seconds is None:
+        raise ValueError(text)
+    return int(count), seconds

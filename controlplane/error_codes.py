@@ -138,7 +138,31 @@ IDEMPOTENCY_KEY_REUSED = _define(
     "this credential already used the Idempotency-Key for another body",
     frozenset({SUBMIT_REBALANCE}),
 )
-THROTTLED = _define("E_THROTTLED", 429, "too many requests", NONE)
+INVALID_ID = _define(
+    "E_INVALID_ID",
+    422,
+    "an id (world, batch, strategy, symbol, mode, execution domain) holds a control or "
+    "format character",
+    WRITES,
+)
+NUMBER_TOO_LARGE = _define(
+    "E_NUMBER_TOO_LARGE",
+    422,
+    "a number is beyond what a double holds; `errors` names the field",
+    WRITES,
+)
+TOO_MANY_ITEMS = _define(
+    "E_TOO_MANY_ITEMS",
+    422,
+    "more worlds, batches, orders or strategies than one request may carry (API_MAX_*)",
+    WRITES,
+)
+THROTTLED = _define(
+    "E_THROTTLED",
+    429,
+    "beyond the credential's rate (API_THROTTLE_*_RATE); retry after Retry-After seconds",
+    EVERY,
+)
 INTERNAL = _define("E_INTERNAL", 500, "an unexpected failure; nothing was written", NONE)
 UNAVAILABLE = _define(
     "E_UNAVAILABLE",

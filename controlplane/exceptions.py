@@ -39,6 +39,24 @@ class InvalidRequest(ApplicationError):
     code = error_codes.INVALID_REQUEST
 
 
+class InvalidIdentifier(ApplicationError):
+    """An id holding a control or format character (controlplane.identifiers)."""
+
+    code = error_codes.INVALID_ID
+
+
+class TooManyItems(ApplicationError):
+    """A request beyond a per-request cap (worlds, batches, orders, strategies)."""
+
+    code = error_codes.TOO_MANY_ITEMS
+
+
+class NumberTooLarge(ApplicationError):
+    """A number a double cannot hold (JSON allows it; the records and the checks cannot)."""
+
+    code = error_codes.NUMBER_TOO_LARGE
+
+
 class InvalidDag(ApplicationError):
     code = error_codes.INVALID_DAG
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
+
+from controlplane.exceptions import InvalidIdentifier
+from controlplane.identifiers import unsafe_character, unsafe_message
 
 
 class _SurrogateCheck(ProhibitSurrogateCharactersValidator):
@@ -35,6 +39,17 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class IdentifierField(StrictCharField):
+    """An id: a string without control or format characters (controlplane.identifiers)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        text = super().to_internal_value(data)
+        if (char := unsafe_character(text)) is not None:
+            message = unsafe_message(self.field_name or "the id", char)
+            raise serializers.ValidationError(ErrorDetail(message, code=InvalidIdentifier.code))
+        return text
 
 
 class StrictIntegerField(serializers.IntegerField):

@@ -33,6 +33,34 @@ def coerce_json(value: object) -> JsonValue:
     return str(value)
 
 
+# Digits of the largest double (1.8e308): a longer integer cannot fit, and is refused
+# before Python converts it (a conversion whose cost grows with the square of its length).
+_DOUBLE_INT_DIGITS = 309
+
+
+def token_fits_double(token: str) -> bool:
+    """Whether a JSON number token (int or float syntax) is within a double's range."""
+    integer = "." not in token and "e" not in token and "E" not in token
+    if integer and len(token) - token.startswith("-") > _DOUBLE_INT_DIGITS:
+        return False
+    return math.isfinite(float(token))
+
+
+def path_to(value: object, target: object) -> str:
+    """Where `target` (by identity) sits in a parsed JSON value: `orders[0].quantity`."""
+    stack: list[tuple[object, str]] = [(value, "")]
+    while stack:
+        item, where = stack.pop()
+        if item is target:
+            return where
+        if isinstance(item, dict):
+            for key, child in item.items():
+                stack.append((child, f"{where}.{key}" if where else str(key)))
+        elif isinstance(item, list):
+            stack.extend((child, f"{where}[{index}]") for index, child in enumerate(item))
+    return ""
+
+
 def json_depth(value: object) -> int:
     """Nesting depth of a parsed JSON value (a scalar is 0), without recursion.
 

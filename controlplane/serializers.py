@@ -11,7 +11,12 @@ from rest_framework.exceptions import ErrorDetail
 from controlplane import error_codes, schema
 from controlplane.compute_context import DowngradeReason
 from controlplane.exceptions import WorldIdsRequired
-from controlplane.fields import StrictBooleanField, StrictCharField, StrictIntegerField
+from controlplane.fields import (
+    IdentifierField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+)
 from controlplane.models import Scope, SubmissionStatus
 from controlplane.services.worlds import normalize_world_ids
 
@@ -77,7 +82,7 @@ class StrategySubmitIn(serializers.Serializer[Any]):
     dag_json = StrictCharField(trim_whitespace=False, help_text="base64 of the DAG JSON, or JSON")
     meta = MetaField(required=False, allow_null=True, default=None)
     world_ids = WorldIdsField(
-        child=StrictCharField(allow_blank=True, trim_whitespace=False),
+        child=IdentifierField(allow_blank=True, trim_whitespace=False),
         help_text="At least one non-blank world id.",
     )
     node_ids_crc32 = StrictIntegerField(min_value=0, max_value=0xFFFFFFFF)
@@ -133,13 +138,13 @@ class StrategyStatusOut(serializers.Serializer[Any]):
 class RebalanceIn(serializers.Serializer[Any]):
     """Either `{world_id, scope, orders}` or `{per_world, global, per_strategy}`."""
 
-    world_id = StrictCharField(required=False, allow_null=True, allow_blank=True)
+    world_id = IdentifierField(required=False, allow_null=True, allow_blank=True)
     scope = serializers.ChoiceField(choices=Scope.values, required=False)
     orders = serializers.ListField(child=SingleFormOrderField(), required=False)
     per_world = serializers.DictField(child=_orders(), required=False)
     per_strategy = serializers.ListField(child=StrategyEntryField(), required=False)
-    mode = StrictCharField(required=False, allow_null=True, max_length=100)
-    execution_domain = StrictCharField(required=False, allow_null=True, max_length=100)
+    mode = IdentifierField(required=False, allow_null=True, max_length=100)
+    execution_domain = IdentifierField(required=False, allow_null=True, max_length=100)
     shared_account = StrictBooleanField(required=False, default=False)
 
     def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:

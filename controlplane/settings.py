@@ -13,6 +13,8 @@ from pathlib import Path
 import django_stubs_ext
 import environ
 
+from controlplane.api_limits import read_api_limits
+from controlplane.cache_config import cache_settings
 from controlplane.config import ConfigError, GatewayConfig, load_gateway_config, unknown_keys
 from controlplane.env_reader import EnvReader
 from controlplane.logging_config import logging_config
@@ -165,6 +167,8 @@ if IS_PROD:
 API_MAX_BODY_BYTES = read.integer("API_MAX_BODY_BYTES", 1024 * 1024, minimum=1)
 # Deepest JSON nesting accepted in a request body.
 API_MAX_JSON_DEPTH = read.integer("API_MAX_JSON_DEPTH", 64, minimum=1)
+# Caps per request and rates per credential (controlplane.api_limits).
+API_LIMITS = read_api_limits(read)
 # Anonymous API calls: dev only, and only when asked for explicitly.
 API_ALLOW_ANONYMOUS = read.flag("API_ALLOW_ANONYMOUS", False)
 if IS_PROD and API_ALLOW_ANONYMOUS:
@@ -179,6 +183,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["controlplane.parsers.BoundedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "controlplane.api_errors.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["controlplane.throttling.CredentialRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
@@ -250,6 +255,7 @@ CONSUMER_PAUSE_BEFORE_OFFSET_COMMIT_SECONDS = read.number(
 # --- Celery ------------------------------------------------------------------------------
 
 CELERY_BROKER_URL = _required_in_prod("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+CACHES = cache_settings(read, CELERY_BROKER_URL)  # the throttle's counters, in Redis
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_DEFAULT_QUEUE = read.text("CELERY_TASK_DEFAULT_QUEUE", "controlplane")

@@ -183,6 +183,13 @@ def _no_relay_nudges_by_default(settings: Any) -> None:
     settings.RELAY_NUDGE_ENABLED = False
 
 
+@pytest.fixture(autouse=True)
+def _no_throttling_by_default(settings: Any) -> None:
+    # Property tests send hundreds of calls with one credential; the throttle's tests
+    # (test_throttling) set rates of their own.
+    settings.API_LIMITS = replace(settings.API_LIMITS, write_rate=None, read_rate=None)
+
+
 @pytest.fixture
 def celery_queue(celery_broker_url: str) -> Iterator[str]:
     """This test's own queue on the Celery broker, so no other run's tasks reach it."""

@@ -5,13 +5,17 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 from django.db import connection
 
+from devstack.net import free_port
 from devstack.process import ChildProcess, wait_for
 
-__all__ = ["ChildProcess", "database_url", "retire", "service_process", "wait_for"]
+__all__ = ["ChildProcess", "database_url", "gunicorn", "retire", "service_process", "wait_for"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,3 +44,30 @@ def retire(child: ChildProcess) -> None:
     child.stop()
     if child.log_path is not None:
         child.log_path.unlink(missing_ok=True)
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], workers: int = 1) -> Iterator[tuple[str, ChildProcess]]:
+    """The web app under gunicorn as compose runs it, on the test database (dev profile,
+    no commit log unless `env` says otherwise): its base URL and its process."""
+    port = free_port()
+    env = {"PROFILE": "dev", "DJANGO_DEBUG": "false", "DATABASE_URL": database_url(),
+           "COMMITLOG_BOOTSTRAP": "", "RELAY_NUDGE_ENABLED": "false", **env}  # fmt: skip
+    args = ["-m", "gunicorn", "controlplane.wsgi:application", "--bind", f"127.0.0.1:{port}",
+            "--workers", str(workers)]  # fmt: skip
+    server = service_process(args, env)
+    base = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        if not server.alive:
+            raise AssertionError(f"gunicorn exited:\n{server.output()}")
+        try:
+            return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        wait_for(answers, 60, "gunicorn to answer")
+        yield base, server
+    finally:
+        retire(server)

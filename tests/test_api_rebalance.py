@@ -252,10 +252,14 @@ def test_a_quantity_beyond_a_double_is_named_as_such(api: APIClient) -> None:
     response = api.post("/rebalancing/batches", raw, content_type="application/json")
     assert response.status_code == 422
     body = response.json()
-    assert body["code"] == "E_INVALID_ORDERS"
-    assert body["message"] == "orders[0].qty must be a finite number"
+    assert body["code"] == "E_NUMBER_TOO_LARGE"
+    assert body["message"] == "orders[0].qty: 1e999 is beyond a double's range"
     assert body["errors"] == [
-        {"field": "orders[0].qty", "code": "E_INVALID_ORDERS", "message": body["message"]}
+        {
+            "field": "orders[0].qty",
+            "code": "E_NUMBER_TOO_LARGE",
+            "message": "1e999 is beyond a double's range",
+        }
     ]
 
 

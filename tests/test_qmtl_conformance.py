@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 from commitlog.models import OutboxEvent
 from commitlog.records import decode_value, record_key
 from controlplane.config import GatewayConfig
+from controlplane.identifiers import unsafe_character
 from controlplane.records import Event
 from controlplane.services.strategies import strategy_submit
 from tests.conftest import crc_of, examples, make_dag
@@ -281,11 +282,17 @@ raw_values = (
 )
 
 
+# Ids refuse control and format characters (controlplane.identifiers, a bound qmtl does not
+# have; tests/test_api_input_bounds.py): here world ids and domains take every other one.
+id_text = st.text(st.characters(exclude_categories=["Cs", "Cc", "Cf", "Zl", "Zp"]), max_size=8)
+domain_values = raw_values.filter(lambda v: not isinstance(v, str) or unsafe_character(v) is None)
+
+
 def fields(extra: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries(
         {},
         optional={
-            "execution_domain": raw_values | domain_words,
+            "execution_domain": domain_values | domain_words,
             "as_of": raw_values,
             "partition": raw_values,
             "dataset_fingerprint": raw_values,
@@ -298,7 +305,7 @@ def fields(extra: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
 metas = st.none() | fields({"world_id": raw_values, "owner": raw_values})
 contexts = st.none() | fields({"world_id": raw_values})
 world_id_lists = st.tuples(
-    st.lists(st.sampled_from(["", " ", "w1", " w2", "w1 "]) | safe_text, max_size=3),
+    st.lists(st.sampled_from(["", " ", "w1", " w2", "w1 "]) | id_text, max_size=3),
     st.sampled_from(["w1", "w2", "w3"]),
 ).map(lambda t: [*t[0], t[1]])
 

@@ -47,9 +47,9 @@ def test_each_operation_lists_its_statuses(served: dict[str, Any]) -> None:
     rebalance = paths["/rebalancing/batches"]["post"]["responses"]
     status = paths["/strategies/{strategy_id}/status"]["get"]["responses"]
     batch = paths["/rebalancing/batches/{batch_id}"]["get"]["responses"]
-    assert set(submit) == {"202", "400", "401", "406", "409", "413", "415", "422", "503"}
-    assert set(rebalance) == {"202", "400", "401", "406", "413", "415", "422", "503"}
-    assert set(status) == set(batch) == {"200", "401", "404", "406", "503"}
+    assert set(submit) == {"202", "400", "401", "406", "409", "413", "415", "422", "429", "503"}
+    assert set(rebalance) == {"202", "400", "401", "406", "413", "415", "422", "429", "503"}
+    assert set(status) == set(batch) == {"200", "401", "404", "406", "429", "503"}
 
 
 def test_each_error_status_lists_exactly_its_codes(served: dict[str, Any]) -> None:
@@ -57,6 +57,7 @@ def test_each_error_status_lists_exactly_its_codes(served: dict[str, Any]) -> No
     submit = paths["/strategies"]["post"]
     rebalance = paths["/rebalancing/batches"]["post"]
     assert _error_enum(submit, "401") == ["E_UNAUTHENTICATED"]
+    assert _error_enum(submit, "429") == ["E_THROTTLED"]
     assert _error_enum(submit, "409") == ["E_DUPLICATE"]
     assert set(_error_enum(submit, "422")) == {
         "E_INVALID_REQUEST",
@@ -66,6 +67,9 @@ def test_each_error_status_lists_exactly_its_codes(served: dict[str, Any]) -> No
         "E_WORLD_IDS_REQUIRED",
         "E_WORLD_ID_DEPRECATED",
         "E_INVALID_CONTEXT",
+        "E_INVALID_ID",
+        "E_NUMBER_TOO_LARGE",
+        "E_TOO_MANY_ITEMS",
     }
     assert set(_error_enum(rebalance, "422")) == {
         "E_INVALID_REQUEST",
@@ -74,6 +78,9 @@ def test_each_error_status_lists_exactly_its_codes(served: dict[str, Any]) -> No
         "E_NO_ORDERS",
         "E_SHADOW_ORDERS_BLOCKED",
         "E_IDEMPOTENCY_KEY_REUSED",
+        "E_INVALID_ID",
+        "E_NUMBER_TOO_LARGE",
+        "E_TOO_MANY_ITEMS",
     }
     assert set(_error_enum(rebalance, "400")) == {"E_MALFORMED_JSON", "E_INVALID_IDEMPOTENCY_KEY"}
     assert _error_enum(submit, "400") == ["E_MALFORMED_JSON"]

@@ -8,6 +8,7 @@ from datetime import datetime
 from functools import partial
 from typing import NamedTuple
 
+from django.contrib.admin.utils import quote
 from django.db import connection
 from django.urls import reverse
 
@@ -242,7 +243,9 @@ def record_batches(items: list[Delivered], at: datetime) -> Outcome:
 
 def _admin_url(model: str) -> Callable[[str], str]:
     def url(aggregate_id: str) -> str:
-        return reverse(f"admin:controlplane_{model}_change", args=[aggregate_id])
+        # Quoted as the admin's own links are: any stored id (a `/`, a newline in a batch
+        # stored before ids were checked) still makes a URL the change page unquotes.
+        return reverse(f"admin:controlplane_{model}_change", args=[quote(aggregate_id)])
 
     return url
 

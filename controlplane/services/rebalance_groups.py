@@ -9,13 +9,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from controlplane.exceptions import InvalidOrders, InvalidRequest
+from controlplane.identifiers import check_identifier
 from controlplane.jsonutil import coerce_json
 from controlplane.models import Scope
+from controlplane.services.request_caps import cap_groups, cap_multi_form, cap_orders
 from controlplane.services.worlds import MAX_WORLD_ID_LENGTH
 
 GLOBAL_WORLD = "global"
 # Keys that carry an order's quantity, in order of precedence.
 QUANTITY_KEYS = ("quantity", "qty", "delta_qty")
+# An order's keys that are ids (beside its symbol) when they are strings.
+ORDER_ID_KEYS = ("strategy_id", "mode", "execution_domain")
 
 
 @dataclass
@@ -38,12 +42,19 @@ class OrderGroup:
         return sum(1 for order in self.plain_orders() if order.get("reduce_only") is True)
 
 
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond a double
+        return False
+
+
 def _check_quantity(order: Mapping[str, Any], where: str) -> None:
     for key in QUANTITY_KEYS:
         if key in order:
             value = order[key]
             number_ok = isinstance(value, int | float) and not isinstance(value, bool)
-            if not number_ok or not math.isfinite(value):
+            if not number_ok or not _finite(value):
                 raise InvalidOrders(
                     f"{where}.{key} must be a finite number", field=f"{where}.{key}"
                 )
@@ -58,6 +69,8 @@ def clean_order(order: object, where: str) -> dict[str, Any]:
     symbol = order.get("symbol")
     if not isinstance(symbol, str) or not symbol.strip():
         raise InvalidOrders(f"{where}.symbol must be a non-empty string", field=f"{where}.symbol")
+    for key in ("symbol", *ORDER_ID_KEYS):
+        check_identifier(order.get(key), f"{where}.{key}")
     _check_quantity(order, where)
     if not isinstance(order.get("reduce_only", False), bool):
         raise InvalidOrders(
@@ -70,6 +83,7 @@ def clean_order(order: object, where: str) -> dict[str, Any]:
 def _world(value: object, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidOrders(f"{where} must be a non-empty string", field=where)
+    check_identifier(value, where)
     world_id = value.strip()
     if len(world_id) > MAX_WORLD_ID_LENGTH:
         raise InvalidOrders(f"{where} is longer than {MAX_WORLD_ID_LENGTH} characters", field=where)
@@ -88,6 +102,7 @@ def _strategy_entry(entry: object, where: str) -> tuple[str, dict[str, Any]]:
         raise InvalidOrders(
             f"{where}.strategy_id must be a non-empty string", field=f"{where}.strategy_id"
         )
+    check_identifier(strategy_id, f"{where}.strategy_id")
     order = clean_order(entry.get("order"), f"{where}.order")
     if order.get("strategy_id", strategy_id) != strategy_id:
         raise InvalidOrders(
@@ -117,6 +132,7 @@ def group_single(world_id: object, scope: str, orders: Sequence[object]) -> list
         raise InvalidRequest(f"world_id is required for a {scope} batch", field="world_id")
     else:
         world = _world(world_id, "world_id")
+    cap_orders(orders, "orders")
     group = OrderGroup(world, parsed_scope)
     for index, order in enumerate(orders):
         where = f"orders[{index}]"
@@ -129,6 +145,7 @@ def group_single(world_id: object, scope: str, orders: Sequence[object]) -> list
             group.orders.append(entry)
         else:
             group.orders.append(clean_order(order, where))
+    cap_groups([group])
     return [group]
 
 
@@ -138,6 +155,7 @@ def group_multi(
     per_strategy: Sequence[object] | None,
 ) -> list[OrderGroup]:
     """The multi-world form; groups come out in request order, empty ones dropped."""
+    cap_multi_form(per_world or {}, global_orders or [], per_strategy or [])
     groups: dict[tuple[str, Scope], OrderGroup] = {}
     for raw_world, orders in (per_world or {}).items():
         world = _world(raw_world, f"per_world key {raw_world!r}")
@@ -150,4 +168,6 @@ def group_multi(
     for index, raw_entry in enumerate(per_strategy or []):
         world, entry = _strategy_entry(raw_entry, f"per_strategy[{index}]")
         _group(groups, world, Scope.PER_STRATEGY).orders.append(entry)
-    return [group for group in groups.values() if group.orders]
+    found = [group for group in groups.values() if group.orders]
+    cap_groups(found)
+    return found

@@ -20,6 +20,7 @@ from controlplane.compute_context import (
     build_compute_context,
 )
 from controlplane.exceptions import DuplicateSubmission, InvalidContext
+from controlplane.identifiers import check_identifier
 from controlplane.jsonutil import coerce_json, contains_lone_surrogate, contains_nul
 from controlplane.models import StrategySubmission
 from controlplane.records import Event
@@ -85,6 +86,7 @@ def strategy_submit(
         meta=clean_meta if isinstance(clean_meta, dict) else None,
         overrides=context,
     )
+    check_identifier(compute_context.execution_domain, "execution_domain")
     if len(compute_context.execution_domain or "") > MAX_DOMAIN_LENGTH:
         raise InvalidContext(f"execution_domain is longer than {MAX_DOMAIN_LENGTH} characters")
     if contains_nul(clean_meta) or contains_nul(dict(context or {})):

@@ -3,14 +3,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from controlplane.exceptions import WorldIdsRequired
+from controlplane.identifiers import check_identifier
+from controlplane.services.request_caps import cap_world_ids
 
 MAX_WORLD_ID_LENGTH = 200
 
 
 def normalize_world_ids(world_ids: Iterable[str]) -> list[str]:
     """Stripped ids, blanks dropped, duplicates removed keeping first-seen order."""
+    world_ids = list(world_ids)
+    cap_world_ids(world_ids)
     unique: dict[str, None] = {}
-    for raw in world_ids:
+    for index, raw in enumerate(world_ids):
+        check_identifier(raw, f"world_ids[{index}]")
         world_id = raw.strip()
         if not world_id:
             continue
