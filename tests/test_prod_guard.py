@@ -179,3 +179,25 @@ def test_inconsistent_kafka_security_settings_are_refused(
     _, problems = client_config(**environ)
     assert len(problems) == 1, problems
     assert named in problems[0]
+
+
+def test_the_bundled_librdkafka_takes_the_sasl_scram_options() -> None:
+    """Built with SCRAM support: every client kind accepts what the settings produce
+    (no broker is needed to build one)."""
+    from commitlog.kafka import LogConsumer, TransactionalWriter
+    from commitlog.kafka.admin import _admin
+
+    config, problems = client_config(
+        COMMITLOG_SECURITY_PROTOCOL="SASL_PLAINTEXT",
+        COMMITLOG_SASL_USERNAME="relay",
+        COMMITLOG_SASL_PASSWORD="pw",
+    )
+    assert problems == []
+    writer = TransactionalWriter(
+        bootstrap="127.0.0.1:9", topic="t", transactional_id="x", extra_config=config
+    )
+    consumer = LogConsumer(bootstrap="127.0.0.1:9", group="g", topic="t", extra_config=config)
+    admin = _admin("127.0.0.1:9", 1.0, config)
+    assert admin is not None
+    consumer.close()
+    writer.close()

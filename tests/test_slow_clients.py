@@ -14,7 +14,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -200,7 +200,7 @@ class SlowClients:
 
 
 def test_a_normal_request_answers_within_a_second_while_slow_clients_hold_on(
-    compose_web: tuple[int, int], proxy: int, record_property: pytest.RecordProperty
+    compose_web: tuple[int, int], proxy: int, record_property: Callable[[str, object], None]
 ) -> None:
     workers = compose_web[1]
     slow = SlowClients(proxy, headers=workers, bodies=workers)
