@@ -25,6 +25,8 @@ def commitlog_broker_ok() -> bool | None:
         and now - _last[0] < _CACHE_SECONDS
     ):
         return _last[2]
-    ok = broker_reachable(gateway.commitlog_bootstrap, timeout_s=2.0)
+    ok = broker_reachable(
+        gateway.commitlog_bootstrap, timeout_s=2.0, client_config=settings.COMMITLOG_CLIENT_CONFIG
+    )
     _last = (now, gateway.commitlog_bootstrap, ok)
     return ok

@@ -20,4 +20,5 @@ def commitlog_topic_ensure(*, partitions: int, replication_factor: int) -> Topic
         partitions=partitions,
         replication_factor=replication_factor,
         config=TOPIC_CONFIG,
+        client_config=settings.COMMITLOG_CLIENT_CONFIG,
     )

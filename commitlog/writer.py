@@ -27,6 +27,7 @@ class ProcessWriter:
                 topic=gateway.commitlog_topic,
                 transactional_id=gateway.commitlog_transactional_id,
                 timeout_s=settings.RELAY_PUBLISH_TIMEOUT_SECONDS,
+                extra_config=settings.COMMITLOG_CLIENT_CONFIG,
             )
             self._pid = os.getpid()
             logger.info(

@@ -17,7 +17,9 @@ from controlplane.api_limits import read_api_limits
 from controlplane.cache_config import cache_settings
 from controlplane.config import ConfigError, GatewayConfig, load_gateway_config, unknown_keys
 from controlplane.env_reader import EnvReader
+from controlplane.kafka_settings import commitlog_client_config
 from controlplane.logging_config import logging_config
+from controlplane.prod_guard import refuse_weak_prod_settings
 
 # Generic admin/serializer classes (ModelAdmin[Model]) at run time, as the type stubs see them.
 django_stubs_ext.monkeypatch()
@@ -58,6 +60,8 @@ ALLOWED_HOSTS: list[str] = read.items(
 )
 if IS_PROD and not ALLOWED_HOSTS:
     read.problem("profile prod requires DJANGO_ALLOWED_HOSTS")
+if IS_PROD:
+    refuse_weak_prod_settings(read, debug=DEBUG, secret_key=SECRET_KEY, allowed_hosts=ALLOWED_HOSTS)
 CSRF_TRUSTED_ORIGINS: list[str] = read.items("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 _DEV_DATABASE = "postgres://postgres@127.0.0.1:5432/controlplane"
@@ -156,7 +160,9 @@ if IS_PROD:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = read.flag("DJANGO_SECURE_SSL_REDIRECT", True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Only a proxy that sets X-Forwarded-Proto itself may vouch for HTTPS (README).
+    if read.flag("DJANGO_TRUSTED_PROXY", False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = read.integer("DJANGO_SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -240,6 +246,8 @@ COMMITLOG_PRUNE_BEAT_SECONDS = read.number("COMMITLOG_PRUNE_BEAT_SECONDS", 600.0
 COMMITLOG_PRUNE_BUDGET_SECONDS = read.number("COMMITLOG_PRUNE_BUDGET_SECONDS", 10.0)
 COMMITLOG_TOPIC_PARTITIONS = read.integer("COMMITLOG_TOPIC_PARTITIONS", 3, minimum=1)
 COMMITLOG_TOPIC_REPLICATION = read.integer("COMMITLOG_TOPIC_REPLICATION", 1, minimum=1)
+# Security options (SASL user and password, TLS) of every Kafka client of the service.
+COMMITLOG_CLIENT_CONFIG = commitlog_client_config(read)
 
 # --- Consumer (commit log -> state) ----------------------------------------------------
 

@@ -87,6 +87,7 @@ CHROMIUM = "/usr/bin/chromium"
 DEBIAN_TOOLS = (
     (CHROMIUM, "chromium", "the browser test"),
     ("/usr/bin/promtool", "prometheus", "the alerting rules' tests"),
+    ("/usr/sbin/nginx", "nginx", "the slow-client test (the proxy of docker-compose.yml)"),
 )
 
 

@@ -264,14 +264,14 @@ def _dev_fallback_secret_key() -> str:
 
 
 @pytest.mark.system
-def test_the_dev_fallback_key_would_fail_the_deploy_check() -> None:
-    """Copying the dev key into a prod environment does not pass `check --deploy`."""
+def test_the_dev_fallback_key_is_refused_in_prod() -> None:
+    """Copying the dev key into a prod environment stops the process at start-up."""
     result = _prod_process(
         [*MANAGE, "--deploy", "--fail-level", "WARNING"],
         DJANGO_SECRET_KEY=_dev_fallback_secret_key(),
     )
-    assert result.returncode != 0
-    assert "security.W009" in result.stdout + result.stderr
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "configuration error: DJANGO_SECRET_KEY" in result.stderr
 
 
 # --- Body size and JSON depth on every write route -------------------------------------------

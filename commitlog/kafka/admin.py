@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,11 +21,14 @@ from commitlog.kafka.librdkafka import LIBRDKAFKA_LOGGER, kafka_error
 logger = logging.getLogger(__name__)
 
 
-def _admin(bootstrap: str, timeout_s: float) -> AdminClient:
+def _admin(
+    bootstrap: str, timeout_s: float, client_config: Mapping[str, str] | None
+) -> AdminClient:
     config: dict[str, Any] = {
         "bootstrap.servers": bootstrap,
         "socket.connection.setup.timeout.ms": int(timeout_s * 1000),
         "logger": LIBRDKAFKA_LOGGER,
+        **(client_config or {}),  # security: SASL credentials, TLS
     }
     return AdminClient(config)
 
@@ -44,9 +48,10 @@ def ensure_topic(
     replication_factor: int,
     config: dict[str, str],
     timeout_s: float = 15.0,
+    client_config: Mapping[str, str] | None = None,
 ) -> TopicReport:
     """Create the topic if it is missing; report how an existing one differs."""
-    admin = _admin(bootstrap, timeout_s)
+    admin = _admin(bootstrap, timeout_s, client_config)
     metadata = admin.list_topics(timeout=timeout_s)
     existing = metadata.topics.get(topic)
     if existing is None or existing.error is not None:
@@ -80,10 +85,12 @@ def ensure_topic(
     return TopicReport(created=False, partitions=actual_partitions, differences=differences)
 
 
-def wait_for_broker(bootstrap: str, timeout_s: float) -> bool:
+def wait_for_broker(
+    bootstrap: str, timeout_s: float, client_config: Mapping[str, str] | None = None
+) -> bool:
     """True once the broker answers a metadata request, False at the deadline."""
     deadline = time.monotonic() + timeout_s
-    admin = _admin(bootstrap, 2.0)
+    admin = _admin(bootstrap, 2.0, client_config)
     while time.monotonic() < deadline:
         try:
             admin.list_topics(timeout=2.0)
@@ -93,10 +100,12 @@ def wait_for_broker(bootstrap: str, timeout_s: float) -> bool:
     return False
 
 
-def broker_reachable(bootstrap: str, timeout_s: float) -> bool:
+def broker_reachable(
+    bootstrap: str, timeout_s: float, client_config: Mapping[str, str] | None = None
+) -> bool:
     """One metadata request; False when the broker does not answer in time."""
     try:
-        _admin(bootstrap, timeout_s).list_topics(timeout=timeout_s)
+        _admin(bootstrap, timeout_s, client_config).list_topics(timeout=timeout_s)
         return True
     except KafkaException:
         return False

@@ -71,6 +71,7 @@ class Command(BaseCommand):
             topic=gateway.commitlog_topic,
             from_beginning=options["from_beginning"],
             session_timeout_ms=settings.CONSUMER_SESSION_TIMEOUT_MS,
+            extra_config=settings.COMMITLOG_CLIENT_CONFIG,
         )
         self.stdout.write(
             f"consuming {gateway.commitlog_topic} at {gateway.commitlog_bootstrap} as group {group}"
