@@ -14,6 +14,7 @@ import django_stubs_ext
 import environ
 
 from controlplane.api_limits import read_api_limits
+from controlplane.api_settings import REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: F401
 from controlplane.cache_config import cache_settings
 from controlplane.config import ConfigError, GatewayConfig, load_gateway_config, unknown_keys
 from controlplane.env_reader import EnvReader
@@ -173,7 +174,8 @@ if IS_PROD:
 API_MAX_BODY_BYTES = read.integer("API_MAX_BODY_BYTES", 1024 * 1024, minimum=1)
 # Deepest JSON nesting accepted in a request body.
 API_MAX_JSON_DEPTH = read.integer("API_MAX_JSON_DEPTH", 64, minimum=1)
-# Caps per request and rates per credential (controlplane.api_limits).
+# Caps per request and rates per credential (controlplane.api_limits); REST framework's
+# and the OpenAPI schema's settings are constants, in controlplane.api_settings.
 API_LIMITS = read_api_limits(read)
 # Anonymous API calls: dev only, and only when asked for explicitly.
 API_ALLOW_ANONYMOUS = read.flag("API_ALLOW_ANONYMOUS", False)
@@ -182,36 +184,6 @@ if IS_PROD and API_ALLOW_ANONYMOUS:
 # Append the VersionSentinel node to submitted DAGs (docs/API.md).
 GATEWAY_INSERT_SENTINEL = read.flag("GATEWAY_INSERT_SENTINEL", True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
-
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["controlplane.auth.ApiCredentialAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["controlplane.auth.HasApiCredential"],
-    "DEFAULT_PARSER_CLASSES": ["controlplane.parsers.BoundedJSONParser"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "EXCEPTION_HANDLER": "controlplane.api_errors.api_exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["controlplane.throttling.CredentialRateThrottle"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "UNAUTHENTICATED_USER": None,
-}
-
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Strategy submission control plane",
-    "DESCRIPTION": (
-        "Accepts strategy submissions and rebalance batches, relayed to a Kafka commit log "
-        "in qmtl's record format (docs/API.md in the repository). Every error is "
-        "`{code, message}` (and `errors`, every field at fault); each operation lists its "
-        "codes per status. A method a path does not offer is 405 E_METHOD_NOT_ALLOWED with "
-        "`Allow`; a path the service does not offer is 404 E_NOT_FOUND."
-    ),
-    "VERSION": "1",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "COMPONENT_SPLIT_REQUEST": True,
-    # The docs page works offline: its scripts and styles come from the sidecar package,
-    # never from a CDN.
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-}
 
 # --- Relay (outbox -> Kafka) ---------------------------------------------------------
 
