@@ -38,11 +38,15 @@ class CredentialForm(forms.ModelForm[ApiCredential]):
             self.initial["allowed_worlds"] = "\n".join(self.instance.allowed_worlds)
         self.limits = credential_limits()
 
+    def clean_allowed_worlds(self) -> list[str]:
+        # A list, even when clean() refuses it: the model's own checks read it as one.
+        return str(self.cleaned_data.get("allowed_worlds") or "").splitlines()
+
     def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean() or {}
         try:
             self.limits = credential_limits(
-                worlds=str(cleaned.get("allowed_worlds") or "").splitlines(),
+                worlds=cleaned.get("allowed_worlds") or [],
                 scopes=cleaned.get("allowed_scopes") or [],
             )
         except ValueError as error:
@@ -50,4 +54,3 @@ class CredentialForm(forms.ModelForm[ApiCredential]):
         cleaned["allowed_worlds"] = self.limits.worlds
         cleaned["allowed_scopes"] = self.limits.scopes
         return cleaned
-
