@@ -113,7 +113,8 @@ def test_lists_and_pages_show_who_sent_each_submission_and_batch(
     assert api.post("/rebalancing/batches", batch, format="json").status_code == 202
     submission = StrategySubmission.objects.get()
     batch_row = RebalanceBatch.objects.get()
-    sender = ApiCredential.objects.get(pk=submission.credential_id)
+    sender = ApiCredential.objects.get(name="test client")
+    assert submission.credential_id == sender.pk
     assert batch_row.credential_id == sender.pk
     for page in (
         "/admin/controlplane/strategysubmission/",
