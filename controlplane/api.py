@@ -25,8 +25,9 @@ def _errors(*statuses: int) -> dict[int, type[serializers.ErrorOut]]:
     return {status: serializers.ErrorOut for status in statuses}
 
 
-# What each kind of call may hear besides its success (503: the database is away).
-_WRITE_ERRORS = _errors(400, 401, 406, 413, 415, 422, 503)
+# What each kind of call may hear besides its success (503: the database is away; 403: a
+# world or scope outside the credential's limits; a read outside them is a 404).
+_WRITE_ERRORS = _errors(400, 401, 403, 406, 413, 415, 422, 503)
 _READ_ERRORS = _errors(401, 404, 406, 503)
 
 

@@ -115,7 +115,10 @@ class FieldErrorOut(serializers.Serializer[Any]):
 class ErrorOut(serializers.Serializer[Any]):
     code = serializers.CharField(help_text="E_... (README: the codes)")
     message = serializers.CharField()
-    strategy_id = serializers.UUIDField(required=False, help_text="With E_DUPLICATE.")
+    strategy_id = serializers.UUIDField(
+        required=False,
+        help_text="With E_DUPLICATE, when the credential may see the existing strategy.",
+    )
 
     def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
         fields = super().get_fields()

@@ -244,3 +244,13 @@ def test_a_duplicate_sent_to_a_forbidden_world_is_403_not_409() -> None:
     assert submit(everywhere, ["A"]).status_code == 202
     # The limit is judged first: the caller learns nothing about world A's DAGs.
     assert submit(in_b, ["A"]).status_code == 403
+
+
+def test_the_schema_lists_403_on_writes_and_only_404_on_reads(api: APIClient) -> None:
+    paths = api.get("/api/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()["paths"]
+    assert "403" in paths["/strategies"]["post"]["responses"]
+    assert "403" in paths["/rebalancing/batches"]["post"]["responses"]
+    for read in ("/strategies/{strategy_id}/status", "/rebalancing/batches/{batch_id}"):
+        responses = paths[read]["get"]["responses"]
+        assert "404" in responses
+        assert "403" not in responses  # what a credential may not see is not found
