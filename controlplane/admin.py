@@ -10,6 +10,7 @@ from django.utils.safestring import SafeString
 from commitlog.admin_display import ReadOnlyAdminMixin, pretty_json
 from commitlog.admin_search import text_prefix
 from commitlog.estimates import EstimatedCountPaginator
+from controlplane.admin_credential_form import CredentialForm
 from controlplane.admin_lookups import (
     DowngradeFilter,
     WorldFilter,
@@ -21,7 +22,11 @@ from controlplane.admin_lookups import (
 from controlplane.admin_trace import trace_html
 from controlplane.models import ApiCredential, RebalanceBatch, StrategySubmission
 from controlplane.records import Event
-from controlplane.services.credentials import credential_issue, credential_revoke
+from controlplane.services.credentials import (
+    credential_issue,
+    credential_revoke,
+    credential_set_limits,
+)
 
 
 @admin.register(StrategySubmission)
@@ -32,13 +37,16 @@ class StrategySubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmi
         "worlds",
         "execution_domain",
         "downgraded",
+        "credential",
         "submitted_at",
         "commitlog_partition",
         "commitlog_offset",
     )
+    list_select_related = ("credential",)
     list_filter = (
         "status",
         WorldFilter,
+        "credential",
         recent_values_filter("execution_domain", "execution domain"),
         "downgraded",
         DowngradeFilter,
@@ -62,6 +70,7 @@ class StrategySubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmi
         "downgrade_reason",
         "node_ids_crc32",
         "insert_sentinel",
+        "credential",
         "submitted_at",
         "published_at",
         "recorded_at",
@@ -120,11 +129,14 @@ class RebalanceBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[RebalanceBatch]):
         "reduce_only_ratio",
         "mode",
         "shared_account",
+        "credential",
         "submitted_at",
     )
+    list_select_related = ("credential",)
     list_filter = (
         "status",
         "scope",
+        "credential",
         recent_values_filter("world_id", "world"),
         recent_values_filter("mode", "mode"),
         "shared_account",
@@ -147,6 +159,7 @@ class RebalanceBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[RebalanceBatch]):
         "total_orders",
         "reduce_only_orders",
         "reduce_only_ratio",
+        "credential",
         "submitted_at",
         "published_at",
         "recorded_at",
@@ -191,7 +204,17 @@ class CredentialStateFilter(admin.SimpleListFilter):
 
 @admin.register(ApiCredential)
 class ApiCredentialAdmin(admin.ModelAdmin[ApiCredential]):
-    list_display = ("name", "key_prefix", "is_active", "created_at", "last_used_at", "revoked_at")
+    form = CredentialForm
+    list_display = (
+        "name",
+        "key_prefix",
+        "is_active",
+        "worlds",
+        "scopes",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    )
     list_filter = (CredentialStateFilter,)
     search_fields = ("name", "key_prefix")
     readonly_fields = ("key_prefix", "created_at", "last_used_at", "revoked_at")
@@ -201,20 +224,33 @@ class ApiCredentialAdmin(admin.ModelAdmin[ApiCredential]):
     def is_active(self, obj: ApiCredential) -> bool:
         return obj.is_active
 
+    limit_fields = ("allowed_worlds", "allowed_scopes")
+
+    @admin.display(description="worlds")
+    def worlds(self, obj: ApiCredential) -> str:
+        return ", ".join(obj.allowed_worlds) or "all"
+
+    @admin.display(description="scopes")
+    def scopes(self, obj: ApiCredential) -> str:
+        return ", ".join(obj.allowed_scopes) or "all"
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        # The name is set once, when the credential is issued.
+        # The name is set once, when the credential is issued; the limits stay editable.
         return (*self.readonly_fields, "name") if obj is not None else ()
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return ("name",) if obj is None else ("name", *self.readonly_fields)
+        if obj is None:
+            return ("name", *self.limit_fields)
+        return ("name", *self.limit_fields, *self.readonly_fields)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # revoke instead, so the audit trail stays
 
     def save_model(self, request: HttpRequest, obj: ApiCredential, form: Any, change: bool) -> None:
         if change:
+            credential_set_limits(credential=obj, limits=form.limits)
             return
-        issued = credential_issue(name=obj.name)
+        issued = credential_issue(name=obj.name, limits=form.limits)
         obj.pk = issued.credential.pk
         obj.key_prefix = issued.credential.key_prefix
         obj.key_hash = issued.credential.key_hash

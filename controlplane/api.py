@@ -21,6 +21,11 @@ from controlplane.services.rebalancing import BatchAck, rebalance_submit
 from controlplane.services.strategies import StrategyAck, strategy_submit
 
 
+def _credential(request: Request) -> ApiCredential | None:
+    """The sender, as the authenticator set it; None for an anonymous dev call."""
+    return request.auth if isinstance(request.auth, ApiCredential) else None
+
+
 def _ack_body(ack: StrategyAck) -> dict[str, Any]:
     context = ack.compute_context
     return {
@@ -54,6 +59,7 @@ class StrategySubmitView(APIView):
             world_ids=data["world_ids"],
             meta=data["meta"],
             context=data["context"],
+            credential=_credential(request),
         )
         return Response(_ack_body(ack), status=status.HTTP_202_ACCEPTED)
 
@@ -68,7 +74,7 @@ class StrategyStatusView(APIView):
         summary="A strategy submission's state",
     )
     def get(self, request: Request, strategy_id: str) -> Response:
-        found = selectors.strategy_status(strategy_id=strategy_id)
+        found = selectors.strategy_status(strategy_id=strategy_id, viewer=_credential(request))
         if found is None:
             raise NotFound(f"no strategy {strategy_id}")
         return Response({"status": found})
@@ -89,10 +95,6 @@ def _batch_body(ack: BatchAck) -> dict[str, Any]:
     return body
 
 
-def _credential_id(request: Request) -> int | None:
-    return request.auth.pk if isinstance(request.auth, ApiCredential) else None
-
-
 class RebalanceBatchView(APIView):
     @extend_schema(
         operation_id=error_codes.SUBMIT_REBALANCE,
@@ -105,9 +107,10 @@ class RebalanceBatchView(APIView):
         summary="Submit rebalance orders (one batch or the multi-world form)",
     )
     def post(self, request: Request) -> Response:
+        sender = _credential(request)
         claim = idempotency_claim(
             header=request.headers.get("Idempotency-Key"),
-            credential_id=_credential_id(request),
+            credential_id=sender.pk if sender is not None else None,
             body=request.data,
         )
         incoming = serializers.RebalanceIn(data=request.data)
@@ -125,6 +128,7 @@ class RebalanceBatchView(APIView):
             shared_account=data["shared_account"],
             execution_domain=data.get("execution_domain"),
             claim=claim,
+            credential=sender,
         )
         response = Response(
             {"batches": [_batch_body(a) for a in accepted.acks]}, status=status.HTTP_202_ACCEPTED
@@ -144,7 +148,7 @@ class RebalanceBatchStatusView(APIView):
         summary="A rebalance batch's state, counts and trace times",
     )
     def get(self, request: Request, batch_id: str) -> Response:
-        found = selectors.batch_status(batch_id=batch_id)
+        found = selectors.batch_status(batch_id=batch_id, viewer=_credential(request))
         if found is None:
             raise NotFound(f"no rebalance batch {batch_id}")
         return Response(found)

@@ -50,7 +50,11 @@ UNAUTHENTICATED = _define(
     EVERY,
 )
 FORBIDDEN = _define(
-    "E_FORBIDDEN", 403, "signed in to the admin, but not as staff (schema and docs)", NONE
+    "E_FORBIDDEN",
+    403,
+    "a world or rebalance scope outside the credential's limits (nothing written); also a "
+    "signed-in admin user who is not staff, on the schema and docs",
+    WRITES,
 )
 NOT_FOUND = _define("E_NOT_FOUND", 404, "no such resource", READS)
 METHOD_NOT_ALLOWED = _define(
@@ -62,7 +66,8 @@ NOT_ACCEPTABLE = _define(
 DUPLICATE = _define(
     "E_DUPLICATE",
     409,
-    "a strategy with the same DAG was already submitted; `strategy_id` names it",
+    "a strategy with the same DAG was already submitted; `strategy_id` names it when the "
+    "credential may see that strategy",
     frozenset({SUBMIT_STRATEGY}),
 )
 PAYLOAD_TOO_LARGE = _define(

@@ -84,8 +84,15 @@ class ShadowOrdersBlocked(ApplicationError):
 class DuplicateSubmission(ApplicationError):
     code = error_codes.DUPLICATE
 
-    def __init__(self, strategy_id: str) -> None:
-        super().__init__(
-            "a strategy with the same DAG was already submitted", strategy_id=strategy_id
-        )
+    def __init__(self, strategy_id: str | None) -> None:
+        # Without the id when the caller may not see the existing strategy (docs/API.md).
+        extra = {"strategy_id": strategy_id} if strategy_id is not None else {}
+        super().__init__("a strategy with the same DAG was already submitted", **extra)
         self.strategy_id = strategy_id
+
+
+class Forbidden(ApplicationError):
+    """The credential is not allowed this world or scope (its limits, set in the admin)."""
+
+    status_code = 403
+    code = "E_FORBIDDEN"

@@ -22,6 +22,21 @@ def _record_digest() -> models.CharField[str, str]:
     )
 
 
+def _sent_by() -> models.ForeignKey[ApiCredential | None, ApiCredential | None]:
+    # PROTECT: credentials are revoked, never deleted, so what a credential sent stays
+    # attributed. Null for rows rebuilt from the log, anonymous dev calls, and rows
+    # written before attribution. Indexed explicitly in Meta.
+    return models.ForeignKey(
+        "ApiCredential",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        help_text="The credential that sent it.",
+    )
+
+
 class SubmissionStatus(models.TextChoices):
     ACCEPTED = "accepted", "accepted (saved, outbox pending)"
     PUBLISHED = "published", "published (in Kafka)"
@@ -71,6 +86,7 @@ class StrategySubmission(models.Model):
     commitlog_partition = models.IntegerField(null=True, blank=True, help_text="Kafka partition.")
     commitlog_offset = models.BigIntegerField(null=True, blank=True, help_text="Kafka offset.")
     commitlog_sha256 = _record_digest()
+    credential = _sent_by()
 
     class Meta:
         ordering = ["-submitted_at"]
@@ -82,6 +98,7 @@ class StrategySubmission(models.Model):
             models.Index(fields=["world_id"], name="submission_world_id"),
             models.Index(fields=["execution_domain"], name="submission_domain"),
             models.Index(fields=["-submitted_at"], name="submission_submitted_at"),
+            models.Index(fields=["credential"], name="submission_credential"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["dag_hash"], name="submission_dag_hash_unique"),
@@ -132,6 +149,7 @@ class RebalanceBatch(models.Model):
     commitlog_partition = models.IntegerField(null=True, blank=True)
     commitlog_offset = models.BigIntegerField(null=True, blank=True)
     commitlog_sha256 = _record_digest()
+    credential = _sent_by()
 
     class Meta:
         ordering = ["-submitted_at"]
@@ -141,6 +159,7 @@ class RebalanceBatch(models.Model):
         indexes = [
             models.Index(fields=["world_id"], name="batch_world_id"),
             models.Index(fields=["-submitted_at"], name="batch_submitted_at"),
+            models.Index(fields=["credential"], name="batch_credential"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(scope__in=Scope.values), name="batch_scope_valid"),
@@ -173,10 +192,32 @@ class ApiCredential(models.Model):
         null=True, blank=True, editable=False, help_text="Set when revoked; then it stops working."
     )
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Empty means unlimited, so credentials issued before limits existed keep working.
+    allowed_worlds = ArrayField(
+        models.CharField(max_length=200),
+        default=list,
+        blank=True,
+        help_text=(
+            "The worlds it may submit to and read; empty: every world. A global rebalance "
+            "batch's world is `global`."
+        ),
+    )
+    allowed_scopes = ArrayField(
+        models.CharField(max_length=20, choices=Scope.choices),
+        default=list,
+        blank=True,
+        help_text="The rebalance scopes it may use and read; empty: every scope.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = "API credential"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(allowed_scopes__contained_by=Scope.values),
+                name="credential_scopes_valid",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.key_prefix}…)"

@@ -122,7 +122,8 @@ def _error_body(codes: list[str]) -> dict[str, Any]:
         properties["strategy_id"] = {
             "type": "string",
             "format": "uuid",
-            "description": "With E_DUPLICATE: the strategy already submitted.",
+            "description": "With E_DUPLICATE: the strategy already submitted, when the "
+            "credential may see it.",
         }
     return {
         "type": "object",

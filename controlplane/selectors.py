@@ -6,30 +6,39 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from controlplane.models import RebalanceBatch, StrategySubmission
+from controlplane.models import ApiCredential, RebalanceBatch, StrategySubmission
+from controlplane.services import access
 
 
-def strategy_status(*, strategy_id: str) -> str | None:
-    """The submission's status, or None when the id is unknown or not a UUID."""
+def strategy_status(*, strategy_id: str, viewer: ApiCredential | None = None) -> str | None:
+    """The submission's status, or None when the id is unknown, not a UUID, or not one
+    the `viewer` may see (so that the answer does not tell which)."""
     try:
         parsed = uuid.UUID(strategy_id)
     except ValueError:
         return None
-    return (
+    found = (
         StrategySubmission.objects.filter(strategy_id=parsed)
-        .values_list("status", flat=True)
+        .values_list("status", "credential_id", "world_ids")
         .first()
     )
+    if found is None or not access.may_see_strategy(viewer, found[1], found[2]):
+        return None
+    status: str = found[0]
+    return status
 
 
 def _stamp(at: datetime | None) -> str | None:
     return at.isoformat(timespec="milliseconds") if at is not None else None
 
 
-def batch_status(*, batch_id: str) -> dict[str, Any] | None:
-    """A rebalance batch's state, counts and trace times, or None when the id is unknown."""
+def batch_status(*, batch_id: str, viewer: ApiCredential | None = None) -> dict[str, Any] | None:
+    """A rebalance batch's state, counts and trace times, or None when the id is unknown
+    or not one the `viewer` may see."""
     batch = RebalanceBatch.objects.filter(batch_id=batch_id).defer("orders").first()
-    if batch is None:
+    if batch is None or not access.may_see_batch(
+        viewer, batch.credential_id, batch.world_id, batch.scope
+    ):
         return None
     return {
         "batch_id": batch.batch_id,

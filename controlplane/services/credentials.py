@@ -6,13 +6,15 @@ import hashlib
 import logging
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from controlplane.models import ApiCredential
+from controlplane.models import ApiCredential, Scope
+from controlplane.services.worlds import MAX_WORLD_ID_LENGTH
 
 logger = logging.getLogger(__name__)
 
@@ -36,16 +38,76 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def credential_issue(*, name: str) -> IssuedCredential:
+def credential_log_fields(credential: ApiCredential | None) -> str:
+    """The sender as a log line names it: `credential_id=<id> credential=<name>` (`-` for
+    an anonymous dev call)."""
+    if credential is None:
+        return "credential_id=- credential=-"
+    return f"credential_id={credential.pk} credential={credential.name}"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The worlds and rebalance scopes a credential may use; empty: all of them."""
+
+    worlds: list[str]
+    scopes: list[str]
+
+
+def credential_limits(*, worlds: Iterable[str] = (), scopes: Iterable[str] = ()) -> Limits:
+    """Limits cleaned as they are stored: ids stripped, blanks and repeats dropped.
+
+    Raises ValueError for a world id too long or an unknown scope.
+    """
+    clean_worlds = list(dict.fromkeys(w.strip() for w in worlds if w.strip()))
+    too_long = [w for w in clean_worlds if len(w) > MAX_WORLD_ID_LENGTH]
+    if too_long:
+        raise ValueError(f"world id longer than {MAX_WORLD_ID_LENGTH} characters")
+    clean_scopes = list(dict.fromkeys(scopes))
+    unknown = sorted(set(clean_scopes) - set(Scope.values))
+    if unknown:
+        raise ValueError(f"unknown scopes: {', '.join(unknown)}")
+    return Limits(clean_worlds, clean_scopes)
+
+
+def _limits_text(limits: Limits) -> str:
+    worlds = ",".join(limits.worlds) or "*"
+    return f"worlds={worlds} scopes={','.join(limits.scopes) or '*'}"
+
+
+def credential_issue(*, name: str, limits: Limits | None = None) -> IssuedCredential:
     name = name.strip()
     if not name:
         raise ValueError("a credential needs a name")
+    limits = limits or credential_limits()
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     credential = ApiCredential.objects.create(
-        name=name, key_prefix=token[:10], key_hash=hash_token(token)
+        name=name,
+        key_prefix=token[:10],
+        key_hash=hash_token(token),
+        allowed_worlds=limits.worlds,
+        allowed_scopes=limits.scopes,
     )
-    logger.info("event=credential_issued credential_id=%s name=%s", credential.pk, name)
+    logger.info(
+        "event=credential_issued credential_id=%s name=%s %s",
+        credential.pk,
+        name,
+        _limits_text(limits),
+    )
     return IssuedCredential(credential=credential, token=token)
+
+
+def credential_set_limits(*, credential: ApiCredential, limits: Limits) -> ApiCredential:
+    """New limits, in force at once in this process and within RECENT_SECONDS in others."""
+    ApiCredential.objects.filter(pk=credential.pk).update(
+        allowed_worlds=limits.worlds, allowed_scopes=limits.scopes
+    )
+    credential.refresh_from_db()
+    _recent.pop(credential.key_hash, None)
+    logger.info(
+        "event=credential_limits_changed credential_id=%s %s", credential.pk, _limits_text(limits)
+    )
+    return credential
 
 
 def credential_revoke(*, credential: ApiCredential) -> ApiCredential:

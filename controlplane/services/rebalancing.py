@@ -15,10 +15,12 @@ from commitlog.records import CommitLogRecord
 from controlplane import error_codes
 from controlplane.compute_context import normalize_execution_domain
 from controlplane.exceptions import InvalidOrders, ShadowOrdersBlocked
-from controlplane.models import RebalanceBatch, Scope
+from controlplane.models import ApiCredential, RebalanceBatch, Scope
 from controlplane.records import Event
 from controlplane.records.rebalance import rebalance_payload
+from controlplane.services import access
 from controlplane.services.clock import now_stamp
+from controlplane.services.credentials import credential_log_fields
 from controlplane.services.idempotency import IdempotencyClaim
 from controlplane.services.rebalance_groups import OrderGroup
 
@@ -89,9 +91,15 @@ def rebalance_submit(
     shared_account: bool = False,
     execution_domain: str | None = None,
     claim: IdempotencyClaim | None = None,
+    credential: ApiCredential | None = None,
 ) -> RebalanceAccepted:
     """Store one batch per non-empty group, each with its outbox row, in one transaction;
-    with a `claim`, only if no earlier request with its key did (whose answer is given)."""
+    with a `claim`, only if no earlier request with its key did (whose answer is given).
+
+    Raises Forbidden, nothing written, when the `credential` (the sender, recorded with
+    each batch) may not use a group's world or scope.
+    """
+    access.check_batches(credential, [(g.world_id, g.scope.value) for g in groups if g.orders])
     if claim is not None and (earlier := claim.earlier()) is not None:
         return _replay(earlier)
     groups = [group for group in groups if group.orders]
@@ -129,6 +137,7 @@ def rebalance_submit(
                 reduce_only_orders=reduce_only,
                 reduce_only_ratio=payload["reduce_only_ratio"],
                 submitted_at=stamp.at,
+                credential=credential,
             )
         )
         records.append(CommitLogRecord(Event.REBALANCE, stamp.timestamp_ms, batch_id, payload))
@@ -149,13 +158,15 @@ def rebalance_submit(
         return _replay(earlier)
 
     acks = [_ack_of(batch) for batch in batches]
+    sender = credential_log_fields(credential)
     for ack in acks:
         logger.info(
-            "event=rebalance_accepted batch_id=%s world_id=%s scope=%s orders=%d reduce_only=%d",
+            "event=rebalance_accepted batch_id=%s world_id=%s scope=%s orders=%d reduce_only=%d %s",
             ack.batch_id,
             ack.world_id,
             ack.scope,
             ack.total,
             ack.reduce_only,
+            sender,
         )
     return RebalanceAccepted(acks)

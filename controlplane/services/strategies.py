@@ -22,10 +22,12 @@ from controlplane.compute_context import (
 from controlplane.exceptions import DuplicateSubmission, InvalidContext
 from controlplane.identifiers import check_identifier
 from controlplane.jsonutil import coerce_json, contains_lone_surrogate, contains_nul
-from controlplane.models import StrategySubmission
+from controlplane.models import ApiCredential, StrategySubmission
 from controlplane.records import Event
 from controlplane.records.ingest import ingest_payload
+from controlplane.services import access
 from controlplane.services.clock import now_stamp
+from controlplane.services.credentials import credential_log_fields
 from controlplane.services.submission_store import submission_insert_with_record
 from controlplane.services.worlds import normalize_world_ids
 
@@ -53,13 +55,19 @@ def _check_context_keys(context: Mapping[str, Any] | None) -> None:
         )
 
 
-def _existing_strategy_id(dag_hash: str) -> str | None:
+def _duplicate_of(dag_hash: str, credential: ApiCredential | None) -> DuplicateSubmission | None:
+    """The 409 for a DAG stored already, None if it is not: with the existing id only for
+    a credential that may see that strategy (docs/API.md), so ids do not cross tenants."""
     found = (
         StrategySubmission.objects.filter(dag_hash=dag_hash)
-        .values_list("strategy_id", flat=True)
+        .values_list("strategy_id", "credential_id", "world_ids")
         .first()
     )
-    return str(found) if found is not None else None
+    if found is None:
+        return None
+    strategy_id, sender_id, world_ids = found
+    visible = access.may_see_strategy(credential, sender_id, world_ids)
+    return DuplicateSubmission(str(strategy_id) if visible else None)
 
 
 def strategy_submit(
@@ -70,13 +78,16 @@ def strategy_submit(
     meta: Mapping[str, Any] | None = None,
     context: Mapping[str, Any] | None = None,
     insert_sentinel: bool | None = None,
+    credential: ApiCredential | None = None,
 ) -> StrategyAck:
     """Accept a strategy: the submission row and its outbox row commit together or not at all.
 
-    Raises an ApplicationError (nothing written) for bad input, DuplicateSubmission when
+    Raises an ApplicationError (nothing written) for bad input, Forbidden for a world the
+    `credential` (the sender, recorded with the row) may not use, DuplicateSubmission when
     the same DAG is already stored, even when the other submission is racing this one.
     """
     worlds = normalize_world_ids(world_ids)
+    access.check_strategy_worlds(credential, worlds)
     submitted_dag = dags.decode_dag_json(dag_json, max_depth=settings.API_MAX_JSON_DEPTH)
     dags.verify_checksum(dags.node_ids(submitted_dag), node_ids_crc32)
     _check_context_keys(context)
@@ -138,23 +149,25 @@ def strategy_submit(
             meta=clean_meta,
             submitted_at=stamp.at,
             record=record,
+            credential_id=credential.pk if credential is not None else None,
         )
         nudge_relay_on_commit()
     except IntegrityError:
         # The same DAG is stored already, or a concurrent identical submission won.
-        existing = _existing_strategy_id(submitted_hash)
-        if existing is None:
+        duplicate = _duplicate_of(submitted_hash, credential)
+        if duplicate is None:
             raise
-        raise DuplicateSubmission(existing) from None
+        raise duplicate from None
 
     logger.info(
         "event=strategy_accepted strategy_id=%s dag_hash=%s world_id=%s execution_domain=%s "
-        "downgraded=%s",
+        "downgraded=%s %s",
         strategy_id,
         submitted_hash,
         worlds[0],
         compute_context.execution_domain,
         compute_context.downgraded,
+        credential_log_fields(credential),
     )
     return StrategyAck(
         strategy_id=strategy_id,

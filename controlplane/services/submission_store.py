@@ -31,10 +31,11 @@ WITH submission AS (
     INSERT INTO controlplane_strategysubmission
         (strategy_id, dag_hash, dag, node_ids_crc32, insert_sentinel, world_ids, world_id,
          execution_domain, compute_context, downgraded, downgrade_reason, meta, status,
-         submitted_at)
+         submitted_at, credential_id)
     VALUES (%(strategy_id)s, %(dag_hash)s, %(dag)s::text::jsonb, %(crc)s, %(sentinel)s,
             %(world_ids)s::varchar[], (%(world_ids)s::varchar[])[1], %(domain)s,
-            %(context)s, %(reason)s <> '', %(reason)s, %(meta)s, 'accepted', %(at)s)
+            %(context)s, %(reason)s <> '', %(reason)s, %(meta)s, 'accepted', %(at)s,
+            %(credential_id)s)
 )
 INSERT INTO commitlog_outboxevent
     (event, aggregate_id, key, value, state, attempts, next_attempt_at, last_error,
@@ -65,12 +66,14 @@ def submission_insert_with_record(
     meta: Any,
     submitted_at: datetime,
     record: CommitLogRecord,
+    credential_id: int | None = None,
 ) -> None:
     """Insert a submission (status accepted) and the outbox row of its record.
 
     `dag_text` is the stored DAG as JSON text. Raises django.db.IntegrityError, with
     neither row written, when the DAG is stored already; RecordTooLarge before anything
-    is sent when the record is over the limit.
+    is sent when the record is over the limit. `credential_id` is the sender's, None for
+    an anonymous call.
     """
     value = encode_within_limit(record)
     params: dict[str, Any] = {
@@ -85,6 +88,7 @@ def submission_insert_with_record(
         "reason": downgrade_reason,
         "meta": None if meta is None else Jsonb(meta),
         "at": submitted_at,
+        "credential_id": credential_id,
         "event": record.event,
         "aggregate_id": record.id,
         "key": record.key,

@@ -1,0 +1,56 @@
+"""The admin form that issues a credential or edits its limits (worlds and scopes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from controlplane.models import ApiCredential, Scope
+from controlplane.services.credentials import credential_limits
+
+
+class CredentialForm(forms.ModelForm[ApiCredential]):
+    allowed_worlds = forms.CharField(
+        label="Worlds",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 40}),
+        help_text=(
+            "One world id a line. Empty: every world. A global rebalance batch's world is "
+            "`global`: list it to allow global orders."
+        ),
+    )
+    allowed_scopes = forms.MultipleChoiceField(
+        label="Rebalance scopes",
+        required=False,
+        choices=Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every scope.",
+    )
+
+    class Meta:
+        model = ApiCredential
+        fields = ("name", "allowed_worlds", "allowed_scopes")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial["allowed_worlds"] = "\n".join(self.instance.allowed_worlds)
+        self.limits = credential_limits()
+
+    def clean_allowed_worlds(self) -> list[str]:
+        # A list, even when clean() refuses it: the model's own checks read it as one.
+        return str(self.cleaned_data.get("allowed_worlds") or "").splitlines()
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean() or {}
+        try:
+            self.limits = credential_limits(
+                worlds=cleaned.get("allowed_worlds") or [],
+                scopes=cleaned.get("allowed_scopes") or [],
+            )
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
+        cleaned["allowed_worlds"] = self.limits.worlds
+        cleaned["allowed_scopes"] = self.limits.scopes
+        return cleaned
