@@ -47,7 +47,19 @@ def test_each_operation_lists_its_statuses(served: dict[str, Any]) -> None:
     rebalance = paths["/rebalancing/batches"]["post"]["responses"]
     status = paths["/strategies/{strategy_id}/status"]["get"]["responses"]
     batch = paths["/rebalancing/batches/{batch_id}"]["get"]["responses"]
-    assert set(submit) == {"202", "400", "401", "403", "406", "409", "413", "415", "422", "429", "503"}
+    assert set(submit) == {
+        "202",
+        "400",
+        "401",
+        "403",
+        "406",
+        "409",
+        "413",
+        "415",
+        "422",
+        "429",
+        "503",
+    }
     assert set(rebalance) == {"202", "400", "401", "403", "406", "413", "415", "422", "429", "503"}
     assert set(status) == set(batch) == {"200", "401", "404", "406", "429", "503"}
 

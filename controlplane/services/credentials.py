@@ -38,12 +38,12 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def credential_log_fields(credential: ApiCredential | None) -> str:
-    """The sender as a log line names it: `credential_id=<id> credential=<name>` (`-` for
-    an anonymous dev call)."""
+def credential_log_fields(credential: ApiCredential | None) -> tuple[object, str]:
+    """The sender's id and name, for a log line's `credential_id=%s credential=%s` (`-` for
+    an anonymous dev call); passed as arguments, so that the formatter quotes the name."""
     if credential is None:
-        return "credential_id=- credential=-"
-    return f"credential_id={credential.pk} credential={credential.name}"
+        return "-", "-"
+    return credential.pk, credential.name
 
 
 @dataclass(frozen=True)

@@ -161,12 +161,13 @@ def rebalance_submit(
     sender = credential_log_fields(credential)
     for ack in acks:
         logger.info(
-            "event=rebalance_accepted batch_id=%s world_id=%s scope=%s orders=%d reduce_only=%d %s",
+            "event=rebalance_accepted batch_id=%s world_id=%s scope=%s orders=%d reduce_only=%d "
+            "credential_id=%s credential=%s",
             ack.batch_id,
             ack.world_id,
             ack.scope,
             ack.total,
             ack.reduce_only,
-            sender,
+            *sender,
         )
     return RebalanceAccepted(acks)

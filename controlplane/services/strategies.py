@@ -161,13 +161,13 @@ def strategy_submit(
 
     logger.info(
         "event=strategy_accepted strategy_id=%s dag_hash=%s world_id=%s execution_domain=%s "
-        "downgraded=%s %s",
+        "downgraded=%s credential_id=%s credential=%s",
         strategy_id,
         submitted_hash,
         worlds[0],
         compute_context.execution_domain,
         compute_context.downgraded,
-        credential_log_fields(credential),
+        *credential_log_fields(credential),
     )
     return StrategyAck(
         strategy_id=strategy_id,
