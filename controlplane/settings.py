@@ -199,6 +199,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# The admin dashboard reloads itself this often (0: never).
+DASHBOARD_REFRESH_SECONDS = read.integer("DASHBOARD_REFRESH_SECONDS", 15)
+
 # --- Relay (outbox -> Kafka) ---------------------------------------------------------
 
 RELAY_BATCH_SIZE = read.integer("RELAY_BATCH_SIZE", 1000, minimum=1)
