@@ -149,8 +149,9 @@ def _last_batch(rows: Sequence[ActivityMinute]) -> datetime | None:
     return max((r.last_batch_at for r in rows if r.last_batch_at is not None), default=None)
 
 
-def _time(at: datetime) -> str:
-    return dateformat.format(timezone.localtime(at), "H:i")
+def _time(at: datetime, window: Window) -> str:
+    # A day's axis spans two dates: it says which.
+    return dateformat.format(timezone.localtime(at), "H:i" if window.minutes <= 60 else "m-d H:i")
 
 
 def history(now: datetime | None = None) -> History:
@@ -182,8 +183,8 @@ def history(now: datetime | None = None) -> History:
                 slug=f"{slug}-{window.name}",
                 title=f"{title}, {window.label}",
                 series=series,
-                start=_time(first),
-                end=_time(this_minute),
+                start=_time(first, window),
+                end=_time(this_minute, window),
             )
             svgs.append((window, chart))
         legend = [
