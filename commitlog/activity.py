@@ -22,17 +22,29 @@ from commitlog.models import ActivityMinute
 RELAY = "relay"
 KEPT_AT_MOST = timedelta(days=2)
 
-# Gauges of NULL keep the minute's earlier value; `records` is merged key by key.
+# Gauges of NULL keep the minute's earlier value; `records` is merged key by key. The
+# relay's gauges are read only for the relay's row, the group's lag only for a group's:
+# a CASE branch not taken never runs its subquery. The backlog is counted through the
+# partial index of pending rows, and the oldest of them is the lowest id.
 _UPSERT = """
     INSERT INTO commitlog_activityminute AS a
         (minute, source, records, batches, failed, dead, invalid, conflicts, duplicates,
          backlog, oldest_pending_s, lag, last_batch_at)
-    VALUES (%(minute)s, %(source)s, %(records)s::jsonb, %(batches)s, %(failed)s, %(dead)s,
-            %(invalid)s, %(conflicts)s, %(duplicates)s, {backlog}, {oldest}, {lag},
-            %(last_batch_at)s)
+    VALUES (
+        %(minute)s, %(source)s, %(records)s::jsonb, %(batches)s, %(failed)s, %(dead)s,
+        %(invalid)s, %(conflicts)s, %(duplicates)s,
+        CASE WHEN %(relay)s THEN
+            (SELECT count(*) FROM commitlog_outboxevent WHERE state = 'pending') END,
+        CASE WHEN %(relay)s THEN
+            (SELECT extract(epoch FROM %(at)s - created_at)::double precision
+             FROM commitlog_outboxevent WHERE state = 'pending' ORDER BY id LIMIT 1) END,
+        CASE WHEN %(group)s::text IS NOT NULL THEN
+            (SELECT coalesce(sum(greatest(0, end_offset - committed_offset)), 0)
+             FROM commitlog_consumerposition WHERE "group" = %(group)s) END,
+        %(last_batch_at)s)
     ON CONFLICT (minute, source) DO UPDATE SET
         records = (
-            SELECT coalesce(jsonb_object_agg(k, n), '{{}}'::jsonb) FROM (
+            SELECT coalesce(jsonb_object_agg(k, n), '{}'::jsonb) FROM (
                 SELECT k, sum(v::bigint) AS n FROM (
                     SELECT * FROM jsonb_each_text(a.records)
                     UNION ALL SELECT * FROM jsonb_each_text(EXCLUDED.records)
@@ -50,22 +62,7 @@ _UPSERT = """
         lag = coalesce(EXCLUDED.lag, a.lag),
         last_batch_at = greatest(EXCLUDED.last_batch_at, a.last_batch_at)
 """
-# The backlog through the partial index of pending rows; the oldest is its lowest id.
-_RELAY_GAUGES = {
-    "backlog": "(SELECT count(*) FROM commitlog_outboxevent WHERE state = 'pending')",
-    "oldest": """(SELECT extract(epoch FROM %(at)s - created_at)::double precision
-                  FROM commitlog_outboxevent WHERE state = 'pending' ORDER BY id LIMIT 1)""",
-    "lag": "NULL",
-}
-_CONSUMER_GAUGES = {
-    "backlog": "NULL",
-    "oldest": "NULL",
-    "lag": """(SELECT coalesce(sum(greatest(0, end_offset - committed_offset)), 0)
-               FROM commitlog_consumerposition WHERE "group" = %(group)s)""",
-}
 _COUNTS = ("failed", "dead", "invalid", "conflicts", "duplicates")
-RELAY_UPSERT = _UPSERT.format(**_RELAY_GAUGES)
-CONSUMER_UPSERT = _UPSERT.format(**_CONSUMER_GAUGES)
 
 
 def consumer_source(group: str) -> str:
@@ -90,7 +87,8 @@ def relay_activity_save(
 ) -> None:
     """After a relay run: what it published per event, its failures, and the backlog."""
     with connection.cursor() as cursor:
-        cursor.execute(RELAY_UPSERT, _params(RELAY, published, batches, failed=failed, dead=dead))
+        params = _params(RELAY, published, batches, failed=failed, dead=dead)
+        cursor.execute(_UPSERT, {**params, "relay": True, "group": None})
 
 
 def consumer_activity_save(
@@ -113,7 +111,7 @@ def consumer_activity_save(
         duplicates=duplicates,
     )
     with connection.cursor() as cursor:
-        cursor.execute(CONSUMER_UPSERT, {**params, "group": group})
+        cursor.execute(_UPSERT, {**params, "relay": False, "group": group})
 
 
 def activity_since(since: datetime, sources: Sequence[str]) -> list[ActivityMinute]:
