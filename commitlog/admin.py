@@ -129,9 +129,11 @@ class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[OutboxEvent]):
 
     @admin.action(description="Requeue selected dead rows")
     def requeue_dead(self, request: HttpRequest, queryset: QuerySet[OutboxEvent]) -> None:
+        # Counted before the move: a list filtered on dead rows no longer holds them after.
+        selected = queryset.count()
         ids = list(queryset.filter(state=OutboxState.DEAD).values_list("id", flat=True))
         moved = outbox_requeue_dead(ids=ids)
-        skipped = queryset.count() - moved
+        skipped = selected - moved
         note = (
             f" ({skipped} selected row(s) were not dead and were left as they are)"
             if skipped

@@ -214,3 +214,37 @@ class MetricCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}{{{self.label}}}={self.value}"
+
+
+class ActivityMinute(models.Model):
+    """What the relay or a consumer group did in one minute, for the dashboard's history.
+
+    One row per (minute, source), upserted once per relay run or consumer batch: counts
+    add up, gauges keep the latest value. Bounded by the prune (about two days).
+    """
+
+    minute = models.DateTimeField(help_text="Start of the minute (UTC).")
+    source = models.CharField(max_length=300, help_text="relay, or consumer:<group>.")
+    # Records published (relay) or applied (consumer), per event.
+    records = models.JSONField(default=dict)
+    batches = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0, help_text="Failed publish attempts.")
+    dead = models.PositiveIntegerField(default=0)
+    invalid = models.PositiveIntegerField(default=0)
+    conflicts = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    backlog = models.BigIntegerField(null=True, help_text="Pending outbox rows, last seen.")
+    oldest_pending_s = models.FloatField(null=True, help_text="Oldest pending row's age.")
+    lag = models.BigIntegerField(null=True, help_text="The group's lag, last seen.")
+    last_batch_at = models.DateTimeField(null=True, help_text="Last batch that moved records.")
+
+    class Meta:
+        ordering = ["minute", "source"]
+        verbose_name = "activity minute"
+        # The dashboard reads a day of minutes through this index (minute first).
+        constraints = [
+            models.UniqueConstraint(fields=["minute", "source"], name="activity_minute_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.minute:%Y-%m-%d %H:%M}"

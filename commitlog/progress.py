@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import connection
 from django.utils import timezone
 
+from commitlog.activity import consumer_activity_save
 from commitlog.applier import BatchOutcome
 from commitlog.counters import counters_add, relay_batch_deltas
 from commitlog.models import ConsumerPosition
@@ -36,10 +37,11 @@ def consumer_progress_save(
     ends: dict[int, int],
     outcome: BatchOutcome,
 ) -> None:
-    """After an offset commit: the group's position per partition and the record counters.
+    """After an offset commit: the group's position per partition and the record counters,
+    then the minute's activity (which reads the group's lag from the positions just saved).
 
-    One statement, so one round trip and atomic without a transaction block: it runs after
-    every batch the consumer applies.
+    The first is one statement, so one round trip and atomic without a transaction block:
+    it runs after every batch the consumer applies.
     """
     positions = sorted(next_offsets.items())
     counts = {
@@ -62,6 +64,14 @@ def consumer_progress_save(
                 [float(value) for value in counts.values()],
             ],
         )
+    consumer_activity_save(
+        group=group,
+        applied=outcome.applied_by_event,
+        batches=1 if outcome.records else 0,
+        invalid=outcome.invalid,
+        conflicts=outcome.conflicts,
+        duplicates=outcome.duplicates,
+    )
 
 
 def consumer_heartbeat_save(*, group: str, topic: str, ends: dict[int, int]) -> None:

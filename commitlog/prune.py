@@ -3,8 +3,8 @@
 Submissions and batches are the business record and stay. What goes, once older than
 COMMITLOG_RETENTION_DAYS: outbox rows published and read back, dedup marks (a replay then
 finds the domain row already recorded), invalid records, conflicts, the positions of
-consumer groups nobody runs any more, and what other apps register (register_aged).
-Never a pending, dead or unread outbox row.
+consumer groups nobody runs any more, and what other apps register (register_aged); the
+dashboard's activity minutes after two days at most. Never a pending, dead or unread outbox row.
 
 Each table is walked in id order, the order its rows were written in, a bounded slice per
 transaction: each slice deletes what in it may go and stops the walk at the first row of
@@ -27,6 +27,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from psycopg import sql
 
+from commitlog.activity import KEPT_AT_MOST
 from commitlog.locks import advisory_lock
 
 logger = logging.getLogger(__name__)
@@ -58,17 +59,20 @@ _OUTBOX_DRY_RUN = """
 @dataclass(frozen=True)
 class AgedTable:
     """A table whose every row goes once its time column is past the cutoff; never before
-    `kept_at_least`, whatever the window."""
+    `kept_at_least`, and always after `kept_at_most` (if set), whatever the window."""
 
     table: str
     column: str
     kept_at_least: timedelta = timedelta(0)
+    kept_at_most: timedelta | None = None
 
 
 _AGED = {
     "dedup marks": AgedTable("commitlog_consumedrecord", "consumed_at"),
     "invalid records": AgedTable("commitlog_invalidrecord", "received_at"),
     "conflicts": AgedTable("commitlog_recordconflict", "detected_at"),
+    # The dashboard's history: a bounded window, whatever the log's retention.
+    "activity minutes": AgedTable("commitlog_activityminute", "minute", kept_at_most=KEPT_AT_MOST),
 }
 
 
@@ -178,9 +182,14 @@ def _prune_table(
 
 def _cutoff(name: str, run: PruneRun) -> datetime:
     aged = _AGED.get(name)
-    if aged is None or not aged.kept_at_least:
+    if aged is None:
         return run.cutoff
-    return min(run.cutoff, timezone.now() - aged.kept_at_least)
+    cutoff = run.cutoff
+    if aged.kept_at_most is not None:
+        cutoff = max(cutoff, timezone.now() - aged.kept_at_most)
+    if aged.kept_at_least:
+        cutoff = min(cutoff, timezone.now() - aged.kept_at_least)
+    return cutoff
 
 
 def _dry_run(run: PruneRun) -> None:

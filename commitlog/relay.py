@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
@@ -26,6 +27,7 @@ from typing import Protocol
 from django.conf import settings
 from django.db import DatabaseError, connection
 
+from commitlog.activity import relay_activity_save
 from commitlog.kafka import OutgoingRecord, Position, PublishError
 from commitlog.locks import advisory_lock
 from commitlog.relay_store import Row, claim, mark_rows_published, record_failures
@@ -78,6 +80,7 @@ class RelayRun:
     dead: int = 0
     errors: list[str] = field(default_factory=list)
     durations: list[float] = field(default_factory=list)  # seconds per published batch
+    published_by_event: Counter[str] = field(default_factory=Counter)
 
 
 def relay_lock(transactional_id: str) -> AbstractContextManager[bool]:
@@ -130,6 +133,7 @@ def _mark_committed(batch: _Committed, run: RelayRun) -> None:
     run.durations.append(time.monotonic() - batch.started)
     run.batches += 1
     run.published += len(batch.rows)
+    run.published_by_event.update(row.event for row in batch.rows)
     logger.info(
         "event=relay_batch rows=%d first_id=%d last_id=%d duration_ms=%.1f",
         len(batch.rows),
@@ -231,6 +235,17 @@ def _claimer(wanted: bool) -> Iterator[ThreadPoolExecutor | None]:
             claimer.submit(_close_this_threads_connection).result()
 
 
+def _save_activity(run: RelayRun) -> None:
+    """The run's minute of history, with the backlog it leaves; idle runs too, so that a
+    backlog waiting on its backoff shows. Never worth failing the run for."""
+    try:
+        relay_activity_save(
+            published=run.published_by_event, batches=run.batches, failed=run.failed, dead=run.dead
+        )
+    except DatabaseError as exc:
+        logger.warning("event=relay_activity_not_saved error=%s", str(exc).strip())
+
+
 def relay_outbox(*, writers: WriterSource, policy: RelayPolicy | None = None) -> RelayRun:
     """Publish due pending rows in outbox order until none are left or the budget is spent."""
     policy = policy or RelayPolicy.from_settings()
@@ -251,6 +266,7 @@ def relay_outbox(*, writers: WriterSource, policy: RelayPolicy | None = None) ->
                 _claimer(len(rows) == policy.batch_size) as claimer,
             ):
                 _relay_batches(rows, writers, policy, run, deadline, kafka, claimer)
+        _save_activity(run)
     if run.published or run.failed:
         logger.info(
             "event=relay_run batches=%d published=%d failed=%d dead=%d",

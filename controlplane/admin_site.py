@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, URLResolver, path
 
+from controlplane.history import history
 from controlplane.overview import overview
 
 
@@ -25,5 +27,11 @@ class ControlPlaneAdminSite(admin.AdminSite):
         return own + super().get_urls()
 
     def dashboard(self, request: HttpRequest) -> TemplateResponse:
-        context = {**self.each_context(request), "title": "Dashboard", "overview": overview()}
+        context = {
+            **self.each_context(request),
+            "title": "Dashboard",
+            "overview": overview(),
+            "history": history(),
+            "refresh_seconds": settings.DASHBOARD_REFRESH_SECONDS,
+        }
         return TemplateResponse(request, "admin/dashboard.html", context)

@@ -185,6 +185,9 @@ if IS_PROD and API_ALLOW_ANONYMOUS:
 GATEWAY_INSERT_SENTINEL = read.flag("GATEWAY_INSERT_SENTINEL", True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
+# The admin dashboard reloads itself this often (0: never).
+DASHBOARD_REFRESH_SECONDS = read.integer("DASHBOARD_REFRESH_SECONDS", 15)
+
 # --- Relay (outbox -> Kafka) ---------------------------------------------------------
 
 RELAY_BATCH_SIZE = read.integer("RELAY_BATCH_SIZE", 1000, minimum=1)

@@ -14,7 +14,8 @@ from django.utils import timezone
 
 import commitlog.relay as relay_module
 import commitlog.relay_store as relay_store
-from commitlog.models import OutboxEvent, OutboxState
+from commitlog.activity import RELAY
+from commitlog.models import ActivityMinute, OutboxEvent, OutboxState
 from commitlog.relay import RelayPolicy, RelayRun, relay_lock, relay_outbox
 from commitlog.writer import ProcessWriter
 from controlplane.config import GatewayConfig
@@ -318,12 +319,14 @@ def test_refused_row_backs_off_then_dies_and_is_requeued_from_the_admin(
         make_due()
         assert relay_outbox(writers=writers).failed == 0  # dead rows are not retried
 
+        # From the list of dead rows, which no longer holds it once requeued.
         response = admin_client.post(
-            "/admin/commitlog/outboxevent/",
+            "/admin/commitlog/outboxevent/?state__exact=dead",
             {"action": "requeue_dead", "_selected_action": [bad.pk]},
             follow=True,
         )
         assert response.status_code == 200
+        assert "Requeued 1 dead row(s)." in response.content.decode()
         bad.refresh_from_db()
         assert bad.state == OutboxState.PENDING
         assert bad.attempts == 0
@@ -331,6 +334,11 @@ def test_refused_row_backs_off_then_dies_and_is_requeued_from_the_admin(
         assert relay_outbox(writers=writers).failed == 1
     finally:
         writers.close()
+    # The dashboard's history counted every failed attempt and the death, minute by minute.
+    relay_minutes = ActivityMinute.objects.filter(source=RELAY)
+    assert sum(m.failed for m in relay_minutes) == 4
+    assert sum(m.dead for m in relay_minutes) == 1
+    assert sum(m.records.get("gateway.ingest", 0) for m in relay_minutes) == 4
 
 
 def test_a_fenced_relay_leaves_its_rows_pending_and_rebuilds_its_producer(

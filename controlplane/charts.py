@@ -1,0 +1,137 @@
+"""Small line charts drawn as inline SVG on the server: no script and no asset from
+elsewhere, so the dashboard works offline and under a strict Content-Security-Policy."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+WIDTH, HEIGHT = 360, 120
+LEFT, RIGHT, TOP, BOTTOM = 44, 8, 8, 18  # margins for the axis labels
+
+
+@dataclass(frozen=True)
+class Series:
+    slug: str
+    label: str
+    color: str
+    # One value per point, oldest first; None where nothing was reported.
+    values: Sequence[float | None]
+
+    @property
+    def total(self) -> float:
+        return sum(v for v in self.values if v is not None)
+
+    @property
+    def peak(self) -> float:
+        return max((v for v in self.values if v is not None), default=0.0)
+
+
+def nice_ceiling(value: float) -> float:
+    """The axis top: 1, 2 or 5 times a power of ten, at or above `value` (1 at least)."""
+    if value <= 1:
+        return 1.0
+    power = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 5, 10):
+        if value <= step * power:
+            return float(step * power)
+    return float(10 * power)
+
+
+def _runs(values: Sequence[float | None]) -> list[list[tuple[int, float]]]:
+    """Stretches of consecutive reported points: a gap is not drawn as a zero."""
+    runs: list[list[tuple[int, float]]] = []
+    current: list[tuple[int, float]] = []
+    for index, value in enumerate(values):
+        if value is None:
+            if current:
+                runs.append(current)
+            current = []
+        else:
+            current.append((index, value))
+    if current:
+        runs.append(current)
+    return runs
+
+
+def _label(value: float) -> str:
+    return f"{value:g}" if value < 10_000 else f"{value / 1000:g}k"
+
+
+def _marks(series: Series, x: Callable[[int], float], y: Callable[[float], float]) -> SafeString:
+    """A polyline per run of reported points, a dot for a lone one."""
+    marks = []
+    for run in _runs(series.values):
+        if len(run) == 1:
+            index, value = run[0]
+            marks.append(
+                format_html(
+                    '<circle cx="{}" cy="{}" r="2" fill="{}"/>',
+                    f"{x(index):.1f}",
+                    f"{y(value):.1f}",
+                    series.color,
+                )
+            )
+        else:
+            marks.append(
+                format_html(
+                    '<polyline points="{}" fill="none" stroke="{}" stroke-width="1.5"/>',
+                    " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in run),
+                    series.color,
+                )
+            )
+    return SafeString("".join(marks))
+
+
+def line_chart(
+    *, slug: str, title: str, series: Sequence[Series], start: str, end: str
+) -> SafeString:
+    """An SVG of the series on one axis from 0, with the window's start and end times."""
+    count = max((len(s.values) for s in series), default=0)
+    top = nice_ceiling(max((s.peak for s in series), default=0.0))
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def x(index: int) -> float:
+        return LEFT + (plot_w * index / (count - 1) if count > 1 else plot_w / 2)
+
+    def y(value: float) -> float:
+        return TOP + plot_h * (1 - value / top)
+
+    groups = format_html_join(
+        "",
+        '<g data-series="{}" data-total="{}" data-peak="{}">{}</g>',
+        ((s.slug, f"{s.total:g}", f"{s.peak:g}", _marks(s, x, y)) for s in series),
+    )
+    return format_html(
+        '<svg class="cp-chart" data-chart="{slug}" data-points="{count}" data-max="{top}" '
+        'viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{title}">'
+        "<title>{title}</title>"
+        '<line x1="{l}" y1="{b}" x2="{r}" y2="{b}" stroke="#999"/>'
+        '<line x1="{l}" y1="{t}" x2="{l}" y2="{b}" stroke="#999"/>'
+        '<text x="{lt}" y="{ty}" font-size="10" text-anchor="end">{top_label}</text>'
+        '<text x="{lt}" y="{b}" font-size="10" text-anchor="end">0</text>'
+        '<text x="{l}" y="{h2}" font-size="10">{start}</text>'
+        '<text x="{r}" y="{h2}" font-size="10" text-anchor="end">{end}</text>'
+        "{groups}</svg>",
+        slug=slug,
+        count=count,
+        top=f"{top:g}",
+        w=WIDTH,
+        h=HEIGHT,
+        title=title,
+        l=LEFT,
+        r=WIDTH - RIGHT,
+        t=TOP,
+        b=HEIGHT - BOTTOM,
+        lt=LEFT - 4,
+        ty=TOP + 8,
+        top_label=_label(top),
+        h2=HEIGHT - 4,
+        start=start,
+        end=end,
+        groups=groups,
+    )
