@@ -29,6 +29,12 @@ from controlplane.services.credentials import (
 )
 
 
+@admin.display(description="sent by", ordering="credential__name")
+def sent_by(obj: StrategySubmission | RebalanceBatch) -> str:
+    """The sending credential's name (its key prefix is on its own page)."""
+    return obj.credential.name if obj.credential is not None else "-"
+
+
 @admin.register(StrategySubmission)
 class StrategySubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmission]):
     list_display = (
@@ -37,10 +43,9 @@ class StrategySubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmi
         "worlds",
         "execution_domain",
         "downgraded",
-        "credential",
+        sent_by,
         "submitted_at",
-        "commitlog_partition",
-        "commitlog_offset",
+        "log_position",
     )
     list_select_related = ("credential",)
     list_filter = (
@@ -100,6 +105,12 @@ class StrategySubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmi
     def worlds(self, obj: StrategySubmission) -> str:
         return ", ".join(obj.world_ids)
 
+    @admin.display(description="partition / offset")
+    def log_position(self, obj: StrategySubmission) -> str:
+        if obj.commitlog_partition is None:
+            return "-"
+        return f"{obj.commitlog_partition} / {obj.commitlog_offset}"
+
     @admin.display(description="trace")
     def trace(self, obj: StrategySubmission) -> SafeString:
         return trace_html(Event.INGEST.value, str(obj.strategy_id), obj)
@@ -129,7 +140,7 @@ class RebalanceBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[RebalanceBatch]):
         "reduce_only_ratio",
         "mode",
         "shared_account",
-        "credential",
+        sent_by,
         "submitted_at",
     )
     list_select_related = ("credential",)
@@ -204,6 +215,9 @@ class CredentialStateFilter(admin.SimpleListFilter):
 
 @admin.register(ApiCredential)
 class ApiCredentialAdmin(admin.ModelAdmin[ApiCredential]):
+    class Media:
+        css = {"all": ("commitlog/admin_lists.css",)}  # the read-only lists' widths
+
     form = CredentialForm
     list_display = (
         "name",
