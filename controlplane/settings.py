@@ -16,6 +16,7 @@ import environ
 from controlplane.config import ConfigError, GatewayConfig, load_gateway_config, unknown_keys
 from controlplane.env_reader import EnvReader
 from controlplane.logging_config import logging_config
+from controlplane.settings_security import *  # noqa: F403 (lockout, CSP: fixed settings)
 
 # Generic admin/serializer classes (ModelAdmin[Model]) at run time, as the type stubs see them.
 django_stubs_ext.monkeypatch()
@@ -88,6 +89,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's assets, pinned and served by this process
+    "axes",  # admin login lockout (controlplane.settings_security)
+    "csp",
     "controlplane.apps.ControlPlaneConfig",
     "commitlog.apps.CommitLogConfig",
 ]
@@ -103,6 +106,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as axes asks
 ]
 
 # How often a web process adds its response counts to the shared counters (/metrics).
@@ -158,6 +163,9 @@ if IS_PROD:
     SECURE_HSTS_SECONDS = read.integer("DJANGO_SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+_security = read_security_settings(read)  # noqa: F405 (commitlog.signing reads the keys)
+SESSION_COOKIE_AGE, AXES_FAILURE_LIMIT, AXES_COOLOFF_TIME, COMMITLOG_SIGNING_KEYS = _security
 
 # --- API -------------------------------------------------------------------------------
 
