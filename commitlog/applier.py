@@ -19,6 +19,7 @@ from django.utils import timezone
 from commitlog.handlers import Delivered, apply_records, fast_decoders, handler_for
 from commitlog.models import ConsumedRecord, InvalidRecord, RecordConflict
 from commitlog.records import CommitLogRecord, RawRecord, RecordRefused, decode_value
+from commitlog.signing import RecordSigner, record_signer
 from commitlog.unread import unread_remove
 
 
@@ -72,7 +73,11 @@ def _fast_decode(value: bytes) -> tuple[CommitLogRecord, Any] | None:
     return None
 
 
-def decode(raw: RawRecord) -> Decoded | Refused:
+def decode(raw: RawRecord, signer: RecordSigner | None = None) -> Decoded | Refused:
+    if signer is not None:
+        refusal = signer.refusal(raw.key, raw.value, raw.headers)
+        if refusal is not None:
+            return Refused(raw, refusal)
     try:
         fast = _fast_decode(raw.value) if raw.value is not None else None
         record = fast[0] if fast else decode_value(raw.value)
@@ -212,7 +217,8 @@ def _apply(raws: list[RawRecord]) -> BatchOutcome:
     refused: list[Refused] = []
     first_by_key: dict[str, Decoded] = {}
     conflicts: list[Conflict] = []
-    decoded = [decode(raw) for raw in raws]
+    signer = record_signer()
+    decoded = [decode(raw, signer) for raw in raws]
     for item in decoded:
         if isinstance(item, Refused):
             refused.append(item)

@@ -96,3 +96,4 @@ class RawRecord:
     offset: int
     key: bytes | None
     value: bytes | None
+    headers: tuple[tuple[str, str | bytes | None], ...] = ()

@@ -31,6 +31,7 @@ from commitlog.activity import relay_activity_save
 from commitlog.kafka import OutgoingRecord, Position, PublishError
 from commitlog.locks import advisory_lock
 from commitlog.relay_store import Row, claim, mark_rows_published, record_failures
+from commitlog.signing import record_signer
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +145,14 @@ def _mark_committed(batch: _Committed, run: RelayRun) -> None:
 
 
 def _publish(writer: Writer, rows: list[Row]) -> list[Position]:
-    return writer.publish([OutgoingRecord(row.key.encode(), row.value) for row in rows])
+    signer = record_signer()
+    if signer is None:
+        return writer.publish([OutgoingRecord(row.key.encode(), row.value) for row in rows])
+    records = []
+    for row in rows:
+        key = row.key.encode()
+        records.append(OutgoingRecord(key, row.value, signer.headers(key, row.value)))
+    return writer.publish(records)
 
 
 def _relay_batches(

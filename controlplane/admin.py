@@ -3,13 +3,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import SafeString
 
 from commitlog.admin_display import ReadOnlyAdminMixin, pretty_json
 from commitlog.admin_search import text_prefix
 from commitlog.estimates import EstimatedCountPaginator
+from controlplane.admin_columns import sent_by
 from controlplane.admin_credential_form import CredentialForm
 from controlplane.admin_lookups import (
     DowngradeFilter,
@@ -27,12 +31,6 @@ from controlplane.services.credentials import (
     credential_revoke,
     credential_set_limits,
 )
-
-
-@admin.display(description="sent by", ordering="credential__name")
-def sent_by(obj: StrategySubmission | RebalanceBatch) -> str:
-    """The sending credential's name (its key prefix is on its own page)."""
-    return obj.credential.name if obj.credential is not None else "-"
 
 
 @admin.register(StrategySubmission)
@@ -213,6 +211,9 @@ class CredentialStateFilter(admin.SimpleListFilter):
         return queryset
 
 
+ISSUED_TOKEN = "_issued_token"  # noqa: S105 (an attribute name)
+
+
 @admin.register(ApiCredential)
 class ApiCredentialAdmin(admin.ModelAdmin[ApiCredential]):
     class Media:
@@ -269,15 +270,29 @@ class ApiCredentialAdmin(admin.ModelAdmin[ApiCredential]):
         obj.key_prefix = issued.credential.key_prefix
         obj.key_hash = issued.credential.key_hash
         obj.created_at = issued.credential.created_at
-        messages.warning(
-            request,
-            f"Token for {obj.name!r} (shown only now, copy it): {issued.token}",
-        )
+        setattr(obj, ISSUED_TOKEN, issued.token)  # for response_add, on this request only
+
+    def response_add(
+        self, request: HttpRequest, obj: ApiCredential, post_url_continue: str | None = None
+    ) -> HttpResponse:
+        # The token is in this response's body only: not in a redirect's messages cookie,
+        # and never stored by the browser or a proxy.
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Credential issued",
+            "opts": self.opts,
+            "credential": obj,
+            "token": getattr(obj, ISSUED_TOKEN),
+        }
+        response = TemplateResponse(request, "admin/controlplane/credential_issued.html", context)
+        add_never_cache_headers(response)
+        return response
 
     @admin.action(description="Revoke selected credentials")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiCredential]) -> None:
+        actor = request.user if isinstance(request.user, AbstractBaseUser) else None
         revoked = 0
         for credential in queryset.filter(revoked_at__isnull=True):
-            credential_revoke(credential=credential)
+            credential_revoke(credential=credential, actor=actor)
             revoked += 1
         self.message_user(request, f"Revoked {revoked} credential(s).", messages.SUCCESS)

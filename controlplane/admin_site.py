@@ -6,12 +6,14 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, URLResolver, path
 
 from controlplane.history import history
 from controlplane.overview import overview
+from controlplane.staff_access import may_see_operations
 
 
 class ControlPlaneAdminSite(admin.AdminSite):
@@ -20,13 +22,16 @@ class ControlPlaneAdminSite(admin.AdminSite):
     index_title = "Operations"
 
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
-        return super().index(request, {"overview": overview(), **(extra_context or {})})
+        own = {"overview": overview()} if may_see_operations(request.user) else {}
+        return super().index(request, {**own, **(extra_context or {})})
 
     def get_urls(self) -> list[URLResolver | URLPattern]:
         own = [path("dashboard/", self.admin_view(self.dashboard), name="dashboard")]
         return own + super().get_urls()
 
     def dashboard(self, request: HttpRequest) -> TemplateResponse:
+        if not may_see_operations(request.user):
+            raise PermissionDenied("viewing the dashboard needs permission to view the outbox")
         context = {
             **self.each_context(request),
             "title": "Dashboard",

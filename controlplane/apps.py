@@ -8,12 +8,18 @@ class ControlPlaneConfig(AppConfig):
 
     def ready(self) -> None:
         from commitlog.prune import AgedTable, register_aged
-        from controlplane import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from controlplane import (
+            login_audit,
+            schema,  # noqa: F401  (registers the OpenAPI auth extension)
+        )
         from controlplane.services.idempotency import KEPT_AT_LEAST
         from controlplane.services.lifecycle import register_handlers
 
         register_handlers()  # what the commit log's records do to this app's state
+        login_audit.connect()
         register_aged(
             "idempotency keys",
             AgedTable("controlplane_idempotencykey", "created_at", kept_at_least=KEPT_AT_LEAST),
         )
+        # The admin's failed logins (django-axes): a lockout lasts minutes, not days.
+        register_aged("failed admin logins", AgedTable("axes_accessattempt", "attempt_time"))

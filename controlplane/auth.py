@@ -15,6 +15,7 @@ from rest_framework.request import Request
 
 from controlplane.models import ApiCredential
 from controlplane.services.credentials import credential_authenticate
+from controlplane.staff_access import may_read_api_docs, may_see_operations
 
 if TYPE_CHECKING:
     from rest_framework.views import APIView
@@ -93,11 +94,25 @@ class HasApiCredential(permissions.BasePermission):
         return bool(settings.API_ALLOW_ANONYMOUS) and not settings.IS_PROD
 
 
-class HasApiCredentialOrStaff(HasApiCredential):
-    """For the schema and its browser view: API clients and logged-in staff."""
+class _HasApiCredentialOrStaff(HasApiCredential):
+    """API clients, and staff logged in to the admin whom `staff_may` lets in."""
+
+    def staff_may(self, user: Any) -> bool:
+        raise NotImplementedError
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        user: Any = request.user
-        return bool(
-            user is not None and getattr(user, "is_staff", False)
-        ) or super().has_permission(request, view)
+        return self.staff_may(request.user) or super().has_permission(request, view)
+
+
+class HasApiCredentialOrApiStaff(_HasApiCredentialOrStaff):
+    """The schema and its browser view."""
+
+    def staff_may(self, user: Any) -> bool:
+        return may_read_api_docs(user)
+
+
+class HasApiCredentialOrOperator(_HasApiCredentialOrStaff):
+    """/metrics: Prometheus with a credential, operators in a browser."""
+
+    def staff_may(self, user: Any) -> bool:
+        return may_see_operations(user)

@@ -63,6 +63,9 @@ def logging_config(level: str) -> dict[str, Any]:
             # Django's own "Unprocessable Entity: /path" lines: the API logs each refusal
             # with its code and credential instead (controlplane.api_errors).
             "django.request": {"level": "ERROR"},
+            # Axes writes the user name as sent, newlines included: controlplane.login_audit
+            # logs failures and lockouts in this format instead.
+            "axes": {"level": "ERROR"},
             "celery.app.trace": {"level": quiet_below_debug},
             "celery.beat": {"level": quiet_below_debug},
         },

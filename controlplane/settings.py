@@ -21,6 +21,7 @@ from controlplane.env_reader import EnvReader
 from controlplane.kafka_settings import commitlog_client_config
 from controlplane.logging_config import logging_config
 from controlplane.prod_guard import refuse_weak_prod_settings
+from controlplane.settings_security import *  # noqa: F403 (lockout, CSP: fixed settings)
 
 # Generic admin/serializer classes (ModelAdmin[Model]) at run time, as the type stubs see them.
 django_stubs_ext.monkeypatch()
@@ -95,6 +96,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's assets, pinned and served by this process
+    "axes",  # admin login lockout (controlplane.settings_security)
+    "csp",
     "controlplane.apps.ControlPlaneConfig",
     "commitlog.apps.CommitLogConfig",
 ]
@@ -110,6 +113,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as axes asks
 ]
 
 # How often a web process adds its response counts to the shared counters (/metrics).
@@ -167,6 +172,9 @@ if IS_PROD:
     SECURE_HSTS_SECONDS = read.integer("DJANGO_SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+_security = read_security_settings(read)  # noqa: F405 (commitlog.signing reads the keys)
+SESSION_COOKIE_AGE, AXES_FAILURE_LIMIT, AXES_COOLOFF_TIME, COMMITLOG_SIGNING_KEYS = _security
 
 # --- API -------------------------------------------------------------------------------
 

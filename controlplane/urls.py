@@ -4,12 +4,22 @@ from django.views.generic import RedirectView
 from rest_framework.authentication import SessionAuthentication
 
 from controlplane import api, api_docs, health
-from controlplane.auth import ApiCredentialAuthentication, HasApiCredentialOrStaff
+from controlplane.auth import (
+    ApiCredentialAuthentication,
+    HasApiCredentialOrApiStaff,
+    HasApiCredentialOrOperator,
+)
 
-# The schema and the metrics are for API clients and for staff logged in to the admin.
+# The schema and the metrics are for API clients and for some staff logged in to the admin
+# (controlplane.staff_access says which).
+_credential_or_session = [ApiCredentialAuthentication, SessionAuthentication]
 _schema_auth = {
-    "authentication_classes": [ApiCredentialAuthentication, SessionAuthentication],
-    "permission_classes": [HasApiCredentialOrStaff],
+    "authentication_classes": _credential_or_session,
+    "permission_classes": [HasApiCredentialOrApiStaff],
+}
+_metrics_auth = {
+    "authentication_classes": _credential_or_session,
+    "permission_classes": [HasApiCredentialOrOperator],
 }
 
 urlpatterns = [
@@ -33,7 +43,7 @@ urlpatterns = [
     ),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("metrics", health.MetricsView.as_view(**_schema_auth), name="metrics"),
+    path("metrics", health.MetricsView.as_view(**_metrics_auth), name="metrics"),
     path("health", health.health, name="health"),
     path("admin/", admin.site.urls),
     path("admin", RedirectView.as_view(url="/admin/"), name="admin-no-slash"),

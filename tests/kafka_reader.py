@@ -14,6 +14,7 @@ class ReadRecord:
     offset: int
     key: bytes
     value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 def read_topic(bootstrap: str, topic: str, *, timeout_s: float = 30.0) -> list[ReadRecord]:
@@ -43,7 +44,11 @@ def read_topic(bootstrap: str, topic: str, *, timeout_s: float = 30.0) -> list[R
                 if message.error() is None:
                     found.append(
                         ReadRecord(
-                            message.partition(), message.offset(), message.key(), message.value()
+                            message.partition(),
+                            message.offset(),
+                            message.key(),
+                            message.value(),
+                            tuple(message.headers() or ()),
                         )
                     )
         raise TimeoutError(f"read {len(found)} records of {topic} but not up to {ends}")

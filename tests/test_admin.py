@@ -52,8 +52,7 @@ def test_admin_needs_a_staff_login(client: Client, path: str) -> None:
 
 
 def test_non_staff_user_cannot_use_the_admin(client: Client) -> None:
-    User.objects.create_user("viewer", password="pw-123-long")
-    client.login(username="viewer", password="pw-123-long")
+    client.force_login(User.objects.create_user("viewer", password="pw-123-long"))
     response = client.get("/admin/controlplane/strategysubmission/")
     assert response.status_code == 302
 

@@ -10,6 +10,7 @@ from confluent_kafka import (
     Consumer,
     KafkaError,
     KafkaException,
+    Message,
     TopicPartition,
 )
 
@@ -106,7 +107,12 @@ class LogConsumer:
                 continue
             records.append(
                 RawRecord(
-                    message.topic() or self.topic, partition, offset, message.key(), message.value()
+                    message.topic() or self.topic,
+                    partition,
+                    offset,
+                    message.key(),
+                    message.value(),
+                    _headers(message),
                 )
             )
         return records
@@ -167,3 +173,8 @@ class LogConsumer:
 
     def close(self) -> None:
         self._consumer.close()
+
+
+def _headers(message: Message) -> tuple[tuple[str, str | bytes | None], ...]:
+    found = message.headers()  # a list of (name, value) pairs, or None without headers
+    return tuple(found) if isinstance(found, list) else ()

@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 class OutgoingRecord(NamedTuple):
     key: bytes
     value: bytes
+    headers: list[tuple[str, str | bytes | None]] | None = None  # commitlog.signing's
 
 
 class Position(NamedTuple):
@@ -185,9 +186,18 @@ class TransactionalWriter:
         """Queue one record; the client's reason when it refuses this record itself."""
         while True:
             try:
-                self._producer.produce(
-                    self.topic, key=record.key, value=record.value, on_delivery=on_delivery
-                )
+                if record.headers:
+                    self._producer.produce(
+                        self.topic,
+                        key=record.key,
+                        value=record.value,
+                        headers=record.headers,
+                        on_delivery=on_delivery,
+                    )
+                else:
+                    self._producer.produce(
+                        self.topic, key=record.key, value=record.value, on_delivery=on_delivery
+                    )
                 return None
             except BufferError:
                 # Local queue full: let deliveries drain, then go on.

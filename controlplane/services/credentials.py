@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
@@ -110,15 +112,31 @@ def credential_set_limits(*, credential: ApiCredential, limits: Limits) -> ApiCr
     return credential
 
 
-def credential_revoke(*, credential: ApiCredential) -> ApiCredential:
+def credential_revoke(
+    *, credential: ApiCredential, actor: AbstractBaseUser | None = None
+) -> ApiCredential:
+    """Revoke; a user `actor` (who revoked it) goes into the admin history, in the same
+    transaction, and into the log line."""
     with transaction.atomic():
         updated = ApiCredential.objects.filter(pk=credential.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
+        if updated and actor is not None:
+            LogEntry.objects.log_actions(
+                user_id=actor.pk,
+                queryset=[credential],
+                action_flag=CHANGE,
+                change_message="Revoked.",
+                single_object=True,
+            )
     credential.refresh_from_db()
     _recent.pop(credential.key_hash, None)
     if updated:
-        logger.info("event=credential_revoked credential_id=%s", credential.pk)
+        logger.info(
+            "event=credential_revoked credential_id=%s actor=%s",
+            credential.pk,
+            actor.get_username() if actor is not None else "-",
+        )
     return credential
 
 
