@@ -11,7 +11,7 @@ import threading
 import time
 from collections import Counter
 
-from reliability.proxy import Link
+from reliability.proxy_process import RemoteLink
 from reliability.stack import FaultStack
 
 NETWORK = ("latency", "bandwidth", "reset", "blackhole", "several_links")
@@ -72,7 +72,7 @@ class Injector:
             self.last_fault_end = time.monotonic()
         return kind
 
-    def _on_link(self, link: Link, kind: str) -> str:
+    def _on_link(self, link: RemoteLink, kind: str) -> str:
         rng = self.rng
         duration = rng.uniform(*self.durations_s)
         if kind == "latency":
@@ -100,7 +100,7 @@ class Injector:
         self._timers.append(timer)
         return f"{kind} on {link.name} for {duration:.1f} s ({detail})"
 
-    def _lift(self, link: Link, kind: str, generation: int) -> None:
+    def _lift(self, link: RemoteLink, kind: str, generation: int) -> None:
         with self._lock:
             if self._generation[(link.name, kind)] == generation:  # not renewed since
                 link.lift(kind)

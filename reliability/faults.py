@@ -151,7 +151,9 @@ def run(
 
         if rate is None:
             report.ramp = find_sustained_rate(make_load, database_url, log=_log)
-            rate = max(1.0, fraction * report.ramp.sustained_rate)
+            # Not even the first step held (a machine busy with other work): its rate.
+            held = report.ramp.sustained_rate or report.ramp.steps[0].rate
+            rate = fraction * held
         report.rate = rate
         load = make_load(rate)
         injector = Injector(stack, rng, durations_s)
@@ -229,6 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     parser.add_argument(
+        "--keep", type=Path, help="run the stack in this folder and keep its logs there"
+    )
+    parser.add_argument(
         "--write-report",
         action="store_true",
         help="write this run's figures into docs/RELIABILITY.md (default: print only)",
@@ -241,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
             rate=args.rate,
             fraction=args.fraction,
             seed=args.seed,
-            workdir=Path(workdir),
+            workdir=args.keep or Path(workdir),
         )
     for line in report.lines():
         print(line)

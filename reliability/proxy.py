@@ -247,6 +247,10 @@ class FaultProxy:
             server.close()
         for link in self.links.values():
             await link._reset_where(lambda c: True)
+        tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def stop(self) -> None:
         if not self._thread.is_alive():
@@ -254,3 +258,5 @@ class FaultProxy:
         self.call(self._close())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
+        if not self._thread.is_alive():
+            self._loop.close()

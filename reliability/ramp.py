@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from reliability.checks import unrecorded
 from reliability.load import LoadGenerator, LoadResults
 
-P95_LIMIT_S = 0.5
+P95_LIMIT_S = 1.0
 KEPT_PACE = 0.95  # of the step's rate
 DRAINED_WITHIN_S = 10.0
 
@@ -66,8 +66,8 @@ def find_sustained_rate(
     make_load: Callable[[float, float], LoadGenerator],
     database_url: str,
     *,
-    start: float = 20.0,
-    factor: float = 1.25,
+    start: float = 10.0,
+    factor: float = 1.3,
     step_s: float = 15.0,
     ceiling: float = 1000.0,
     log: Callable[[str], None] = print,

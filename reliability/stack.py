@@ -23,7 +23,7 @@ from devstack.net import free_port
 from devstack.postgres import EmbeddedPostgres
 from devstack.process import ChildProcess
 from devstack.redis import EmbeddedRedis
-from reliability.proxy import FaultProxy, Link
+from reliability.proxy_process import ProxyProcess, RemoteLink
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,7 +67,7 @@ class FaultStack:
     redis: EmbeddedRedis = field(init=False)
     services: dict[str, ChildProcess] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)  # direct to the servers
-    proxy: FaultProxy = field(default_factory=FaultProxy)
+    proxy: ProxyProcess = field(default_factory=ProxyProcess)
 
     def __post_init__(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -82,7 +82,7 @@ class FaultStack:
         )
 
     @property
-    def links(self) -> dict[str, Link]:
+    def links(self) -> dict[str, RemoteLink]:
         return self.proxy.links
 
     def _service_env(self, name: str, servers: tuple[str, ...]) -> dict[str, str]:
