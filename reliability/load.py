@@ -89,7 +89,7 @@ class LoadGenerator:
         rate: float,
         total: int | None = None,
         duration_s: float | None = None,
-        threads: int = 16,
+        threads: int = 32,
         timeout_s: float = 5.0,
         give_up_s: float = 120.0,
     ) -> None:

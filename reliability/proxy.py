@@ -87,7 +87,7 @@ class Link:
         if not on:
             self.proxy.call(self._reset_where(lambda c: c.tainted))
 
-    def reset_connections(self, *, within_bytes: int | None = None) -> None:
+    def reset_connections(self, within_bytes: int | None = None) -> None:
         """Reset every live connection now; with `within_bytes`, also each later one once
         it has carried a random number of bytes up to that, until `clear()`."""
         self.faults.reset_after_bytes = within_bytes
@@ -200,13 +200,14 @@ class Link:
                     connection.reset()
                     return
                 connection.budget -= len(chunk)
-            if faults.bandwidth_bps:
+            bandwidth = faults.bandwidth_bps  # once: the campaign may lift it meanwhile
+            if bandwidth:
                 # Paced in slices, so a limit also slows a single large chunk.
-                step = max(1, faults.bandwidth_bps // 20)
+                step = max(1, bandwidth // 20)
                 for start in range(0, len(chunk), step):
                     writer.write(chunk[start : start + step])
                     await writer.drain()
-                    await asyncio.sleep(min(step, len(chunk) - start) / faults.bandwidth_bps)
+                    await asyncio.sleep(min(step, len(chunk) - start) / bandwidth)
             else:
                 writer.write(chunk)
                 await writer.drain()
