@@ -18,6 +18,7 @@ from typing import Any
 from devstack.bodies import chain_dag, strategy_body
 
 BATCH_EVERY = 10  # one rebalance request (two batches) per this many requests
+IDLE_REUSE_S = 1.0
 
 
 @dataclass
@@ -104,6 +105,7 @@ class LoadGenerator:
         self.stop = threading.Event()
         self._started = time.monotonic()
         self._connection: dict[int, http.client.HTTPConnection] = {}  # one per thread
+        self._last_used: dict[int, float] = {}
         self._threads = [threading.Thread(target=self._client, args=(i,)) for i in range(threads)]
 
     def start(self) -> None:
@@ -145,6 +147,10 @@ class LoadGenerator:
             connection.close()
 
     def _post(self, index: int, path: str, body: bytes, headers: dict[str, str]) -> Any:
+        # As a client's pool would, do not send on a connection idle long enough for the
+        # server to have closed it (gunicorn keeps idle ones 2 s): that failure is ours.
+        if time.monotonic() - self._last_used.get(index, 0.0) > IDLE_REUSE_S:
+            self._close(index)
         if index not in self._connection:
             self._connection[index] = http.client.HTTPConnection(
                 self.host, self.port, timeout=self.timeout_s
@@ -153,7 +159,9 @@ class LoadGenerator:
         try:
             connection.request("POST", path, body, headers)
             response = connection.getresponse()
-            return response, response.read()
+            payload = response.read()
+            self._last_used[index] = time.monotonic()
+            return response, payload
         except (OSError, http.client.HTTPException):
             self._close(index)
             raise
