@@ -32,9 +32,18 @@ def tansu_binary() -> str:
 
 
 class EmbeddedKafka:
-    def __init__(self, *, port: int | None = None, log_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        port: int | None = None,
+        log_file: Path | None = None,
+        advertised_port: int | None = None,
+    ) -> None:
         self.port = port or free_port()
         self.log_file = log_file
+        # Clients connect where the broker's metadata says it is: a proxy in front of it
+        # must be the advertised address, or clients go around it after their first call.
+        self.advertised_port = advertised_port or self.port
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -45,6 +54,7 @@ class EmbeddedKafka:
         from commitlog.kafka import wait_for_broker
 
         url = f"tcp://127.0.0.1:{self.port}"
+        advertised = f"tcp://127.0.0.1:{self.advertised_port}"
         output = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self._process = subprocess.Popen(  # noqa: S603
             [
@@ -53,7 +63,7 @@ class EmbeddedKafka:
                 "--listener-url",
                 url,
                 "--advertised-listener-url",
-                url,
+                advertised,
                 "--storage-engine",
                 "memory://tansu/",
             ],

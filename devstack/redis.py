@@ -64,6 +64,13 @@ class EmbeddedRedis:
             time.sleep(0.05)
         return self.url
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash: nothing is saved."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+
     def stop(self) -> None:
         process, self._process = self._process, None
         if process is not None and process.poll() is None:

@@ -1,6 +1,10 @@
 """A private, restartable stack for fault injection: embedded PostgreSQL, Kafka-protocol
 broker and Redis on fixed ports, and the control plane's processes (gunicorn, Celery
-worker and beat, consumer), each of which can be killed and started again."""
+worker and beat, consumer), each of which can be killed and started again.
+
+Every process reaches every server through a link of the fault proxy of its own (web,
+worker and consumer to PostgreSQL; web, worker and beat to Redis), except Kafka: the
+broker advertises one address, so the relay and the consumer share one link to it."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from devstack.net import free_port
 from devstack.postgres import EmbeddedPostgres
 from devstack.process import ChildProcess
 from devstack.redis import EmbeddedRedis
+from reliability.proxy_process import ProxyProcess, RemoteLink
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,13 +66,37 @@ class FaultStack:
     kafka: EmbeddedKafka = field(init=False)
     redis: EmbeddedRedis = field(init=False)
     services: dict[str, ChildProcess] = field(default_factory=dict)
-    env: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)  # direct to the servers
+    proxy: ProxyProcess = field(default_factory=ProxyProcess)
 
     def __post_init__(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.postgres = EmbeddedPostgres(self.workdir / "postgres", port=free_port())
-        self.kafka = EmbeddedKafka(log_file=self.workdir / "kafka.log")
         self.redis = EmbeddedRedis(self.workdir / "redis")
+        self.proxy.start()
+        self.kafka_link = self.proxy.add("kafka", free_port())
+        self.kafka = EmbeddedKafka(
+            port=self.kafka_link.upstream_port,
+            advertised_port=self.kafka_link.port,
+            log_file=self.workdir / "kafka.log",
+        )
+
+    @property
+    def links(self) -> dict[str, RemoteLink]:
+        return self.proxy.links
+
+    def _service_env(self, name: str, servers: tuple[str, ...]) -> dict[str, str]:
+        env = dict(self.env)
+        assert self.postgres.port is not None
+        if "postgres" in servers:
+            link = self.proxy.add(f"{name}-postgres", self.postgres.port)
+            env["DATABASE_URL"] = self.env["DATABASE_URL"].replace(
+                f":{self.postgres.port}/", f":{link.port}/"
+            )
+        if "redis" in servers:
+            link = self.proxy.add(f"{name}-redis", self.redis.port)
+            env["CELERY_BROKER_URL"] = f"redis://{link.address}/0"
+        return env
 
     @property
     def base_url(self) -> str:
@@ -83,7 +112,7 @@ class FaultStack:
             "PROFILE": "dev",
             "DATABASE_URL": database_url,
             "DATABASE_CONN_MAX_AGE": "60",
-            "COMMITLOG_BOOTSTRAP": self.kafka.bootstrap,
+            "COMMITLOG_BOOTSTRAP": self.kafka_link.address,
             "COMMITLOG_TOPIC": "commit-log",
             "COMMITLOG_GROUP": "gateway-commits",
             "CELERY_BROKER_URL": self.redis.url,
@@ -110,6 +139,12 @@ class FaultStack:
             conn.execute(AUDIT_SQL)
         python = sys.executable
         logs = self.workdir
+        envs = {
+            "web": self._service_env("web", ("postgres", "redis")),
+            "worker": self._service_env("worker", ("postgres", "redis")),
+            "beat": self._service_env("beat", ("redis",)),
+            "consumer": self._service_env("consumer", ("postgres",)),
+        }
         self.services = {
             "web": self._service(
                 "web",
@@ -134,8 +169,8 @@ class FaultStack:
                 "consumer", [python, "manage.py", "consume_commitlog"], logs / "consumer.log"
             ),
         }  # fmt: skip
-        for service in self.services.values():
-            service.start(self.env)
+        for name, service in self.services.items():
+            service.start(envs[name])
         self.wait_for_web()
 
     def _service(self, name: str, argv: list[str], log: Path) -> ChildProcess:
@@ -156,14 +191,30 @@ class FaultStack:
     def kill_and_restart(self, name: str) -> None:
         service = self.services[name]
         service.kill()
-        service.start(self.env)
+        service.start()
 
     def restart_broker(self, down_s: float) -> None:
         self.kafka.stop()
         time.sleep(down_s)
         self.kafka.start()
         # Memory storage starts empty: the topic comes back before clients recreate it wrong.
-        self._manage("ensure_commitlog_topic", "--partitions", "3")
+        # The admin client follows the advertised address, through the proxy, which may be
+        # faulted right now: try until it goes through.
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                self._manage("ensure_commitlog_topic", "--partitions", "3")
+                return
+            except subprocess.CalledProcessError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+
+    def kill_redis(self, down_s: float) -> None:
+        """SIGKILL the Celery broker (queued messages go with it), start it again."""
+        self.redis.kill()
+        time.sleep(down_s)
+        self.redis.start()
 
     def restart_postgres(self, down_s: float, mode: str) -> None:
         self.postgres.stop(mode=mode)
@@ -173,11 +224,12 @@ class FaultStack:
     def ensure_all_running(self) -> None:
         for service in self.services.values():
             if not service.alive:
-                service.start(self.env)
+                service.start()
 
     def stop(self) -> None:
         for service in self.services.values():
             service.stop()
+        self.proxy.stop()
         self.redis.stop()
         self.kafka.stop()
         self.postgres.stop()

@@ -1,4 +1,5 @@
-"""A CI-sized run of the fault-injection suite (bin/faults runs the full one)."""
+"""A CI-sized run of the fault-injection suite, every kind of fault once (bin/faults runs
+the full one)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from reliability.faults import FAULTS, run
+from reliability.campaign import FAULTS
+from reliability.faults import run
 
 pytestmark = pytest.mark.system
 
@@ -32,19 +34,23 @@ def stack_dir() -> Iterator[Path]:
 
 
 @pytest.mark.timeout(DRAIN_TIMEOUT_S + 600)
-def test_accepted_work_survives_killed_processes_and_restarted_services(stack_dir: Path) -> None:
+def test_accepted_work_survives_network_faults_kills_and_restarts(stack_dir: Path) -> None:
     report = run(
         submissions=400,
-        faults=8,
-        rate=50,
+        faults=len(FAULTS),
+        rate=30,
         seed=11,
         workdir=stack_dir / "stack",
+        durations_s=(0.5, 3.0),
         drain_timeout_s=DRAIN_TIMEOUT_S,
     )
     assert report.load.accepted >= 400
-    assert report.faults_total == 8
-    assert set(report.faults) <= set(FAULTS)
+    assert report.faults == dict.fromkeys(FAULTS, 1), report.lines()  # every kind, once
     assert report.lost == 0, report.lines()
     assert report.applied_twice == 0, report.lines()
+    assert report.duplicate_batches == 0, report.lines()
     assert report.load.unexpected_5xx == 0, report.lines()
+    assert report.load.unexpected_4xx == 0, report.lines()
+    assert report.load.gave_up == 0, report.lines()
     assert report.recorded == report.load.accepted
+    assert report.drain_s < DRAIN_TIMEOUT_S, report.lines()

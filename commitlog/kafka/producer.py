@@ -170,11 +170,13 @@ class TransactionalWriter:
             error = kafka_error(exc)
             fenced = error is not None and error.code() in _FENCING_CODES
             fatal = error is not None and error.fatal()
-            self._abort_quietly()
+            # A commit that timed out goes on inside the client, which then refuses the
+            # abort and every new transaction: a producer that cannot abort is replaced.
+            aborted = self._abort_quietly()
             raise PublishError(
                 f"kafka: {error.str() if error else exc}",
                 fenced=fenced,
-                needs_new_writer=fenced or fatal or not self._initialised,
+                needs_new_writer=fenced or fatal or not aborted,
             ) from exc
         except PublishError as exc:
             if not self._abort_quietly():
