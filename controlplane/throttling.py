@@ -11,6 +11,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.permissions import SAFE_METHODS
@@ -54,16 +55,48 @@ class CredentialRateThrottle(BaseThrottle):
 
 
 def _count(key: str, period: float) -> int | None:
-    """This call's number in its window (atomic in Redis: add, then incr); None when the
-    cache does not answer, and the call goes through: a cache outage must not stop
-    the API, whose database and size bounds still hold."""
+    """This call's number in its window; None when the counters do not answer, and the
+    call goes through: a counter outage must not stop the API, whose database and size
+    bounds still hold."""
+    ttl = int(period) + 1
     try:
-        cache.add(key, 0, timeout=int(period) + 1)
-        try:
+        client = _redis_client()
+        if client is None:  # a per-process cache: Django's add-then-incr is atomic there
+            cache.add(key, 0, timeout=ttl)
             return int(cache.incr(key))
-        except ValueError:  # the window's key expired between add and incr
-            cache.add(key, 1, timeout=int(period) + 1)
-            return 1
+        # One round trip: start the window's count if it is new, then count this call.
+        pipe = client.pipeline(transaction=True)
+        pipe.set(_redis_key(key), 0, ex=ttl, nx=True)
+        pipe.incr(_redis_key(key))
+        return int(pipe.execute()[1])
     except Exception as exc:  # whatever the cache client raises (connection, timeout)
         logger.warning("event=throttle_cache_unavailable error=%s", type(exc).__name__)
         return None
+
+
+# One client per process and Redis URL. Django's Redis cache builds a client object for
+# every call and needs three round trips for add-then-incr; the throttle runs on every
+# API call, so it speaks to the same Redis, under the same key layout, directly.
+_clients: dict[str, redis.Redis] = {}
+
+
+def _redis_client() -> redis.Redis | None:
+    configured = settings.CACHES["default"]
+    if configured["BACKEND"] != "django.core.cache.backends.redis.RedisCache":
+        return None
+    url = configured["LOCATION"]
+    client = _clients.get(url)
+    if client is None:
+        options = configured.get("OPTIONS", {})
+        client = redis.Redis.from_url(
+            url,
+            socket_timeout=options.get("socket_timeout"),
+            socket_connect_timeout=options.get("socket_connect_timeout"),
+        )
+        _clients[url] = client
+    return client
+
+
+def _redis_key(key: str) -> str:
+    # Django's cache key layout (prefix:version:key), so the counters sit beside the cache's.
+    return cache.make_key(key)
