@@ -15,19 +15,19 @@ from rest_framework.test import APIClient
 from commitlog.models import InvalidRecord, OutboxEvent, OutboxState, RecordConflict
 from controlplane.config import GatewayConfig
 from tests.conftest import make_dag, submission_body
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, pytestmark, seed_through_the_system
+from tests.test_admin import ADMIN_PAGES
+from tests.test_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    OPERATOR_PASSWORD,
+    log_in_as_operator,
+    pytestmark,
+    seed_through_the_system,
+)
 
 __all__ = ["pytestmark"]  # the browser tests' marks: system, transactional, Chromium present
 
-CHANGELISTS = [
-    "/admin/controlplane/strategysubmission/",
-    "/admin/controlplane/rebalancebatch/",
-    "/admin/controlplane/apicredential/",
-    "/admin/commitlog/outboxevent/",
-    "/admin/commitlog/consumedrecord/",
-    "/admin/commitlog/invalidrecord/",
-    "/admin/commitlog/recordconflict/",
-]
+CHANGELISTS = [path for path in ADMIN_PAGES if path != "/admin/"]
 LONG_ERROR = (
     "KafkaTimeoutError: Failed to update metadata after 10.0 secs: broker "
     "kafka-0.kafka.svc.cluster.local:9092 (id: 0 rack: eu-west-1a) did not answer; "
@@ -98,7 +98,7 @@ def test_no_admin_list_is_clipped_at_1400_pixels(
 
     seed_through_the_system(api, commitlog)
     _long_rows(api)
-    User.objects.create_superuser("operator", "", "operator-pass-123")
+    User.objects.create_superuser("operator", "", OPERATOR_PASSWORD)
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # the ORM is done by now
 
     measured: dict[str, Any] = {}
@@ -106,11 +106,7 @@ def test_no_admin_list_is_clipped_at_1400_pixels(
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(f"{live_server.url}/admin/login/")
-            page.fill("#id_username", "operator")
-            page.fill("#id_password", "operator-pass-123")
-            page.click("input[type=submit]")
-            page.wait_for_selector("#site-name")
+            log_in_as_operator(page, live_server.url, "/admin/", "#site-name")
             for path in CHANGELISTS:
                 page.goto(f"{live_server.url}{path}")
                 page.wait_for_selector("#result_list")

@@ -50,6 +50,18 @@ pytestmark = [
 ]
 
 
+OPERATOR_PASSWORD = "operator-pass-123"
+
+
+def log_in_as_operator(page: Page, base_url: str, next_path: str, ready: str) -> None:
+    """Through the admin's login form, as the superuser `operator`, then wait for `ready`."""
+    page.goto(f"{base_url}/admin/login/?next={next_path}")
+    page.fill("#id_username", "operator")
+    page.fill("#id_password", OPERATOR_PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector(ready)
+
+
 def seed_through_the_system(api: APIClient, commitlog: GatewayConfig) -> list[str]:
     """Submissions and batches through the REST API, the relay and the consumer."""
     domains = ["live", "paper", "backtest", "shadow", None]
@@ -206,7 +218,7 @@ def test_operator_logs_in_and_follows_a_submission(
     client = credential_issue(name="browser client")
     status_url = f"{live_server.url}/strategies/{ids[0]}/status"
     assert api_status(status_url, client.token) == 200
-    User.objects.create_superuser("operator", "", "operator-pass-123")
+    User.objects.create_superuser("operator", "", OPERATOR_PASSWORD)
     settings.DASHBOARD_REFRESH_SECONDS = 300  # reloads are looked at on their own below
     # Playwright's sync API keeps an event loop in this thread; the ORM is done by now.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -216,11 +228,7 @@ def test_operator_logs_in_and_follows_a_submission(
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(f"{live_server.url}/admin/login/?next=/admin/dashboard/")
-            page.fill("#id_username", "operator")
-            page.fill("#id_password", "operator-pass-123")
-            page.click("input[type=submit]")
-            page.wait_for_selector("#cp-overview")
+            log_in_as_operator(page, live_server.url, "/admin/dashboard/", "#cp-overview")
             assert page.inner_text("[data-metric=submissions-recorded]") == "5"
             assert page.inner_text("[data-metric=outbox-pending]") == "1"
             assert page.inner_text("[data-metric=outbox-dead]") == "1"

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from controlplane.models import StrategySubmission
 from tests.conftest import submission_body
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, OPERATOR_PASSWORD, log_in_as_operator
 from tests.test_browser import pytestmark as browser_marks
 
 pytestmark = browser_marks
@@ -46,7 +46,7 @@ def test_admin_dashboard_and_api_docs_work_under_the_policy(
     assert api.post("/strategies", submission_body(), format="json").status_code == 202
     strategy_id = StrategySubmission.objects.get().strategy_id
     pages = [*ADMIN_PAGES, (f"/admin/controlplane/strategysubmission/{strategy_id}/change/", "pre")]
-    User.objects.create_superuser("operator", "", "operator-pass-123")
+    User.objects.create_superuser("operator", "", OPERATOR_PASSWORD)
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop; ORM is done
 
     with sync_playwright() as playwright:
@@ -58,11 +58,7 @@ def test_admin_dashboard_and_api_docs_work_under_the_policy(
             page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: console.append(str(e)))
 
-            page.goto(f"{live_server.url}/admin/login/")
-            page.fill("#id_username", "operator")
-            page.fill("#id_password", "operator-pass-123")
-            page.click("input[type=submit]")
-            page.wait_for_selector("#cp-overview")
+            log_in_as_operator(page, live_server.url, "/admin/", "#cp-overview")
 
             violations: dict[str, list[str]] = {}
             for path, ready in pages:
