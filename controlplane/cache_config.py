@@ -9,6 +9,7 @@ from typing import Any
 from controlplane.env_reader import EnvReader
 
 _REDIS = ("redis://", "rediss://")
+REDIS_BACKEND = "django.core.cache.backends.redis.RedisCache"
 
 
 def cache_settings(read: EnvReader, celery_broker_url: str) -> dict[str, Any]:
@@ -18,7 +19,7 @@ def cache_settings(read: EnvReader, celery_broker_url: str) -> dict[str, Any]:
     if url.startswith(_REDIS):
         return {
             "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "BACKEND": REDIS_BACKEND,
                 "LOCATION": url,
                 "KEY_PREFIX": read.text("CACHE_KEY_PREFIX", "controlplane"),
                 # A cache that does not answer must not hold a request (the throttle

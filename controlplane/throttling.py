@@ -18,6 +18,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
+from controlplane.cache_config import REDIS_BACKEND
 from controlplane.models import ApiCredential
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ _clients: dict[str, redis.Redis] = {}
 
 def _redis_client() -> redis.Redis | None:
     configured = settings.CACHES["default"]
-    if configured["BACKEND"] != "django.core.cache.backends.redis.RedisCache":
+    if configured["BACKEND"] != REDIS_BACKEND:
         return None
     url = configured["LOCATION"]
     client = _clients.get(url)
