@@ -94,5 +94,4 @@ class DuplicateSubmission(ApplicationError):
 class Forbidden(ApplicationError):
     """The credential is not allowed this world or scope (its limits, set in the admin)."""
 
-    status_code = 403
-    code = "E_FORBIDDEN"
+    code = error_codes.FORBIDDEN

@@ -66,9 +66,10 @@ def _count(key: str, period: float) -> int | None:
             cache.add(key, 0, timeout=ttl)
             return int(cache.incr(key))
         # One round trip: start the window's count if it is new, then count this call.
+        counter = _redis_key(key)
         pipe = client.pipeline(transaction=True)
-        pipe.set(_redis_key(key), 0, ex=ttl, nx=True)
-        pipe.incr(_redis_key(key))
+        pipe.set(counter, 0, ex=ttl, nx=True)
+        pipe.incr(counter)
         return int(pipe.execute()[1])
     except Exception as exc:  # whatever the cache client raises (connection, timeout)
         logger.warning("event=throttle_cache_unavailable error=%s", type(exc).__name__)

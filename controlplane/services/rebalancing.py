@@ -99,10 +99,10 @@ def rebalance_submit(
     Raises Forbidden, nothing written, when the `credential` (the sender, recorded with
     each batch) may not use a group's world or scope.
     """
-    access.check_batches(credential, [(g.world_id, g.scope.value) for g in groups if g.orders])
+    groups = [group for group in groups if group.orders]
+    access.check_batches(credential, [(g.world_id, g.scope.value) for g in groups])
     if claim is not None and (earlier := claim.earlier()) is not None:
         return _replay(earlier)
-    groups = [group for group in groups if group.orders]
     if not groups:
         raise InvalidOrders("the request has no orders", code=error_codes.NO_ORDERS)
     _check_not_shadow(mode, execution_domain, groups)
