@@ -18,6 +18,7 @@ from reliability.proxy import FaultProxy, Link
 
 TOPIC = "partitioned-commits"
 RECORD = OutgoingRecord(key=b"k", value=b"v")
+pytestmark = pytest.mark.system  # starts a broker and a fault proxy of its own
 
 
 @pytest.fixture
