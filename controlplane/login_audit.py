@@ -4,7 +4,6 @@ ControlPlaneConfig.ready()."""
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -15,23 +14,19 @@ from django.http import HttpRequest
 logger = logging.getLogger(__name__)
 
 
-def _quoted(value: object) -> str:
-    # The user name is whatever the form sent: as a JSON string it stays on one line and
-    # cannot pass for another key=value pair.
-    return json.dumps("" if value is None else str(value))
-
-
 def _remote_addr(request: HttpRequest | None) -> str:
     # REMOTE_ADDR, as axes counts it: a forwarded header is the client's to choose.
-    return _quoted(request.META.get("REMOTE_ADDR", "") if request is not None else "")
+    return str(request.META.get("REMOTE_ADDR", "")) if request is not None else ""
 
 
 def login_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **_: Any
 ) -> None:
+    # The user name is whatever the form sent: the log format quotes and escapes it, as
+    # every value, so it stays on one line and cannot pass for another key=value pair.
     logger.warning(
         "event=admin_login_failed username=%s remote_addr=%s",
-        _quoted(credentials.get("username")),
+        str(credentials.get("username") or ""),
         _remote_addr(request),
     )
 
@@ -39,7 +34,7 @@ def login_failed(
 def locked_out(sender: Any, request: HttpRequest | None, username: str | None, **_: Any) -> None:
     logger.warning(
         "event=admin_login_locked_out username=%s remote_addr=%s",
-        _quoted(username),
+        username or "",
         _remote_addr(request),
     )
 

@@ -18,6 +18,7 @@ from django.contrib.auth.models import Permission, User
 from django.contrib.contenttypes.models import ContentType
 
 from controlplane.env_reader import EnvReader
+from controlplane.logging_config import FORMAT, KeyValueFormatter
 from controlplane.models import ApiCredential
 from controlplane.services.credentials import credential_issue
 from controlplane.settings_security import read_security_settings
@@ -60,7 +61,10 @@ def log_in(http: httpx.Client, username: str, password: str) -> httpx.Response:
 
 
 def messages_of(caplog: pytest.LogCaptureFixture, event: str) -> list[str]:
-    return [r.getMessage() for r in caplog.records if f"event={event} " in r.getMessage()]
+    """The log lines of `event` as the service's log format writes them."""
+    formatter = KeyValueFormatter(FORMAT)
+    lines = [formatter.format(r) for r in caplog.records]
+    return [line for line in lines if f"event={event} " in line]
 
 
 def test_logins_lock_out_after_the_failure_limit_and_each_failure_is_logged(
@@ -80,7 +84,7 @@ def test_logins_lock_out_after_the_failure_limit_and_each_failure_is_logged(
 
     failed = messages_of(caplog, "admin_login_failed")
     assert len(failed) == 4
-    assert all('username="operator" remote_addr="127.0.0.1"' in line for line in failed)
+    assert all("username=operator remote_addr=127.0.0.1" in line for line in failed)
     assert messages_of(caplog, "admin_login_locked_out")
     assert "guess-" not in caplog.text
     assert PASSWORD not in caplog.text
