@@ -57,20 +57,21 @@ class Injector:
             links = rng.sample(list(self.stack.links.values()), rng.randint(2, 4))
             return "; ".join(self._on_link(link, rng.choice(_LINK_FAULTS)) for link in links)
         stack = self.stack
+        done = kind
         if kind in ("kill_worker", "kill_consumer"):
             stack.kill_and_restart(kind.removeprefix("kill_"))
-            return kind
-        if kind == "restart_broker":
+        elif kind == "restart_broker":
             stack.restart_broker(down_s=rng.uniform(0.2, 2.0))
         elif kind == "kill_redis":
             stack.kill_redis(down_s=rng.uniform(0.2, 2.0))
         else:
             mode = rng.choice(["fast", "immediate"])
             stack.restart_postgres(down_s=rng.uniform(0.2, 1.5), mode=mode)
-            return f"{kind} ({mode})"
+            done = f"{kind} ({mode})"
+        # Every process fault ends here: the drain after the last fault counts from it.
         with self._lock:
             self.last_fault_end = time.monotonic()
-        return kind
+        return done
 
     def _on_link(self, link: RemoteLink, kind: str) -> str:
         rng = self.rng
