@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -51,7 +52,7 @@ class BatchOutcome:
     duplicates: int = 0
     invalid: int = 0
     conflicts: int = 0
-    applied_by_event: dict[str, int] = field(default_factory=dict)
+    applied_by_event: Counter[str] = field(default_factory=Counter)
     # (topic, partition) -> the next offset to read, i.e. the one to commit
     next_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
 
@@ -61,8 +62,7 @@ class BatchOutcome:
         self.duplicates += other.duplicates
         self.invalid += other.invalid
         self.conflicts += other.conflicts
-        for event, n in other.applied_by_event.items():
-            self.applied_by_event[event] = self.applied_by_event.get(event, 0) + n
+        self.applied_by_event.update(other.applied_by_event)
 
 
 def _fast_decode(value: bytes) -> tuple[CommitLogRecord, Any] | None:
@@ -265,10 +265,11 @@ def _apply(raws: list[RawRecord]) -> BatchOutcome:
 
     outcome.duplicates += len(done.already)
     outcome.applied = len(new) - len(clashed) - len(done.already)
-    for c in new:
-        if (c.record.event, c.record.id) not in clashed and c.record.key not in done.already:
-            event = c.record.event
-            outcome.applied_by_event[event] = outcome.applied_by_event.get(event, 0) + 1
+    outcome.applied_by_event = Counter(
+        c.record.event
+        for c in new
+        if (c.record.event, c.record.id) not in clashed and c.record.key not in done.already
+    )
     outcome.invalid = len(refused)
     outcome.conflicts = len(conflicts)
     return outcome
