@@ -146,12 +146,11 @@ def _mark_committed(batch: _Committed, run: RelayRun) -> None:
 
 def _publish(writer: Writer, rows: list[Row]) -> list[Position]:
     signer = record_signer()
-    if signer is None:
-        return writer.publish([OutgoingRecord(row.key.encode(), row.value) for row in rows])
     records = []
     for row in rows:
         key = row.key.encode()
-        records.append(OutgoingRecord(key, row.value, signer.headers(key, row.value)))
+        headers = signer.headers(key, row.value) if signer is not None else None
+        records.append(OutgoingRecord(key, row.value, headers))
     return writer.publish(records)
 
 

@@ -188,18 +188,13 @@ class TransactionalWriter:
         """Queue one record; the client's reason when it refuses this record itself."""
         while True:
             try:
-                if record.headers:
-                    self._producer.produce(
-                        self.topic,
-                        key=record.key,
-                        value=record.value,
-                        headers=record.headers,
-                        on_delivery=on_delivery,
-                    )
-                else:
-                    self._producer.produce(
-                        self.topic, key=record.key, value=record.value, on_delivery=on_delivery
-                    )
+                self._producer.produce(
+                    self.topic,
+                    key=record.key,
+                    value=record.value,
+                    headers=record.headers,  # None: no headers
+                    on_delivery=on_delivery,
+                )
                 return None
             except BufferError:
                 # Local queue full: let deliveries drain, then go on.
