@@ -7,7 +7,7 @@ from typing import Any
 
 from commitlog.applier import BatchOutcome
 from commitlog.consumer import ConsumerLoop, LoopOptions
-from commitlog.kafka import LogConsumer
+from commitlog.kafka import LogConsumer, OutgoingRecord, TransactionalWriter
 from commitlog.relay import relay_outbox
 from commitlog.writer import ProcessWriter
 from controlplane.config import GatewayConfig
@@ -39,3 +39,16 @@ def consume_to_end(
         return ConsumerLoop(log, loop_options, threading.Event()).run()
     finally:
         log.close()
+
+
+def produce_straight(commitlog: GatewayConfig, records: list[OutgoingRecord]) -> None:
+    """As anyone who can reach the broker could: not through the relay."""
+    writer = TransactionalWriter(
+        bootstrap=commitlog.commitlog_bootstrap,
+        topic=commitlog.commitlog_topic,
+        transactional_id=f"{commitlog.commitlog_transactional_id}-outsider",
+    )
+    try:
+        writer.publish(records)
+    finally:
+        writer.close()

@@ -10,13 +10,12 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.utils import timezone
 
 from commitlog import activity
 from commitlog.activity import RELAY, consumer_source
-from commitlog.kafka import OutgoingRecord, TransactionalWriter
+from commitlog.kafka import OutgoingRecord
 from commitlog.models import ActivityMinute, OutboxEvent
 from commitlog.prune import commitlog_prune
 from controlplane.config import GatewayConfig
@@ -24,7 +23,8 @@ from controlplane.models import RebalanceBatch
 from controlplane.records import Event
 from controlplane.services.rebalance_groups import group_single
 from controlplane.services.rebalancing import rebalance_submit
-from tests.flow import consume_to_end, relay_all
+from tests.flow import consume_to_end, produce_straight, relay_all
+from tests.migrations import latest_migrations, migrate_to
 from tests.test_relay import submit_strategies
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -106,15 +106,7 @@ def test_consumer_batches_upsert_their_minute_with_counts_and_lag(
     assert first.lag == 0
     assert first.last_batch_at == fixed_minute
 
-    writer = TransactionalWriter(
-        bootstrap=commitlog.commitlog_bootstrap,
-        topic=commitlog.commitlog_topic,
-        transactional_id=f"{commitlog.commitlog_transactional_id}-garbage",
-    )
-    try:
-        writer.publish([OutgoingRecord(b"ingest:x", b"{not json")])
-    finally:
-        writer.close()
+    produce_straight(commitlog, [OutgoingRecord(b"ingest:x", b"{not json")])
     submit_strategies(1, prefix="later")
     relay_all()
     consume_to_end(commitlog)
@@ -186,13 +178,10 @@ def test_the_migration_creates_and_drops_the_table() -> None:
     def tables() -> list[str]:
         return connection.introspection.table_names()
 
-    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
-    executor = MigrationExecutor(connection)
-    executor.migrate([("commitlog", "0008_queue_table_default_autovacuum")])
+    latest = latest_migrations()
+    migrate_to([("commitlog", "0008_queue_table_default_autovacuum")])
     try:
         assert "commitlog_activityminute" not in tables()
     finally:
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(latest)
+        migrate_to(latest)
     assert "commitlog_activityminute" in tables()

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from commitlog.models import OutboxEvent, UnreadRecord
 from controlplane.models import StrategySubmission
+from tests.migrations import latest_migrations, migrate_to
 from tests.test_relay import submit_strategies
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -16,16 +16,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 BEFORE = [("commitlog", "0004_lean_indexes"), ("controlplane", "0002_explicit_indexes_hot_status")]
 
 
-def _migrate(targets: list[tuple[str, str]]) -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-
-
 def test_history_written_before_the_migrations_is_read_back_and_keeps_its_digest() -> None:
     read, unread = submit_strategies(2)
-    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
-    _migrate(BEFORE)
+    latest = latest_migrations()
+    migrate_to(BEFORE)
     try:
         with connection.cursor() as cursor:
             # As the relay and the consumer of that time left them.
@@ -45,7 +39,7 @@ def test_history_written_before_the_migrations_is_read_back_and_keeps_its_digest
                 [f"ingest:{read}", read, "ab" * 32],
             )
     finally:
-        _migrate(latest)
+        migrate_to(latest)
 
     rows = {row.aggregate_id: row for row in OutboxEvent.objects.all()}
     backlog = set(UnreadRecord.objects.values_list("outbox_id", flat=True))

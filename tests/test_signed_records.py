@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from commitlog.kafka import OutgoingRecord, TransactionalWriter
+from commitlog.kafka import OutgoingRecord
 from commitlog.models import ConsumedRecord, InvalidRecord, OutboxEvent
 from commitlog.signing import HEADER, RecordSigner
 from controlplane.config import GatewayConfig
 from controlplane.models import StrategySubmission
-from tests.flow import consume_to_end, relay_all
+from tests.flow import consume_to_end, produce_straight, relay_all
 from tests.kafka_reader import read_topic
 from tests.test_relay import submit_strategies
 
@@ -21,19 +21,6 @@ KEY = "k" * 40
 OLD_KEY = "o" * 40
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def produce_straight(commitlog: GatewayConfig, records: list[OutgoingRecord]) -> None:
-    """As anyone who can reach the broker could: not through the relay."""
-    writer = TransactionalWriter(
-        bootstrap=commitlog.commitlog_bootstrap,
-        topic=commitlog.commitlog_topic,
-        transactional_id=f"{commitlog.commitlog_transactional_id}-outsider",
-    )
-    try:
-        writer.publish(records)
-    finally:
-        writer.close()
 
 
 def outbox_records() -> list[OutgoingRecord]:

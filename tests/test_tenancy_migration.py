@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from rest_framework.test import APIClient
 
 from controlplane.models import ApiCredential, RebalanceBatch, StrategySubmission
@@ -15,17 +14,12 @@ from controlplane.services.rebalance_groups import group_single
 from controlplane.services.rebalancing import rebalance_submit
 from controlplane.services.strategies import strategy_submit
 from tests.conftest import crc_of, make_dag, submission_body
+from tests.migrations import latest_migrations, migrate_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("controlplane", "0006_admin_wording")]
 OLD_TOKEN = "cp_issued-before-the-migration"
-
-
-def _migrate(targets: list[tuple[str, str]]) -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
 
 
 def _columns(table: str) -> set[str]:
@@ -43,8 +37,8 @@ def test_rows_written_before_the_migration_are_kept_and_credentials_stay_unlimit
     [batch] = rebalance_submit(
         groups=group_single("A", "per_world", [{"symbol": "X", "quantity": 1}])
     ).acks
-    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
-    _migrate(BEFORE)
+    latest = latest_migrations()
+    migrate_to(BEFORE)
     try:
         assert "credential_id" not in _columns("controlplane_strategysubmission")
         assert "allowed_worlds" not in _columns("controlplane_apicredential")
@@ -55,7 +49,7 @@ def test_rows_written_before_the_migration_are_kept_and_credentials_stay_unlimit
                 [OLD_TOKEN[:10], hash_token(OLD_TOKEN)],
             )
     finally:
-        _migrate(latest)
+        migrate_to(latest)
 
     submission = StrategySubmission.objects.get(strategy_id=ack.strategy_id)
     assert (submission.world_ids, submission.credential_id) == (["A", "B"], None)
