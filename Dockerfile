@@ -14,8 +14,10 @@ WORKDIR /app
 # installed package, so nothing is built here.
 COPY requirements/prod.txt ./requirements/prod.txt
 RUN pip install --no-cache-dir --require-hashes -r requirements/prod.txt
+COPY config ./config
 COPY controlplane ./controlplane
 COPY commitlog ./commitlog
+COPY adminkit ./adminkit
 COPY templates ./templates
 COPY manage.py ./
 # Collected as root, then made unwritable by anyone but root: the user the processes run
@@ -26,4 +28,4 @@ RUN PROFILE=dev DJANGO_STATIC_ROOT=/app/static python manage.py collectstatic --
 USER controlplane
 ENV DJANGO_STATIC_ROOT=/app/static
 EXPOSE 8000
-CMD ["gunicorn", "controlplane.wsgi:application", "--bind", "0.0.0.0:8000"]
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000"]

@@ -6,7 +6,7 @@ import sys
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "controlplane.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     asking_for_help = bool({"-h", "--help"} & set(sys.argv[1:])) or sys.argv[1:2] in ([], ["help"])
     if asking_for_help:  # a help text is all the reader wants: no start-up notices
         os.environ["CONTROLPLANE_QUIET_START"] = "1"

@@ -64,8 +64,8 @@ def _point_gateway_at(topic: str) -> str:
 def _run_relay(stack: BenchStack, prepared: list[Any], batch_size: int) -> tuple[int, float]:
     from bench.workload import copy_rows, reset_tables, vacuum_analyze
     from commitlog.models import OutboxEvent, OutboxState
-    from commitlog.relay import RelayPolicy, relay_outbox
-    from commitlog.writer import ProcessWriter
+    from commitlog.relay.run import RelayPolicy, relay_outbox
+    from commitlog.relay.writer import ProcessWriter
     from controlplane.models import StrategySubmission
 
     reset_tables()

@@ -1,4 +1,4 @@
-"""Thin Celery task around the relay; all logic lives in commitlog.relay."""
+"""Thin Celery task around the relay; all logic lives in commitlog.relay.run."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from celery.signals import task_postrun, task_prerun, worker_process_shutdown
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from commitlog.nudge import RELAY_TASK, relay_run_starting
-from commitlog.progress import relay_progress_save
-from commitlog.prune import commitlog_prune
-from commitlog.reconcile import outbox_republish_unread
-from commitlog.relay import relay_outbox
-from commitlog.writer import process_writer
+from commitlog.outbox.nudge import RELAY_TASK, relay_run_starting
+from commitlog.relay.run import relay_outbox
+from commitlog.relay.writer import process_writer
+from commitlog.telemetry.progress import relay_progress_save
+from commitlog.upkeep.prune import commitlog_prune
+from commitlog.upkeep.reconcile import outbox_republish_unread
 
 RECONCILE_TASK = "commitlog.reconcile_outbox"
 PRUNE_TASK = "commitlog.prune_commitlog"

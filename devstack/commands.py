@@ -26,7 +26,7 @@ def _manage(env: dict[str, str], *args: str) -> None:
 
 def _configured_bootstrap(env: dict[str, str]) -> str:
     """The bootstrap from COMMITLOG_BOOTSTRAP or the YAML file, as the processes will see it."""
-    from controlplane.config import ConfigError, load_gateway_config
+    from config.yaml_file import ConfigError, load_gateway_config
 
     try:
         return load_gateway_config(env).commitlog_bootstrap
@@ -40,7 +40,7 @@ def run(*, port: int, demo: bool = False) -> int:
     env.setdefault("PYTHONUNBUFFERED", "1")
     STATE.mkdir(exist_ok=True)
     manage = [PYTHON, str(ROOT / "manage.py")]
-    celery = [PYTHON, "-m", "celery", "-A", "controlplane"]
+    celery = [PYTHON, "-m", "celery", "-A", "config"]
     with (
         postgres_for(
             "run", state_dir=STATE / "postgres", try_local_service=False, database="controlplane"
@@ -53,16 +53,11 @@ def run(*, port: int, demo: bool = False) -> int:
             COMMITLOG_BOOTSTRAP=bootstrap,
             CELERY_BROKER_URL=celery_broker,
         )
+        base_url = f"http://127.0.0.1:{port}"
         _manage(env, "migrate", "--noinput")
         _manage(env, "ensure_commitlog_topic")
-        _manage(
-            env,
-            "bootstrap_local_operator",
-            "--state-file",
-            str(STATE / "operator.json"),
-            "--base-url",
-            f"http://127.0.0.1:{port}",
-        )
+        operator = ["--state-file", str(STATE / "operator.json"), "--base-url", base_url]
+        subprocess.run([PYTHON, "-m", "devstack.local_operator", *operator], env=env, check=True)  # noqa: S603
         web = [*manage, "runserver", "--noreload", f"127.0.0.1:{port}"]
         worker = [*celery, "worker", "--concurrency", "1", "--without-gossip", "--without-mingle"]
         beat = [*celery, "beat", "--schedule", str(STATE / "celerybeat-schedule")]

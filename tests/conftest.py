@@ -12,9 +12,9 @@ import pytest
 from django.db import connections
 from rest_framework.test import APIClient
 
-from commitlog.topics import commitlog_topic_ensure
-from controlplane.config import GatewayConfig
-from controlplane.services import clock
+from commitlog.upkeep.topics import commitlog_topic_ensure
+from config.yaml_file import GatewayConfig
+from controlplane.domain import clock
 from controlplane.services.credentials import credential_issue
 from devstack.bodies import chain_dag, node_ids_crc32, strategy_body
 from devstack.database import embedded_only
@@ -193,7 +193,7 @@ def _no_throttling_by_default(settings: Any) -> None:
 @pytest.fixture
 def celery_queue(celery_broker_url: str) -> Iterator[str]:
     """This test's own queue on the Celery broker, so no other run's tasks reach it."""
-    from controlplane.celery import app as celery_app
+    from config.celery import app as celery_app
 
     queue = f"relay-test-{uuid.uuid4().hex[:8]}"
     saved = {

@@ -5,12 +5,12 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from commitlog.applier import BatchOutcome
-from commitlog.consumer import ConsumerLoop, LoopOptions
+from commitlog.consumer.applier import BatchOutcome
+from commitlog.consumer.loop import ConsumerLoop, LoopOptions
 from commitlog.kafka import LogConsumer, OutgoingRecord, TransactionalWriter
-from commitlog.relay import relay_outbox
-from commitlog.writer import ProcessWriter
-from controlplane.config import GatewayConfig
+from commitlog.relay.run import relay_outbox
+from commitlog.relay.writer import ProcessWriter
+from config.yaml_file import GatewayConfig
 
 
 def relay_all() -> None:

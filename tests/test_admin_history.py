@@ -10,14 +10,14 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from commitlog import estimates
-from commitlog.estimates import counted
-from commitlog.prune import commitlog_prune
-from controlplane.admin import StrategySubmissionAdmin
-from controlplane.admin_site import ControlPlaneAdminSite
-from controlplane.config import GatewayConfig
+from adminkit import estimates
+from adminkit.estimates import counted
+from commitlog.upkeep.prune import commitlog_prune
+from config.yaml_file import GatewayConfig
+from controlplane.admin.dashboard.overview import overview
+from controlplane.admin.model_admins import StrategySubmissionAdmin
+from controlplane.admin.site import ControlPlaneAdminSite
 from controlplane.models import StrategySubmission
-from controlplane.overview import overview
 from tests.flow import consume_to_end, relay_all
 from tests.test_relay import submit_strategies
 

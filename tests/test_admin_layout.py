@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from commitlog.models import InvalidRecord, OutboxEvent, OutboxState, RecordConflict
-from controlplane.config import GatewayConfig
+from config.yaml_file import GatewayConfig
 from tests.conftest import make_dag, submission_body
 from tests.test_admin import ADMIN_PAGES
 from tests.test_browser import (

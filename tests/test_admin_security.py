@@ -17,11 +17,11 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import Permission, User
 from django.contrib.contenttypes.models import ContentType
 
-from controlplane.env_reader import EnvReader
-from controlplane.logging_config import FORMAT, KeyValueFormatter
+from config.env import EnvReader
+from config.logs import FORMAT, KeyValueFormatter
+from config.settings.security import read_security_settings
 from controlplane.models import ApiCredential
 from controlplane.services.credentials import credential_issue
-from controlplane.settings_security import read_security_settings
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -71,7 +71,7 @@ def test_logins_lock_out_after_the_failure_limit_and_each_failure_is_logged(
     browser: Callable[[], httpx.Client], settings: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings.AXES_FAILURE_LIMIT = 3
-    caplog.set_level(logging.WARNING, logger="controlplane.login_audit")
+    caplog.set_level(logging.WARNING, logger="controlplane.admin.login_audit")
     User.objects.create_superuser("operator", "", PASSWORD)
     User.objects.create_superuser("colleague", "", PASSWORD)
     http = browser()
@@ -98,7 +98,7 @@ def test_logins_lock_out_after_the_failure_limit_and_each_failure_is_logged(
 def test_a_user_name_cannot_forge_a_log_line(
     browser: Callable[[], httpx.Client], caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="controlplane.login_audit")
+    caplog.set_level(logging.WARNING, logger="controlplane.admin.login_audit")
     log_in(browser(), "x\nts=0 event=credential_revoked", "nope")
     (line,) = messages_of(caplog, "admin_login_failed")
     assert "\n" not in line
@@ -233,7 +233,7 @@ def test_failed_logins_are_pruned_with_the_logs_bookkeeping(
     from axes.models import AccessAttempt, AccessLog
     from django.utils import timezone
 
-    from commitlog.prune import commitlog_prune
+    from commitlog.upkeep.prune import commitlog_prune
 
     def attempt(username: str, age: timedelta) -> None:
         AccessAttempt.objects.create(

@@ -35,7 +35,7 @@ def test_accepted_submission_answers_202_with_the_ack_shape(api: APIClient) -> N
     assert response.status_code == 202, response.json()
     body = response.json()
     strategy_id = body["strategy_id"]
-    assert uuid.UUID(strategy_id).version == 7  # time-ordered (controlplane.ids)
+    assert uuid.UUID(strategy_id).version == 7  # time-ordered (controlplane.domain.strategy_ids)
     assert body == {
         "strategy_id": strategy_id,
         "sentinel_id": f"{strategy_id}-sentinel",
@@ -453,7 +453,7 @@ def test_world_ids_alone_at_fault_keeps_its_code(api: APIClient) -> None:
 def test_a_refused_request_is_logged_with_its_code_and_credential(
     api: APIClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level("INFO", logger="controlplane.api_errors"):
+    with caplog.at_level("INFO", logger="controlplane.api.errors"):
         assert post(api, {}).status_code == 422
     [line] = [r.getMessage() for r in caplog.records if "event=request_refused" in r.getMessage()]
     assert "method=POST path=/strategies status=422 code=E_INVALID_REQUEST" in line
@@ -466,7 +466,7 @@ def test_the_database_away_during_authentication_is_a_503_and_logged(
     """The refusal's log line must not authenticate again: that would raise once more."""
     from django.db import OperationalError
 
-    import controlplane.auth as auth
+    import controlplane.api.auth as auth
 
     def away(token: str) -> None:
         raise OperationalError("the database is away")
@@ -474,7 +474,7 @@ def test_the_database_away_during_authentication_is_a_503_and_logged(
     monkeypatch.setattr(auth, "credential_authenticate", away)
     client = APIClient(raise_request_exception=False)
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token}")
-    with caplog.at_level("INFO", logger="controlplane.api_errors"):
+    with caplog.at_level("INFO", logger="controlplane.api.errors"):
         response = post(client, submission_body())
     assert response.status_code == 503
     assert response.json()["code"] == "E_UNAVAILABLE"

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from commitlog import applier
-from commitlog.applier import apply_batch
-from commitlog.handlers import Applied, apply_records
+from commitlog.consumer import applier
+from commitlog.consumer.applier import apply_batch
 from commitlog.models import ConsumedRecord, InvalidRecord, OutboxEvent, RecordConflict
 from commitlog.records import RawRecord
+from commitlog.registry import Applied, apply_records
 from controlplane.models import RebalanceBatch, StrategySubmission
 from controlplane.services.rebalance_groups import group_single
 from controlplane.services.rebalancing import rebalance_submit

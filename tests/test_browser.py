@@ -19,7 +19,7 @@ from playwright.sync_api import Page, Route, expect, sync_playwright
 from rest_framework.test import APIClient
 
 from commitlog.models import OutboxEvent, OutboxState
-from controlplane.config import GatewayConfig
+from config.yaml_file import GatewayConfig
 from controlplane.models import RebalanceBatch
 from controlplane.services.credentials import credential_issue
 from tests.conftest import make_dag, submission_body

@@ -14,8 +14,8 @@ import redis
 from rest_framework.test import APIClient
 
 from commitlog.models import OutboxEvent, OutboxState
-from controlplane.celery import app as celery_app
-from controlplane.config import GatewayConfig
+from config.celery import app as celery_app
+from config.yaml_file import GatewayConfig
 from controlplane.models import StrategySubmission
 from tests.conftest import make_dag, submission_body
 from tests.kafka_reader import read_topic
@@ -39,7 +39,7 @@ def worker(
         "CELERY_BROKER_URL": celery_broker_url,
         "CELERY_TASK_DEFAULT_QUEUE": celery_queue,
     }
-    command = ["-m", "celery", "-A", "controlplane", "worker", "--pool", "prefork"]
+    command = ["-m", "celery", "-A", "config", "worker", "--pool", "prefork"]
     command += ["--concurrency", "1", "--queues", celery_queue, "--without-gossip"]
     command += ["--without-mingle", "--loglevel", "INFO"]
     process = service_process(command, env)
@@ -109,7 +109,7 @@ def test_celery_broker_outage_does_not_fail_the_request(
 
 
 def test_a_django_process_binds_the_relay_task_to_the_project_app() -> None:
-    """The web process never imports controlplane.celery itself: Django's start-up must."""
+    """The web process never imports config.celery itself: Django's start-up must."""
     code = (
         "import django; django.setup();"
         "from commitlog.tasks import relay_outbox_task;"
@@ -118,7 +118,7 @@ def test_a_django_process_binds_the_relay_task_to_the_project_app() -> None:
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "controlplane.settings"},
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"},
         capture_output=True,
         text=True,
         timeout=60,

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from controlplane.charts import Series, line_chart, nice_ceiling
+from controlplane.admin.dashboard.charts import Series, line_chart, nice_ceiling
 
 
 @pytest.mark.parametrize(

@@ -77,9 +77,9 @@ def test_every_command_exists_in_the_project(service: str) -> None:
             assert argv[1] == "manage.py"
             assert argv[2] in django_commands, f"{service}: no management command {argv[2]}"
         elif program == "celery":
-            assert argv[1:3] == ["-A", "controlplane"]
+            assert argv[1:3] == ["-A", "config"]
             assert argv[3] in {"worker", "beat"}
-            assert importlib.import_module("controlplane.celery").app.main == "controlplane"
+            assert importlib.import_module("config.celery").app.main == "controlplane"
         elif program == "gunicorn":
             module, attribute = argv[1].split(":")
             assert callable(getattr(importlib.import_module(module), attribute))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from controlplane.compute_context import (
+from controlplane.domain.compute_context import (
     DowngradeReason,
     build_compute_context,
     normalize_execution_domain,

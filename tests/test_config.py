@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from controlplane.config import ConfigError, load_gateway_config
+from config.yaml_file import ConfigError, load_gateway_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -218,7 +218,7 @@ def test_unknown_yaml_keys_are_warned_about(tmp_path: Path) -> None:
 
 
 def test_the_reader_collects_every_problem() -> None:
-    from controlplane.env_reader import EnvReader
+    from config.env import EnvReader
 
     read = EnvReader({"A": "x", "B": "maybe", "C": "0.5", "D": " 7 ", "E": "nan"})
     assert read.integer("A", 1) == 1
@@ -231,7 +231,7 @@ def test_the_reader_collects_every_problem() -> None:
 
 
 def test_every_process_logs_in_one_format_and_celery_is_quiet_when_idle() -> None:
-    from controlplane.logging_config import FORMAT, logging_config
+    from config.logs import FORMAT, logging_config
 
     config = logging_config("INFO")
     assert config["formatters"]["keyvalue"]["format"] == FORMAT
@@ -250,7 +250,7 @@ BASE_OPTIONS = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("name", [*PROJECT_COMMANDS, "bootstrap_local_operator"])
+@pytest.mark.parametrize("name", PROJECT_COMMANDS)
 def test_every_option_of_our_commands_says_what_it_does_and_its_default(name: str) -> None:
     from django.core.management import get_commands, load_command_class
 

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from commitlog.kafka import LogConsumer, OutgoingRecord, TransactionalWriter
 from commitlog.models import ConsumedRecord, InvalidRecord, OutboxEvent
-from controlplane.config import GatewayConfig
+from config.yaml_file import GatewayConfig
 from controlplane.models import RebalanceBatch, StrategySubmission
 from controlplane.services.rebalance_groups import group_multi
 from controlplane.services.rebalancing import rebalance_submit

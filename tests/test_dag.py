@@ -9,8 +9,8 @@ import zlib
 
 import pytest
 
-from controlplane import dag as dags
-from controlplane.exceptions import ChecksumMismatch, InvalidDag
+from controlplane.domain import dag as dags
+from controlplane.errors import ChecksumMismatch, InvalidDag
 
 
 def test_crc_is_chained_over_node_ids_in_order() -> None:

@@ -13,12 +13,12 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from commitlog import activity
-from commitlog.activity import RELAY, consumer_source
 from commitlog.kafka import OutgoingRecord
 from commitlog.models import ActivityMinute, OutboxEvent
-from commitlog.prune import commitlog_prune
-from controlplane.config import GatewayConfig
+from commitlog.telemetry import activity
+from commitlog.telemetry.activity import RELAY, consumer_source
+from commitlog.upkeep.prune import commitlog_prune
+from config.yaml_file import GatewayConfig
 from controlplane.models import RebalanceBatch
 from controlplane.records import Event
 from controlplane.services.rebalance_groups import group_single

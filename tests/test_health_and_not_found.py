@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from controlplane.config import GatewayConfig
+from config.yaml_file import GatewayConfig
 
 pytestmark = pytest.mark.django_db
 

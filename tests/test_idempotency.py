@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 
 import controlplane.services.rebalancing as rebalancing
 from commitlog.models import OutboxEvent
-from commitlog.prune import commitlog_prune
-from controlplane.config import GatewayConfig
+from commitlog.upkeep.prune import commitlog_prune
+from config.yaml_file import GatewayConfig
 from controlplane.models import IdempotencyKey, RebalanceBatch
 from controlplane.services.credentials import credential_issue
 from tests.conftest import race_two

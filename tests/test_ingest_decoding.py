@@ -12,9 +12,9 @@ from typing import Any
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from commitlog.applier import Decoded, Refused, decode
-from commitlog.handlers import handler_for
+from commitlog.consumer.applier import Decoded, Refused, decode
 from commitlog.records import CommitLogRecord, RawRecord, RecordRefused, decode_value
+from commitlog.registry import handler_for
 from controlplane.records.ingest import IngestState, decode_ingest
 from tests.conftest import examples
 from tests.test_properties import json_values, timestamps

@@ -15,9 +15,9 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from commitlog.handlers import Delivered, PublishedAt, apply_records, mark_published
 from commitlog.models import OutboxEvent
 from commitlog.records import decode_value
+from commitlog.registry import Delivered, PublishedAt, apply_records, mark_published
 from controlplane.models import StrategySubmission
 from controlplane.records.ingest import parse_ingest
 from controlplane.services.strategies import strategy_submit

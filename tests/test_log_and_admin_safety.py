@@ -13,7 +13,7 @@ from django.contrib.admin.utils import quote
 from django.test import Client
 
 from commitlog.models import ConsumedRecord, OutboxEvent
-from controlplane.logging_config import FORMAT, KeyValueFormatter, quote_value
+from config.logs import FORMAT, KeyValueFormatter, quote_value
 from controlplane.models import Scope
 from controlplane.services.credentials import credential_issue
 from controlplane.services.rebalance_groups import OrderGroup

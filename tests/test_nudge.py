@@ -15,9 +15,9 @@ import pytest
 import redis
 from django.db import transaction
 
-from commitlog import nudge
-from commitlog.nudge import QueuedNudgeMark
-from controlplane.celery import app as celery_app
+from commitlog.outbox import nudge
+from commitlog.outbox.nudge import QueuedNudgeMark
+from config.celery import app as celery_app
 from tests.processes import wait_for
 
 

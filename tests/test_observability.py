@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from commitlog.relay.writer import process_writer
 from commitlog.tasks import relay_outbox_task
-from commitlog.writer import process_writer
-from controlplane.config import GatewayConfig
+from config.yaml_file import GatewayConfig
 from tests.conftest import make_dag, submission_body
 from tests.flow import consume_to_end
 
@@ -103,7 +103,7 @@ def test_metrics_dashboard_and_trace_follow_submissions_through_the_system(
 
 
 def _responses(status: str, code: str) -> float:
-    from controlplane.metrics import render_metrics
+    from controlplane.ops.metrics import render_metrics
 
     sample = f'controlplane_api_responses_total{{code="{code}",status="{status}"}} '
     lines = [line for line in render_metrics().decode().splitlines() if line.startswith(sample)]

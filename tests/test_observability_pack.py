@@ -27,7 +27,7 @@ def _rules() -> list[dict[str, Any]]:
 
 def _served_names() -> set[str]:
     """Every sample name /metrics renders (histogram and counter suffixes included)."""
-    from controlplane.metrics import render_metrics
+    from controlplane.ops.metrics import render_metrics
 
     text = render_metrics().decode()
     names = {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line[:1] != "#"}

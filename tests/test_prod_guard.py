@@ -8,9 +8,9 @@ import secrets
 
 import pytest
 
-from controlplane.env_reader import EnvReader
-from controlplane.kafka_settings import commitlog_client_config
-from controlplane.prod_guard import secret_key_weakness
+from config.env import EnvReader
+from config.settings.kafka import commitlog_client_config
+from config.settings.production import secret_key_weakness
 from tests.test_config import PROD_ENV, manage
 
 COMPLETE_PROD = {

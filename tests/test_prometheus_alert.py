@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from commitlog.models import ConsumerPosition
-from controlplane.config import GatewayConfig
+from config.yaml_file import GatewayConfig
 from controlplane.services.credentials import credential_issue
 from devstack.net import free_port
 from tests.flow import relay_all

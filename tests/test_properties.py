@@ -21,11 +21,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from commitlog.applier import apply_batch
+from commitlog.consumer.applier import apply_batch
 from commitlog.models import ConsumedRecord, InvalidRecord
 from commitlog.records import CommitLogRecord, RawRecord, RecordRefused, decode_value, encode_value
-from controlplane.compute_context import normalize_execution_domain
-from controlplane.jsonutil import coerce_json, json_depth
+from controlplane.domain.compute_context import normalize_execution_domain
+from controlplane.domain.json_values import coerce_json, json_depth
 from controlplane.models import RebalanceBatch
 from controlplane.records import Event
 from tests.conftest import examples

@@ -21,9 +21,9 @@ from commitlog.models import (
     RecordConflict,
     UnreadRecord,
 )
-from commitlog.prune import commitlog_prune
-from commitlog.reconcile import outbox_republish_unread
-from controlplane.config import GatewayConfig
+from commitlog.upkeep.prune import commitlog_prune
+from commitlog.upkeep.reconcile import outbox_republish_unread
+from config.yaml_file import GatewayConfig
 from controlplane.models import RebalanceBatch, StrategySubmission
 from controlplane.services.rebalance_groups import group_single
 from controlplane.services.rebalancing import rebalance_submit

@@ -35,8 +35,8 @@ from hypothesis import strategies as st
 
 from commitlog.models import OutboxEvent
 from commitlog.records import decode_value, record_key
-from controlplane.config import GatewayConfig
-from controlplane.identifiers import unsafe_character
+from config.yaml_file import GatewayConfig
+from controlplane.domain.identifiers import unsafe_character
 from controlplane.records import Event
 from controlplane.services.strategies import strategy_submit
 from tests.conftest import crc_of, examples, make_dag
@@ -282,7 +282,7 @@ raw_values = (
 )
 
 
-# Ids refuse control and format characters (controlplane.identifiers, a bound qmtl does not
+# Ids refuse control and format characters (controlplane.domain.identifiers, a bound qmtl does not
 # have; tests/test_api_input_bounds.py): here world ids and domains take every other one.
 id_text = st.text(st.characters(exclude_categories=["Cs", "Cc", "Cf", "Zl", "Zp"]), max_size=8)
 domain_values = raw_values.filter(lambda v: not isinstance(v, str) or unsafe_character(v) is None)

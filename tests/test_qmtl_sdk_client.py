@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from controlplane.config import GatewayConfig
+from config.yaml_file import GatewayConfig
 from controlplane.models import StrategySubmission
 from controlplane.services.credentials import credential_issue, credential_revoke
 from devstack.net import free_port
@@ -44,7 +44,7 @@ def prod_server(commitlog: GatewayConfig, celery_broker_url: str) -> Iterator[st
         "CELERY_BROKER_URL": celery_broker_url,
         "RELAY_NUDGE_ENABLED": "false",
     }
-    args = ["-m", "gunicorn", "controlplane.wsgi:application", "--bind", f"127.0.0.1:{port}",
+    args = ["-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
             "--workers", "1"]  # fmt: skip
     server = service_process(args, env)
     try:

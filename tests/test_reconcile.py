@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from commitlog.applier import apply_batch
+from commitlog.consumer.applier import apply_batch
 from commitlog.models import ConsumerPosition, OutboxEvent, OutboxState, UnreadRecord
-from commitlog.reconcile import outbox_republish_unread
 from commitlog.records import RawRecord
+from commitlog.upkeep.reconcile import outbox_republish_unread
 from controlplane.models import StrategySubmission
 from tests.conftest import restart_private_broker
 from tests.flow import consume_to_end, relay_all

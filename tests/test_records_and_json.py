@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from commitlog.handlers import handler_for, registered_events
 from commitlog.records import CommitLogRecord, RecordRefused, decode_value, encode_value
-from controlplane.jsonutil import coerce_json, json_depth
+from commitlog.registry import handler_for, registered_events
+from controlplane.domain.json_values import coerce_json, json_depth
 from controlplane.records import Event
 
 

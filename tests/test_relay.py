@@ -12,13 +12,13 @@ import pytest
 from django.db import OperationalError, connections, transaction
 from django.utils import timezone
 
-import commitlog.relay as relay_module
-import commitlog.relay_store as relay_store
-from commitlog.activity import RELAY
+import commitlog.relay.run as relay_module
+import commitlog.relay.store as relay_store
 from commitlog.models import ActivityMinute, OutboxEvent, OutboxState
-from commitlog.relay import RelayPolicy, RelayRun, relay_lock, relay_outbox
-from commitlog.writer import ProcessWriter
-from controlplane.config import GatewayConfig
+from commitlog.relay.run import RelayPolicy, RelayRun, relay_lock, relay_outbox
+from commitlog.relay.writer import ProcessWriter
+from commitlog.telemetry.activity import RELAY
+from config.yaml_file import GatewayConfig
 from controlplane.models import RebalanceBatch, StrategySubmission
 from controlplane.services.rebalance_groups import group_multi
 from controlplane.services.rebalancing import rebalance_submit

@@ -10,8 +10,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from commitlog.models import OutboxEvent, OutboxState
-from commitlog.relay import relay_outbox
-from commitlog.writer import ProcessWriter
+from commitlog.relay.run import relay_outbox
+from commitlog.relay.writer import ProcessWriter
 from controlplane.models import StrategySubmission
 from devstack.kafka import EmbeddedKafka
 from tests.conftest import make_dag, restart_private_broker, submission_body

@@ -1,5 +1,5 @@
 """The OpenAPI schema as served: every operation's answers, each error status with the
-enum of its codes (taken from controlplane.error_codes), complete shapes for orders and
+enum of its codes (taken from controlplane.errors.codes), complete shapes for orders and
 entries, no pointer to documents outside it. (tests/test_fuzz_api.py checks real answers
 against it.)"""
 
@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from controlplane import error_codes, exceptions
+from controlplane import errors as exceptions
+from controlplane.errors import codes as error_codes
 from controlplane.services.idempotency import IdempotencyKeyReused, InvalidIdempotencyKey
 
 pytestmark = pytest.mark.django_db

@@ -225,7 +225,7 @@ def _prod_process(args: list[str], **overrides: str | None) -> subprocess.Comple
     )
 
 
-WEB = ["-c", "import controlplane.wsgi"]  # what gunicorn loads
+WEB = ["-c", "import config.wsgi"]  # what gunicorn loads
 MANAGE = [str(ROOT / "manage.py"), "check"]  # every manage.py process: consumer, migrate...
 
 

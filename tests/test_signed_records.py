@@ -11,7 +11,7 @@ import pytest
 from commitlog.kafka import OutgoingRecord
 from commitlog.models import ConsumedRecord, InvalidRecord, OutboxEvent
 from commitlog.signing import HEADER, RecordSigner
-from controlplane.config import GatewayConfig
+from config.yaml_file import GatewayConfig
 from controlplane.models import StrategySubmission
 from tests.flow import consume_to_end, produce_straight, relay_all
 from tests.kafka_reader import read_topic

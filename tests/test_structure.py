@@ -88,8 +88,8 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_the_import_graph_is_read_from_the_sources() -> None:
     graph = import_graph()
-    assert "commitlog.handlers" in graph["commitlog.applier"]
-    assert "commitlog.handlers" in graph["controlplane.services.lifecycle"]
+    assert "commitlog.registry" in graph["commitlog.consumer.applier"]
+    assert "commitlog.registry" in graph["controlplane.services.lifecycle"]
 
 
 def test_the_cycle_finder_finds_a_cycle() -> None:

@@ -112,7 +112,7 @@ def test_an_unreachable_cache_lets_calls_through_and_says_so(
         }
     }
     limits(settings, write_rate=(1, 86400.0))
-    with caplog.at_level(logging.WARNING, logger="controlplane.throttling"):
+    with caplog.at_level(logging.WARNING, logger="controlplane.api.throttling"):
         responses = [batch(api) for _ in range(3)]
     assert [r.status_code for r in responses] == [202] * 3
     assert "event=throttle_cache_unavailable" in caplog.text
@@ -124,7 +124,7 @@ def test_rates_off_count_nothing(api: APIClient, redis_cache: str, settings: Any
 
 
 def test_rates_are_read_as_a_count_per_period() -> None:
-    from controlplane.env_reader import EnvReader
+    from config.env import EnvReader
 
     read = EnvReader({"A": "10/s", "B": "5/min", "C": "off", "D": "7/week", "E": "0/h"})
     assert read.rate("A", "1/h") == (10, 1.0)
@@ -137,8 +137,8 @@ def test_rates_are_read_as_a_count_per_period() -> None:
 
 
 def test_the_throttle_runs_in_drf_initial_for_every_api_view() -> None:
-    from controlplane import api
-    from controlplane.throttling import CredentialRateThrottle
+    from controlplane.api import views as api
+    from controlplane.api.throttling import CredentialRateThrottle
 
     for view in (api.StrategySubmitView, api.RebalanceBatchView, api.StrategyStatusView):
         assert [type(t) for t in view().get_throttles()] == [CredentialRateThrottle]

@@ -12,7 +12,7 @@ from django.contrib.admin.utils import quote
 from django.db import connection
 from django.urls import reverse
 
-from commitlog.handlers import Clash, Delivered, EventHandler, Outcome, PublishedAt, register
+from commitlog.registry import Clash, Delivered, EventHandler, Outcome, PublishedAt, register
 from controlplane.models import RebalanceBatch, StrategySubmission, SubmissionStatus
 from controlplane.records import Event
 from controlplane.records.ingest import IngestState, decode_ingest, parse_ingest

@@ -17,7 +17,7 @@ from typing import Any
 from django.db import connection, transaction
 from psycopg.types.json import Jsonb
 
-from commitlog.outbox import encode_within_limit
+from commitlog.outbox.write import encode_within_limit
 from commitlog.records import CommitLogRecord
 
 # Every column of both tables is named, defaults included: a column added to either

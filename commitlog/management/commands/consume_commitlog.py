@@ -9,9 +9,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from commitlog.consumer import ConsumerLoop, LoopOptions
+from commitlog.consumer.loop import ConsumerLoop, LoopOptions
 from commitlog.kafka import LogConsumer
-from commitlog.writer import process_writer
+from commitlog.relay.writer import process_writer
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from commitlog.topics import commitlog_topic_ensure
+from commitlog.upkeep.topics import commitlog_topic_ensure
 
 
 class Command(BaseCommand):

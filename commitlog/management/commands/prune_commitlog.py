@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from commitlog.prune import commitlog_prune
+from commitlog.upkeep.prune import commitlog_prune
 
 
 class Command(BaseCommand):

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class AdminKitConfig(AppConfig):
+    """Installed for its static files (the read-only lists' styles); it has no models."""
+
+    name = "adminkit"
+    verbose_name = "Admin helpers"
