@@ -15,7 +15,10 @@ class ControlPlaneConfig(AppConfig):
 
     def ready(self) -> None:
         from commitlog.upkeep.prune import AgedTable, register_aged
-        from controlplane.admin import login_audit
+        from controlplane.admin import (
+            login_audit,
+            model_admins,  # noqa: F401  (registers the model admins: controlplane.admin)
+        )
         from controlplane.api import schema  # noqa: F401  (registers the OpenAPI auth extension)
         from controlplane.services.idempotency import KEPT_AT_LEAST
         from controlplane.services.lifecycle import register_handlers
