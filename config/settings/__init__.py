@@ -26,7 +26,7 @@ from controlplane.api.limits import read_api_limits
 # Generic admin/serializer classes (ModelAdmin[Model]) at run time, as the type stubs see them.
 django_stubs_ext.monkeypatch()
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 # Every setting is read through `read`, which collects what is wrong; the end of this
