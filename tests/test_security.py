@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # --- Every route, from the resolver --------------------------------------------------------
 
-# Documented as public (README: REST API): the probes, qmtl's health answer, the JSON 404
+# Documented as public (docs/API.md, Routes): the probes, qmtl's health answer, the JSON 404
 # of every unknown path ("/" stands for that catch-all route) and the admin's redirect.
 PUBLIC_PROBES = {"/healthz", "/readyz", "/health", "/", "/admin"}
 ADMIN_WAY_IN = {"/admin/login/", "/admin/logout/"}  # the login page and the way out

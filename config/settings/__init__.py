@@ -1,6 +1,6 @@
 """Django settings: every knob comes from the environment or the YAML `gateway` section.
 
-A configuration that must not start (README, "Configuration") ends the process here with
+A configuration that must not start (docs/CONFIGURATION.md) ends the process here with
 one line on stderr and exit status 2, which covers web, worker, beat and consumer alike.
 """
 
@@ -167,7 +167,8 @@ if IS_PROD:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = read.flag("DJANGO_SECURE_SSL_REDIRECT", True)
-    # Only a proxy that sets X-Forwarded-Proto itself may vouch for HTTPS (README).
+    # Only a proxy that sets X-Forwarded-Proto itself may vouch for HTTPS
+    # (docs/OPERATIONS.md, "Production settings").
     if read.flag("DJANGO_TRUSTED_PROXY", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = read.integer("DJANGO_SECURE_HSTS_SECONDS", 31536000)
