@@ -10,7 +10,7 @@ from controlplane.api.auth import (
     HasApiCredentialOrApiStaff,
     HasApiCredentialOrOperator,
 )
-from controlplane.ops import health
+from controlplane.ops import health, metrics
 
 # The schema and the metrics are for API clients and for some staff logged in to the admin
 # (controlplane.admin.staff_access says which).
@@ -45,7 +45,7 @@ urlpatterns = [
     ),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("metrics", health.MetricsView.as_view(**_metrics_auth), name="metrics"),
+    path("metrics", metrics.MetricsView.as_view(**_metrics_auth), name="metrics"),
     path("health", health.health, name="health"),
     path("admin/", admin.site.urls),
     path("admin", RedirectView.as_view(url="/admin/"), name="admin-no-slash"),

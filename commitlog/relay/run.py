@@ -1,9 +1,10 @@
 """The relay: pending outbox rows -> one Kafka transaction per batch -> rows marked published.
 
-Invariants (DESIGN.md): no DB transaction or row lock is held while talking to Kafka;
-one relay at a time owns the transactional id (a PostgreSQL advisory lock held by this
-connection, released with it if the process dies); rows are marked published only after
-their Kafka transaction committed, so a crash in between republishes the same bytes.
+Invariants (docs/ARCHITECTURE.md, "The invariants"): no DB transaction or row lock is held
+while talking to Kafka; one relay at a time owns the transactional id (a PostgreSQL advisory
+lock held by this connection, released with it if the process dies); rows are marked
+published only after their Kafka transaction committed, so a crash in between republishes
+the same bytes.
 
 Kafka calls run on a helper thread so that the database work of the neighbouring batches
 (marking the one before, claiming the one after) overlaps them; see `_relay_batches`. A

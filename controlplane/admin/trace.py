@@ -6,14 +6,35 @@ holds when it was published and recorded and at which partition and offset.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from controlplane.admin.dashboard.overview import trace
+from commitlog.models import ConsumedRecord, OutboxEvent, RecordConflict
+from commitlog.records import record_key
 from controlplane.models import RebalanceBatch, StrategySubmission
+from controlplane.records import Event
+
+
+@dataclass(frozen=True)
+class Trace:
+    outbox: OutboxEvent | None
+    consumed: ConsumedRecord | None
+    conflicts: list[RecordConflict]
+
+
+def trace(*, event: str, aggregate_id: str) -> Trace:
+    """Where one submission or batch went: its outbox row, its Kafka position, its read-back."""
+    # Both tables are reached through their unique record key, the only index they keep.
+    key = record_key(Event(event), aggregate_id)
+    return Trace(
+        outbox=OutboxEvent.objects.filter(key=key).first(),
+        consumed=ConsumedRecord.objects.filter(key=key).first(),
+        conflicts=list(RecordConflict.objects.filter(record_id=aggregate_id, event=event)[:20]),
+    )
 
 
 def _when(moment: datetime | None) -> str:

@@ -1,5 +1,5 @@
 """The API's bounds per request and per credential, read once at start-up into
-settings.API_LIMITS (README, Configuration). Free of Django, like config.yaml_file."""
+settings.API_LIMITS (docs/CONFIGURATION.md). Free of Django, like config.yaml_file."""
 
 from __future__ import annotations
 

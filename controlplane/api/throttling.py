@@ -1,4 +1,4 @@
-"""Rates per credential (README, Configuration): writes and reads counted apart, in
+"""Rates per credential (docs/CONFIGURATION.md): writes and reads counted apart, in
 windows of the rate's period, in Django's cache, which is Redis (shared by every web
 process) whenever one is configured. Beyond the rate a call hears 429 E_THROTTLED with
 `Retry-After` before its view runs, so it writes nothing. DRF runs this in `initial()`,

@@ -1,4 +1,4 @@
-"""Caps per request (README, Configuration): how many worlds, batches, orders and, in a
+"""Caps per request (docs/CONFIGURATION.md): how many worlds, batches, orders and, in a
 per_strategy batch, strategies one request may carry. A body within the size limit could
 otherwise hold tens of thousands of worlds, each a batch, an outbox row and a record."""
 

@@ -1,15 +1,11 @@
-"""Liveness, readiness and metrics endpoints."""
+"""Liveness, readiness and qmtl's health answer."""
 
 from __future__ import annotations
 
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from prometheus_client import CONTENT_TYPE_LATEST
-from rest_framework.request import Request
-from rest_framework.views import APIView
+from django.http import HttpRequest, JsonResponse
 
 from commitlog.telemetry.broker_health import commitlog_broker_ok
-from controlplane.ops.metrics import render_metrics
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -63,12 +59,3 @@ def health(request: HttpRequest) -> JsonResponse:
             "capabilities": capabilities,
         }
     )
-
-
-class MetricsView(APIView):
-    """Prometheus text format; urls.py requires an API credential (or a staff session)."""
-
-    schema = None  # not part of the REST API's OpenAPI description
-
-    def get(self, request: Request) -> HttpResponse:
-        return HttpResponse(render_metrics(), content_type=CONTENT_TYPE_LATEST)

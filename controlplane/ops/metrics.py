@@ -1,13 +1,15 @@
 """Prometheus metrics, read from the database at scrape time: the outbox, the states, and
-the counters every relay and consumer process adds to (so one endpoint covers them all)."""
+the counters every relay and consumer process adds to (so one endpoint covers them all),
+and the /metrics view that serves them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
 
+from django.http import HttpResponse
 from django.utils import timezone
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -15,6 +17,8 @@ from prometheus_client.core import (
     Metric,
 )
 from prometheus_client.registry import Collector
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from commitlog.models import MetricCounter
 from commitlog.telemetry.counters import RELAY_BATCH_BUCKETS
@@ -115,3 +119,12 @@ def render_metrics() -> bytes:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(DatabaseCollector())
     return generate_latest(registry)
+
+
+class MetricsView(APIView):
+    """Prometheus text format; urls.py requires an API credential (or a staff session)."""
+
+    schema = None  # not part of the REST API's OpenAPI description
+
+    def get(self, request: Request) -> HttpResponse:
+        return HttpResponse(render_metrics(), content_type=CONTENT_TYPE_LATEST)

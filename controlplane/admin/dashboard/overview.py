@@ -1,4 +1,6 @@
-"""Read models for operators: the dashboard overview and a submission's trace."""
+"""The operators' overview: submissions and batches per state, the outbox backlog, the
+consumer's positions and lag, invalid records and conflicts (the dashboard, the admin's home
+page and /metrics read it)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,6 @@ from django.utils import timezone
 
 from adminkit.estimates import counted, row_count
 from commitlog.models import (
-    ConsumedRecord,
     ConsumerPosition,
     InvalidRecord,
     OutboxEvent,
@@ -18,7 +19,6 @@ from commitlog.models import (
     RecordConflict,
     UnreadRecord,
 )
-from commitlog.records import record_key
 from controlplane.models import RebalanceBatch, StrategySubmission, SubmissionStatus
 from controlplane.records import Event
 
@@ -126,22 +126,4 @@ def overview() -> Overview:
         invalid_records=row_count(InvalidRecord.objects.all()),
         conflicts=row_count(RecordConflict.objects.all()),
         estimated=outbox_estimated or submissions_estimated or batches_estimated,
-    )
-
-
-@dataclass(frozen=True)
-class Trace:
-    outbox: OutboxEvent | None
-    consumed: ConsumedRecord | None
-    conflicts: list[RecordConflict]
-
-
-def trace(*, event: str, aggregate_id: str) -> Trace:
-    """Where one submission or batch went: its outbox row, its Kafka position, its read-back."""
-    # Both tables are reached through their unique record key, the only index they keep.
-    key = record_key(Event(event), aggregate_id)
-    return Trace(
-        outbox=OutboxEvent.objects.filter(key=key).first(),
-        consumed=ConsumedRecord.objects.filter(key=key).first(),
-        conflicts=list(RecordConflict.objects.filter(record_id=aggregate_id, event=event)[:20]),
     )
