@@ -17,7 +17,6 @@ RUN pip install --no-cache-dir --require-hashes -r requirements/prod.txt
 COPY config ./config
 COPY controlplane ./controlplane
 COPY commitlog ./commitlog
-COPY adminkit ./adminkit
 COPY templates ./templates
 COPY manage.py ./
 # Collected as root, then made unwritable by anyone but root: the user the processes run

@@ -8,10 +8,6 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from adminkit.display import ReadOnlyAdminMixin, pretty_json
-from adminkit.estimates import EstimatedCountPaginator
-from adminkit.filters import closed_choices_filter
-from adminkit.search import text_prefix
 from commitlog.models import (
     ConsumedRecord,
     InvalidRecord,
@@ -22,6 +18,10 @@ from commitlog.models import (
 from commitlog.outbox.write import outbox_requeue_dead
 from commitlog.records import RecordRefused, decode_value, record_key
 from commitlog.registry import admin_url, registered_events
+from config.adminkit.display import ReadOnlyAdminMixin, pretty_json
+from config.adminkit.estimates import EstimatedCountPaginator
+from config.adminkit.filters import closed_choices_filter
+from config.adminkit.search import text_prefix
 
 
 def _aggregate_link(event: str, aggregate_id: str) -> SafeString:

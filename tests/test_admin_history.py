@@ -10,9 +10,9 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from adminkit import estimates
-from adminkit.estimates import counted
 from commitlog.upkeep.prune import commitlog_prune
+from config.adminkit import estimates
+from config.adminkit.estimates import counted
 from config.yaml_file import GatewayConfig
 from controlplane.admin.dashboard.overview import overview
 from controlplane.admin.model_admins import StrategySubmissionAdmin

@@ -100,7 +100,7 @@ INSTALLED_APPS = [
     "csp",
     "controlplane.apps.ControlPlaneConfig",
     "commitlog.apps.CommitLogConfig",
-    "adminkit.apps.AdminKitConfig",
+    "config.adminkit.apps.AdminKitConfig",
 ]
 
 MIDDLEWARE = [

@@ -17,7 +17,7 @@ from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
-from adminkit.filters import FieldValueFilter, closed_choices_filter
+from config.adminkit.filters import FieldValueFilter, closed_choices_filter
 from controlplane.domain.compute_context import DowngradeReason
 
 # How many of the latest rows the filters take their choices from.

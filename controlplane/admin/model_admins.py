@@ -10,9 +10,9 @@ from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import SafeString
 
-from adminkit.display import ReadOnlyAdminMixin, pretty_json
-from adminkit.estimates import EstimatedCountPaginator
-from adminkit.search import text_prefix
+from config.adminkit.display import ReadOnlyAdminMixin, pretty_json
+from config.adminkit.estimates import EstimatedCountPaginator
+from config.adminkit.search import text_prefix
 from controlplane.admin.columns import sent_by
 from controlplane.admin.credential_form import CredentialForm
 from controlplane.admin.lookups import (

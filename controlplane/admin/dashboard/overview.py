@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from adminkit.estimates import counted, row_count
 from commitlog.models import (
     ConsumerPosition,
     InvalidRecord,
@@ -19,6 +18,7 @@ from commitlog.models import (
     RecordConflict,
     UnreadRecord,
 )
+from config.adminkit.estimates import counted, row_count
 from controlplane.models import RebalanceBatch, StrategySubmission, SubmissionStatus
 from controlplane.records import Event
 
