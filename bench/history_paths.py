@@ -95,7 +95,9 @@ class Paths:
     def relay_batch(self) -> None:
         from commitlog.relay.run import RelayPolicy, relay_outbox
 
-        run = relay_outbox(writers=self.writers, policy=RelayPolicy(batch_size=BATCH_ROWS))
+        run = relay_outbox(
+            writers=self.writers, policy=RelayPolicy.from_settings(batch_size=BATCH_ROWS)
+        )
         if run.published != BATCH_ROWS:
             raise RuntimeError(f"relay batch published {run.published}")
 

@@ -4,10 +4,9 @@ traceback. Free of Django, like config.yaml_file."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Mapping
 
-from config.yaml_file import env_value
+from config.yaml_file import ConfigError, env_value
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -96,13 +95,22 @@ class EnvReader:
             self.problem(f"profile prod requires {name}")
         return dev_default
 
+    def typed(self, name: str, default: object, *, minimum: float | None = None) -> object:
+        """A value of the default's type: a flag, a whole number, a number or a text."""
+        if isinstance(default, bool):
+            return self.flag(name, default)
+        if isinstance(default, int):
+            return self.integer(name, default, minimum=int(minimum or 0))
+        if isinstance(default, float):
+            return self.number(name, default, minimum=minimum or 0.0)
+        if isinstance(default, str):
+            return self.text(name, default)
+        raise TypeError(f"{name}: no reading for a {type(default).__name__} default")
+
     def finish(self) -> None:
-        """End the process (status 2) if anything was wrong, naming each problem."""
-        if not self.problems:
-            return
-        for message in self.problems:
-            sys.stderr.write(f"controlplane: configuration error: {message}\n")
-        raise SystemExit(2)
+        """Raise ConfigError naming every problem found, if any."""
+        if self.problems:
+            raise ConfigError(*self.problems)
 
 
 def _parse_rate(text: str) -> tuple[int, float] | None:

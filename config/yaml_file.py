@@ -13,36 +13,49 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from django.core.exceptions import ImproperlyConfigured
+
+from commitlog.conf import CommitLogSettings
 
 Profile = Literal["dev", "prod"]
 PROFILES: tuple[Profile, ...] = ("dev", "prod")
 
-# (YAML key under `gateway`, environment variable, default)
-_GATEWAY_FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("commitlog_bootstrap", "COMMITLOG_BOOTSTRAP", ""),
-    ("commitlog_topic", "COMMITLOG_TOPIC", "commit-log"),
-    ("commitlog_group", "COMMITLOG_GROUP", "gateway-commits"),
-    ("commitlog_transactional_id", "COMMITLOG_TRANSACTIONAL_ID", "gateway-writer"),
+# The YAML file's `gateway` keys: commitlog's settings of the same names (upper-cased as
+# environment variables); their defaults are commitlog's own (commitlog.conf).
+_GATEWAY_KEYS = (
+    "commitlog_bootstrap",
+    "commitlog_topic",
+    "commitlog_group",
+    "commitlog_transactional_id",
 )
 _REQUIRED_IN_PROD = ("commitlog_bootstrap", "commitlog_topic")
 
 
-class ConfigError(Exception):
-    """A configuration that no process may start with; the message is one line."""
+class ConfigError(ImproperlyConfigured):
+    """A configuration that no process may start with: every problem found, one line each."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
 
 
 @dataclass(frozen=True)
 class GatewayConfig:
+    """The profile and the commit log's four keys, as the file and the environment say."""
+
     profile: Profile
     commitlog_bootstrap: str
     commitlog_topic: str
     commitlog_group: str
     commitlog_transactional_id: str
+    # Keys of the file that nothing reads (typos, or keys outside `gateway`).
+    unknown_keys: tuple[str, ...] = ()
 
     @property
     def writer_enabled(self) -> bool:
-        """Publishing needs both a bootstrap and a topic; dev may leave them blank."""
-        return bool(self.commitlog_bootstrap and self.commitlog_topic)
+        return CommitLogSettings(
+            commitlog_bootstrap=self.commitlog_bootstrap, commitlog_topic=self.commitlog_topic
+        ).writer_enabled
 
 
 def _read_yaml(path: str) -> dict[str, Any]:
@@ -81,17 +94,10 @@ def _yaml_string(value: object, key: str) -> str:
 _KNOWN_TOP_LEVEL = ("profile", "gateway")
 
 
-def unknown_keys(environ: Mapping[str, str] | None = None) -> list[str]:
-    """Keys of the YAML file that nothing reads (typos, or keys outside `gateway`)."""
-    env = os.environ if environ is None else environ
-    config_path = env_value(env, "CONTROLPLANE_CONFIG")
-    if not config_path:
-        return []
-    document = _read_yaml(config_path)
-    known = {key for key, _, _ in _GATEWAY_FIELDS}
+def _unknown_keys(document: dict[str, Any]) -> tuple[str, ...]:
     found = [f"{key} (top level)" for key in document if key not in _KNOWN_TOP_LEVEL]
-    found += [f"gateway.{key}" for key in document.get("gateway") or {} if key not in known]
-    return found
+    found += [f"gateway.{key}" for key in document.get("gateway") or {} if key not in _GATEWAY_KEYS]
+    return tuple(found)
 
 
 def load_gateway_config(
@@ -110,24 +116,25 @@ def load_gateway_config(
     if profile not in PROFILES:
         raise ConfigError(f"profile must be one of {', '.join(PROFILES)}, got {profile_raw!r}")
 
+    defaults = CommitLogSettings()
     values: dict[str, str] = {}
-    for key, env_name, default in _GATEWAY_FIELDS:
-        from_env = env_value(env, env_name)
+    for key in _GATEWAY_KEYS:
+        from_env = env_value(env, key.upper())
         if from_env is not None:
             values[key] = from_env
         elif key in gateway:
             values[key] = _yaml_string(gateway[key], key)
         else:
-            values[key] = default
+            values[key] = getattr(defaults, key)
 
     missing = [
-        f"profile prod requires {key} (gateway.{key} in the config file or {env_name})"
-        for key, env_name, _ in _GATEWAY_FIELDS
-        if profile == "prod" and key in _REQUIRED_IN_PROD and not values[key]
+        f"profile prod requires {key} (gateway.{key} in the config file or {key.upper()})"
+        for key in _REQUIRED_IN_PROD
+        if profile == "prod" and not values[key]
     ]
     if missing and problems is None:
-        raise ConfigError("; ".join(missing))
+        raise ConfigError(*missing)
     if problems is not None:
         problems.extend(missing)
 
-    return GatewayConfig(profile=profile, **values)
+    return GatewayConfig(profile=profile, unknown_keys=_unknown_keys(document), **values)

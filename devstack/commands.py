@@ -20,24 +20,57 @@ STATE = ROOT / ".local"
 PYTHON = sys.executable
 
 
+class StepFailed(Exception):
+    """A set-up step exited non-zero; it has said why on its own output."""
+
+    def __init__(self, returncode: int) -> None:
+        super().__init__(returncode)
+        self.returncode = returncode
+
+
 def _manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run([PYTHON, str(ROOT / "manage.py"), *args], env=env, check=True, cwd=ROOT)  # noqa: S603
+    done = subprocess.run([PYTHON, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT)  # noqa: S603
+    if done.returncode != 0:
+        raise StepFailed(done.returncode)
+
+
+# What bin/run provides itself when unset: a configuration check before anything starts
+# stands these in, so that it judges the rest of the configuration only.
+_PROVIDED = {
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/controlplane",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "COMMITLOG_BOOTSTRAP": "127.0.0.1:9092",
+}
+
+
+def _configuration_problems(env: dict[str, str]) -> int:
+    """0 when the settings load; otherwise the status of a process that named every problem."""
+    check = {**env, **{name: value for name, value in _PROVIDED.items() if not env.get(name)}}
+    loader = "from config.startup import load_settings_or_exit; load_settings_or_exit()"
+    return subprocess.run([PYTHON, "-c", loader], env=check, cwd=ROOT).returncode  # noqa: S603
 
 
 def _configured_bootstrap(env: dict[str, str]) -> str:
     """The bootstrap from COMMITLOG_BOOTSTRAP or the YAML file, as the processes will see it."""
-    from config.yaml_file import ConfigError, load_gateway_config
+    from config.yaml_file import load_gateway_config
 
-    try:
-        return load_gateway_config(env).commitlog_bootstrap
-    except ConfigError as exc:
-        raise SystemExit(f"controlplane: configuration error: {exc}") from None
+    return load_gateway_config(env).commitlog_bootstrap
 
 
 def run(*, port: int, demo: bool = False) -> int:
     env = dict(os.environ)
     env.setdefault("PROFILE", "dev")
     env.setdefault("PYTHONUNBUFFERED", "1")
+    refused = _configuration_problems(env)
+    if refused:
+        return refused
+    try:
+        return _run(env, port=port, demo=demo)
+    except StepFailed as failed:
+        return failed.returncode
+
+
+def _run(env: dict[str, str], *, port: int, demo: bool) -> int:
     STATE.mkdir(exist_ok=True)
     manage = [PYTHON, str(ROOT / "manage.py")]
     celery = [PYTHON, "-m", "celery", "-A", "config"]

@@ -35,7 +35,7 @@ def consume_to_end(
         from_beginning=options.pop("from_beginning", False),
     )
     try:
-        loop_options = LoopOptions(exit_at_end=True, group=group, **options)
+        loop_options = LoopOptions.from_settings(exit_at_end=True, group=group, **options)
         return ConsumerLoop(log, loop_options, threading.Event()).run()
     finally:
         log.close()

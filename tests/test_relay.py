@@ -52,7 +52,9 @@ def relay_with_batches_of(batch_size: int) -> RelayRun:
     """One relay run with a writer of its own, closed after the run."""
     writers = ProcessWriter()
     try:
-        return relay_outbox(writers=writers, policy=RelayPolicy(batch_size=batch_size))
+        return relay_outbox(
+            writers=writers, policy=RelayPolicy.from_settings(batch_size=batch_size)
+        )
     finally:
         writers.close()
 
@@ -259,7 +261,7 @@ def test_two_relays_started_together_publish_every_row_once(commitlog: GatewayCo
             start.wait(timeout=10)
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
-                run = relay_outbox(writers=writers, policy=RelayPolicy(batch_size=7))
+                run = relay_outbox(writers=writers, policy=RelayPolicy.from_settings(batch_size=7))
                 runs.append(run)
                 if not OutboxEvent.objects.filter(state=OutboxState.PENDING).exists():
                     return

@@ -11,10 +11,11 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.db import InterfaceError, OperationalError, connection
 
+from commitlog.conf import commitlog_settings
 from commitlog.consumer.applier import BatchOutcome, apply_batch
 from commitlog.records import RawRecord
 from commitlog.telemetry.progress import consumer_heartbeat_save, consumer_progress_save
@@ -43,14 +44,28 @@ class LogSource(Protocol):
 
 @dataclass(frozen=True)
 class LoopOptions:
-    batch_size: int = 500
+    """The loop's knobs: the configured ones from commitlog.conf (from_settings), the rest
+    the loop's own."""
+
+    batch_size: int
+    group: str
+    heartbeat_s: float
+    # Fault injection for tests and drills: a window between DB commit and offset commit.
+    pause_before_offset_commit_s: float
     poll_timeout_s: float = 1.0
     exit_at_end: bool = False
-    # Fault injection for tests and drills: a window between DB commit and offset commit.
-    pause_before_offset_commit_s: float = 0.0
     db_retry_max_s: float = 30.0
-    group: str = ""
-    heartbeat_s: float = 5.0
+
+    @classmethod
+    def from_settings(cls, **overrides: Any) -> LoopOptions:
+        conf = commitlog_settings()
+        values: dict[str, Any] = {
+            "batch_size": conf.consumer_batch_size,
+            "group": conf.commitlog_group,
+            "heartbeat_s": conf.consumer_heartbeat_seconds,
+            "pause_before_offset_commit_s": conf.consumer_pause_before_offset_commit_seconds,
+        }
+        return cls(**{**values, **overrides})
 
 
 class ConsumerLoop:

@@ -19,8 +19,9 @@ import os
 
 import redis
 from celery import current_app
-from django.conf import settings
 from django.db import transaction
+
+from commitlog.conf import commitlog_settings
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,9 @@ def _send_nudge(mark: QueuedNudgeMark | None = None) -> None:
     """Send one nudge; `mark`, set by the caller for it, is cleared if the send fails."""
     try:
         # By name: the task module imports the relay, which writes through this module.
-        current_app.send_task(RELAY_TASK, expires=settings.RELAY_NUDGE_EXPIRES_SECONDS, retry=False)
+        current_app.send_task(
+            RELAY_TASK, expires=commitlog_settings().relay_nudge_expires_seconds, retry=False
+        )
     except Exception as exc:  # a Celery broker outage must never fail a REST call
         logger.warning("event=relay_nudge_failed error=%s", exc)
         if mark is not None:
@@ -95,7 +98,7 @@ def _queued_mark() -> QueuedNudgeMark | None:
     mark = _marks.get((url, queue))
     if mark is None:
         mark = QueuedNudgeMark(
-            url, f"relay-nudge-queued:{queue}", settings.RELAY_NUDGE_QUEUED_TTL_SECONDS
+            url, f"relay-nudge-queued:{queue}", commitlog_settings().relay_nudge_queued_ttl_seconds
         )
         _marks[(url, queue)] = mark
     return mark
@@ -111,5 +114,5 @@ def _nudge_after_commit() -> None:
 
 
 def nudge_relay_on_commit() -> None:
-    if settings.RELAY_NUDGE_ENABLED and settings.GATEWAY.writer_enabled:
+    if commitlog_settings().relay_nudge_enabled and commitlog_settings().writer_enabled:
         transaction.on_commit(_nudge_after_commit, robust=True)

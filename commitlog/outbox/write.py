@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from datetime import datetime
+from typing import Any
 
-from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from commitlog.conf import commitlog_settings
 from commitlog.models import OutboxEvent, OutboxState
 from commitlog.outbox.nudge import nudge_relay_on_commit
 from commitlog.records import CommitLogRecord, encode_value
@@ -23,7 +27,7 @@ class RecordTooLarge(ValueError):
 def encode_within_limit(record: CommitLogRecord) -> bytes:
     """The record's bytes; RecordTooLarge when Kafka could never take them."""
     value = encode_value(record)
-    limit: int = settings.COMMITLOG_MAX_RECORD_BYTES
+    limit: int = commitlog_settings().commitlog_max_record_bytes
     if len(value) > limit:
         raise RecordTooLarge(
             f"the commit-log record would be {len(value)} bytes, over the {limit} byte limit"
@@ -58,3 +62,48 @@ def outbox_requeue_dead(*, ids: list[int]) -> int:
         logger.info("event=outbox_requeued rows=%d ids=%s", moved, ",".join(map(str, ids[:50])))
         nudge_relay_on_commit()
     return moved
+
+
+# The outbox row as one statement writes it beside the domain's own row. Every column is
+# named, defaults included: a column added to the model without a default fails here
+# loudly rather than being filled by accident. 'pending' is OutboxState.PENDING (a test
+# holds it to the enum).
+_OUTBOX_ROW = """
+INSERT INTO commitlog_outboxevent
+    (event, aggregate_id, key, value, state, attempts, next_attempt_at, last_error,
+     created_at)
+VALUES (%(outbox_event)s, %(outbox_aggregate_id)s, %(outbox_key)s, %(outbox_value)s,
+        'pending', 0, %(outbox_at)s, '', %(outbox_at)s)
+"""
+
+
+def statement_with_outbox_row(domain_insert: str) -> str:
+    """One statement that runs `domain_insert` (the domain's INSERT, with named parameters
+    none of which starts with `outbox_`) and writes an outbox row: one round trip where
+    the ORM takes four (BEGIN, two INSERTs, COMMIT). Build it once, at import."""
+    return f"WITH domain_row AS ({domain_insert})\n{_OUTBOX_ROW}"
+
+
+def outbox_row_params(record: CommitLogRecord, *, at: datetime) -> dict[str, Any]:
+    """The outbox row's parameters; RecordTooLarge before anything is sent."""
+    return {
+        "outbox_event": record.event,
+        "outbox_aggregate_id": record.id,
+        "outbox_key": record.key,
+        "outbox_value": encode_within_limit(record),
+        "outbox_at": at,
+    }
+
+
+@contextmanager
+def _own_transaction_or_savepoint() -> Iterator[None]:
+    # In autocommit the statement is its own transaction. Inside a caller's transaction
+    # a savepoint keeps a refused insert (a duplicate) from breaking that transaction.
+    with transaction.atomic() if connection.in_atomic_block else nullcontext():
+        yield
+
+
+def execute_with_outbox_row(statement: str, params: dict[str, Any]) -> None:
+    """Run a statement_with_outbox_row(): both rows commit together or not at all."""
+    with _own_transaction_or_savepoint(), connection.cursor() as cursor:
+        cursor.execute(statement, params)

@@ -14,6 +14,7 @@ transaction is ever held open across a Kafka call.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
@@ -23,11 +24,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
-from django.conf import settings
 from django.db import DatabaseError, connection
 
+from commitlog.conf import commitlog_settings
 from commitlog.kafka import OutgoingRecord, Position, PublishError
 from commitlog.locks import advisory_lock
 from commitlog.relay.store import Row, claim, mark_rows_published, record_failures
@@ -51,21 +52,25 @@ class WriterSource(Protocol):
 
 @dataclass(frozen=True)
 class RelayPolicy:
-    batch_size: int = 1000
-    max_attempts: int = 10
-    backoff_base_s: float = 1.0
-    backoff_max_s: float = 300.0
-    run_budget_s: float = 20.0
+    """How a run batches and retries; values and defaults from commitlog.conf."""
+
+    batch_size: int
+    max_attempts: int
+    backoff_base_s: float
+    backoff_max_s: float
+    run_budget_s: float
 
     @classmethod
-    def from_settings(cls) -> RelayPolicy:
-        return cls(
-            batch_size=settings.RELAY_BATCH_SIZE,
-            max_attempts=settings.RELAY_MAX_ATTEMPTS,
-            backoff_base_s=settings.RELAY_BACKOFF_BASE_SECONDS,
-            backoff_max_s=settings.RELAY_BACKOFF_MAX_SECONDS,
-            run_budget_s=settings.RELAY_RUN_BUDGET_SECONDS,
-        )
+    def from_settings(cls, **overrides: Any) -> RelayPolicy:
+        conf = commitlog_settings()
+        values: dict[str, Any] = {
+            "batch_size": conf.relay_batch_size,
+            "max_attempts": conf.relay_max_attempts,
+            "backoff_base_s": conf.relay_backoff_base_seconds,
+            "backoff_max_s": conf.relay_backoff_max_seconds,
+            "run_budget_s": conf.relay_run_budget_seconds,
+        }
+        return cls(**{**values, **overrides})
 
     def backoff(self, attempts: int) -> timedelta:
         """Exponential in the attempts so far, with jitter so failed rows do not retry in step."""
@@ -254,13 +259,23 @@ def _save_activity(run: RelayRun) -> None:
         logger.warning("event=relay_activity_not_saved error=%s", str(exc).strip())
 
 
+@functools.cache
+def _say_writer_disabled_once() -> None:
+    # Beat runs the relay every few seconds: once per process is enough to be seen.
+    logger.warning(
+        "event=relay_skipped reason=writer_disabled effect=outbox_rows_stay_pending "
+        "hint=set_COMMITLOG_BOOTSTRAP"
+    )
+
+
 def relay_outbox(*, writers: WriterSource, policy: RelayPolicy | None = None) -> RelayRun:
     """Publish due pending rows in outbox order until none are left or the budget is spent."""
     policy = policy or RelayPolicy.from_settings()
-    gateway = settings.GATEWAY
+    gateway = commitlog_settings()
     run = RelayRun()
     if not gateway.writer_enabled:
         run.skipped = "writer disabled"
+        _say_writer_disabled_once()
         return run
     with relay_lock(gateway.commitlog_transactional_id) as owned:
         if not owned:

@@ -6,8 +6,7 @@ from __future__ import annotations
 import logging
 import os
 
-from django.conf import settings
-
+from commitlog.conf import commitlog_settings
 from commitlog.kafka import TransactionalWriter
 
 logger = logging.getLogger(__name__)
@@ -21,13 +20,13 @@ class ProcessWriter:
     def get(self) -> TransactionalWriter:
         if self._writer is None or self._pid != os.getpid():
             # A writer inherited through fork shares librdkafka threads it does not own.
-            gateway = settings.GATEWAY
+            gateway = commitlog_settings()
             self._writer = TransactionalWriter(
                 bootstrap=gateway.commitlog_bootstrap,
                 topic=gateway.commitlog_topic,
                 transactional_id=gateway.commitlog_transactional_id,
-                timeout_s=settings.RELAY_PUBLISH_TIMEOUT_SECONDS,
-                extra_config=settings.COMMITLOG_CLIENT_CONFIG,
+                timeout_s=commitlog_settings().relay_publish_timeout_seconds,
+                extra_config=commitlog_settings().commitlog_client_config,
             )
             self._pid = os.getpid()
             logger.info(

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import time
 
-from django.conf import settings
-
+from commitlog.conf import commitlog_settings
 from commitlog.kafka import broker_reachable
 
 _CACHE_SECONDS = 5.0
@@ -15,7 +14,7 @@ _last: tuple[float, str, bool] | None = None
 def commitlog_broker_ok() -> bool | None:
     """True/False for a configured broker, None when publishing is disabled (dev)."""
     global _last
-    gateway = settings.GATEWAY
+    gateway = commitlog_settings()
     if not gateway.writer_enabled:
         return None
     now = time.monotonic()
@@ -26,7 +25,9 @@ def commitlog_broker_ok() -> bool | None:
     ):
         return _last[2]
     ok = broker_reachable(
-        gateway.commitlog_bootstrap, timeout_s=2.0, client_config=settings.COMMITLOG_CLIENT_CONFIG
+        gateway.commitlog_bootstrap,
+        timeout_s=2.0,
+        client_config=commitlog_settings().commitlog_client_config,
     )
     _last = (now, gateway.commitlog_bootstrap, ok)
     return ok

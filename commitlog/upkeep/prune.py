@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from psycopg import sql
 
+from commitlog.conf import commitlog_settings
 from commitlog.locks import advisory_lock
 from commitlog.telemetry.activity import KEPT_AT_MOST
 
@@ -133,7 +133,7 @@ class PruneRun:
 
 
 def retention_cutoff(days: float | None = None) -> datetime:
-    window = settings.COMMITLOG_RETENTION_DAYS if days is None else days
+    window = commitlog_settings().commitlog_retention_days if days is None else days
     return timezone.now() - timedelta(days=window)
 
 
@@ -225,7 +225,7 @@ def commitlog_prune(
     stops the run between slices; the next run goes on from the start of each table.
     """
     run = PruneRun(cutoff=retention_cutoff(days), dry_run=dry_run)
-    size = batch_size or settings.COMMITLOG_PRUNE_BATCH_SIZE
+    size = batch_size or commitlog_settings().commitlog_prune_batch_size
     deadline = time.monotonic() + (budget_s if budget_s is not None else float("inf"))
     if dry_run:
         _dry_run(run)

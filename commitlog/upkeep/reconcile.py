@@ -9,10 +9,10 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from commitlog.conf import commitlog_settings
 from commitlog.models import ConsumerPosition, OutboxEvent, OutboxState, UnreadRecord
 from commitlog.outbox.nudge import nudge_relay_on_commit
 
@@ -28,7 +28,7 @@ class ReconcileResult:
 def outbox_republish_unread(
     *, older_than: timedelta, consumer_fresh_within: timedelta, limit: int = 10_000
 ) -> ReconcileResult:
-    gateway = settings.GATEWAY
+    gateway = commitlog_settings()
     positions = list(
         ConsumerPosition.objects.filter(
             group=gateway.commitlog_group, topic=gateway.commitlog_topic

@@ -1,7 +1,8 @@
 """Django settings: every knob comes from the environment or the YAML `gateway` section.
 
-A configuration that must not start (README, "Configuration") ends the process here with
-one line on stderr and exit status 2, which covers web, worker, beat and consumer alike.
+A configuration that must not start raises ConfigError with every problem found, one line
+each; manage.py, gunicorn (config/gunicorn.py), Celery (config/celery.py) and bin/run print
+them and exit with status 2 (docs/CONFIGURATION.md).
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import django_stubs_ext
 import environ
 
+from commitlog.conf import declarations
 from config.env import EnvReader
 from config.logs import logging_config
 from config.settings.cache import cache_settings
@@ -20,7 +23,7 @@ from config.settings.kafka import commitlog_client_config
 from config.settings.production import refuse_weak_prod_settings
 from config.settings.rest import REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: F401
 from config.settings.security import *  # noqa: F403 (lockout, CSP: fixed settings)
-from config.yaml_file import ConfigError, GatewayConfig, load_gateway_config, unknown_keys
+from config.yaml_file import ConfigError, load_gateway_config
 from controlplane.api.limits import read_api_limits
 
 # Generic admin/serializer classes (ModelAdmin[Model]) at run time, as the type stubs see them.
@@ -34,20 +37,14 @@ env = environ.Env()
 read = EnvReader(os.environ)
 
 
-def _fail(message: str) -> None:
-    sys.stderr.write(f"controlplane: configuration error: {message}\n")
-    raise SystemExit(2)
-
-
 try:
-    GATEWAY: GatewayConfig = load_gateway_config(problems=read.problems)
-    for _key in unknown_keys():
-        sys.stderr.write(f"controlplane: configuration warning: {_key} is not a setting\n")
+    _file = load_gateway_config(problems=read.problems)
 except ConfigError as exc:
-    _fail(str(exc))
-    raise  # unreachable; keeps type checkers sure GATEWAY is bound
+    raise ConfigError(*read.problems, *exc.problems) from None
+for _key in _file.unknown_keys:
+    sys.stderr.write(f"controlplane: configuration warning: {_key} is not a setting\n")
 
-PROFILE = GATEWAY.profile
+PROFILE = _file.profile
 IS_PROD = PROFILE == "prod"
 
 
@@ -174,8 +171,10 @@ if IS_PROD:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
-_security = read_security_settings(read)  # noqa: F405 (commitlog.signing reads the keys)
-SESSION_COOKIE_AGE, AXES_FAILURE_LIMIT, AXES_COOLOFF_TIME, COMMITLOG_SIGNING_KEYS = _security
+_security = read_security_settings(read)  # noqa: F405
+SESSION_COOKIE_AGE = _security.session_cookie_age
+AXES_FAILURE_LIMIT = _security.login_failure_limit
+AXES_COOLOFF_TIME = _security.login_lockout
 
 # --- API -------------------------------------------------------------------------------
 
@@ -197,52 +196,26 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 # The admin dashboard reloads itself this often (0: never).
 DASHBOARD_REFRESH_SECONDS = read.integer("DASHBOARD_REFRESH_SECONDS", 15)
 
-# --- Relay (outbox -> Kafka) ---------------------------------------------------------
+# --- The commit log (commitlog.conf declares each setting, its default and minimum) ------
 
-RELAY_BATCH_SIZE = read.integer("RELAY_BATCH_SIZE", 1000, minimum=1)
-RELAY_MAX_ATTEMPTS = read.integer("RELAY_MAX_ATTEMPTS", 10, minimum=1)
-RELAY_BACKOFF_BASE_SECONDS = read.number("RELAY_BACKOFF_BASE_SECONDS", 1.0)
-RELAY_BACKOFF_MAX_SECONDS = read.number("RELAY_BACKOFF_MAX_SECONDS", 300.0)
-# One run publishes until nothing is due or this budget is spent; the next nudge goes on.
-RELAY_RUN_BUDGET_SECONDS = read.number("RELAY_RUN_BUDGET_SECONDS", 20.0)
-RELAY_PUBLISH_TIMEOUT_SECONDS = read.number("RELAY_PUBLISH_TIMEOUT_SECONDS", 10.0)
-RELAY_BEAT_SECONDS = read.number("RELAY_BEAT_SECONDS", 5.0)
-RELAY_NUDGE_ENABLED = read.flag("RELAY_NUDGE_ENABLED", True)
-RELAY_NUDGE_EXPIRES_SECONDS = read.number("RELAY_NUDGE_EXPIRES_SECONDS", 60.0)
-# How long a queued nudge spares other commits theirs, if the run it starts never clears
-# it (a nudge lost after being marked): after that, the next commit sends again.
-RELAY_NUDGE_QUEUED_TTL_SECONDS = read.number("RELAY_NUDGE_QUEUED_TTL_SECONDS", 2.0)
-# Largest record value a write may produce: below the producer's and broker's
-# message.max.bytes (1 MB by default), so an accepted submission can always be published.
-COMMITLOG_MAX_RECORD_BYTES = read.integer("COMMITLOG_MAX_RECORD_BYTES", 900_000, minimum=1)
-# Published rows not read back this long after publishing, while the consumer reports in
-# (within RECONCILE_CONSUMER_FRESH_SECONDS) with no lag, are republished: the log lost them.
-RECONCILE_AFTER_SECONDS = read.number("RECONCILE_AFTER_SECONDS", 60.0)
-RECONCILE_CONSUMER_FRESH_SECONDS = read.number("RECONCILE_CONSUMER_FRESH_SECONDS", 30.0)
-RECONCILE_BEAT_SECONDS = read.number("RECONCILE_BEAT_SECONDS", 30.0)
-# Retention (commitlog.upkeep.prune): the log's bookkeeping older than this many days is
-# deleted, in transactions of at most COMMITLOG_PRUNE_BATCH_SIZE rows per table, by beat
-# every COMMITLOG_PRUNE_BEAT_SECONDS (each run stops after COMMITLOG_PRUNE_BUDGET_SECONDS,
-# so the worker soon gets back to relaying; the next run goes on) and by prune_commitlog.
-COMMITLOG_RETENTION_DAYS = read.number("COMMITLOG_RETENTION_DAYS", 7.0)
-COMMITLOG_PRUNE_BATCH_SIZE = read.integer("COMMITLOG_PRUNE_BATCH_SIZE", 5000, minimum=1)
-COMMITLOG_PRUNE_BEAT_SECONDS = read.number("COMMITLOG_PRUNE_BEAT_SECONDS", 600.0)
-COMMITLOG_PRUNE_BUDGET_SECONDS = read.number("COMMITLOG_PRUNE_BUDGET_SECONDS", 10.0)
-COMMITLOG_TOPIC_PARTITIONS = read.integer("COMMITLOG_TOPIC_PARTITIONS", 3, minimum=1)
-COMMITLOG_TOPIC_REPLICATION = read.integer("COMMITLOG_TOPIC_REPLICATION", 1, minimum=1)
-# Security options (SASL user and password, TLS) of every Kafka client of the service.
-COMMITLOG_CLIENT_CONFIG = commitlog_client_config(read)
-
-# --- Consumer (commit log -> state) ----------------------------------------------------
-
-CONSUMER_BATCH_SIZE = read.integer("CONSUMER_BATCH_SIZE", 500, minimum=1)
-CONSUMER_SESSION_TIMEOUT_MS = read.integer("CONSUMER_SESSION_TIMEOUT_MS", 10000, minimum=1)
-# An idle consumer still reports its position and liveness this often.
-CONSUMER_HEARTBEAT_SECONDS = read.number("CONSUMER_HEARTBEAT_SECONDS", 5.0)
-# Fault injection only (tests, drills): hold this long between DB commit and offset commit.
-CONSUMER_PAUSE_BEFORE_OFFSET_COMMIT_SECONDS = read.number(
-    "CONSUMER_PAUSE_BEFORE_OFFSET_COMMIT_SECONDS", 0.0
-)
+# The four commitlog_* keys may also come from the YAML file's `gateway` section.
+_from_file = {key.upper(): getattr(_file, key) for key in ("commitlog_bootstrap",
+    "commitlog_topic", "commitlog_group", "commitlog_transactional_id")}  # fmt: skip
+_built: dict[str, Any] = {
+    # Security options (SASL user and password, TLS) of every Kafka client of the service.
+    "COMMITLOG_CLIENT_CONFIG": commitlog_client_config(read),
+    "COMMITLOG_SIGNING_KEYS": _security.signing_keys,
+}
+for _declared in declarations():
+    _name = _declared.name
+    if _declared.built:
+        _value: Any = _built[_name]
+    elif _name in _from_file:
+        _value = _from_file[_name]
+    else:
+        _value = read.typed(_name, _declared.default, minimum=_declared.minimum)
+    globals()[_name] = _value
+COMMITLOG = {d.name: globals()[d.name] for d in declarations()}  # read by the beat schedule
 
 # --- Celery ------------------------------------------------------------------------------
 
@@ -263,18 +236,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 2.0, "socket_connect_timeou
 CELERY_BEAT_SCHEDULE = {
     "relay-outbox": {
         "task": "commitlog.relay_outbox",
-        "schedule": RELAY_BEAT_SECONDS,
-        "options": {"expires": RELAY_BEAT_SECONDS * 2},
+        "schedule": COMMITLOG["RELAY_BEAT_SECONDS"],
+        "options": {"expires": COMMITLOG["RELAY_BEAT_SECONDS"] * 2},
     },
     "reconcile-outbox": {
         "task": "commitlog.reconcile_outbox",
-        "schedule": RECONCILE_BEAT_SECONDS,
-        "options": {"expires": RECONCILE_BEAT_SECONDS * 2},
+        "schedule": COMMITLOG["RECONCILE_BEAT_SECONDS"],
+        "options": {"expires": COMMITLOG["RECONCILE_BEAT_SECONDS"] * 2},
     },
     "prune-commitlog": {
         "task": "commitlog.prune_commitlog",
-        "schedule": COMMITLOG_PRUNE_BEAT_SECONDS,
-        "options": {"expires": COMMITLOG_PRUNE_BEAT_SECONDS},
+        "schedule": COMMITLOG["COMMITLOG_PRUNE_BEAT_SECONDS"],
+        "options": {"expires": COMMITLOG["COMMITLOG_PRUNE_BEAT_SECONDS"]},
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = read.text(

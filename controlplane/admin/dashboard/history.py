@@ -7,10 +7,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.utils import dateformat, timezone
 from django.utils.safestring import SafeString
 
+from commitlog.conf import commitlog_settings
 from commitlog.models import ActivityMinute
 from commitlog.telemetry.activity import RELAY, activity_since, consumer_source
 from controlplane.admin.dashboard.charts import Series, line_chart
@@ -159,7 +159,7 @@ def history(now: datetime | None = None) -> History:
     now = now or timezone.now()
     this_minute = now.replace(second=0, microsecond=0)
     day_start = this_minute - (WINDOWS[-1].minutes - 1) * MINUTE
-    consumer = consumer_source(settings.GATEWAY.commitlog_group)
+    consumer = consumer_source(commitlog_settings().commitlog_group)
     rows = activity_since(day_start, [RELAY, consumer])
     relay_rows = {r.minute: r for r in rows if r.source == RELAY}
     consumer_rows = {r.minute: r for r in rows if r.source == consumer}
