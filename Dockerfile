@@ -27,4 +27,4 @@ RUN PROFILE=dev DJANGO_STATIC_ROOT=/app/static python manage.py collectstatic --
 USER controlplane
 ENV DJANGO_STATIC_ROOT=/app/static
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000"]
+CMD ["gunicorn", "-c", "python:config.gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000"]
