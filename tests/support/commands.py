@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from io import StringIO
+from pathlib import Path
+
+from django.core.management import call_command
 
 from tests.support.paths import ROOT
 
@@ -29,3 +33,18 @@ PROD_ENV = {
     "DJANGO_ALLOWED_HOSTS": "controlplane.example",
     "CELERY_BROKER_URL": "redis://redis.example:6379/0",
 }
+
+
+def ensure_topic_command(*args: str) -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command("ensure_commitlog_topic", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def write_config(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "controlplane.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+PROJECT_COMMANDS = ("consume_commitlog", "prune_commitlog", "ensure_commitlog_topic")

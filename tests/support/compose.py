@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Any
 
 import yaml
@@ -30,3 +31,17 @@ def interpolate(value: str, given: dict[str, str]) -> str:
         raise AssertionError(f"{name} must be set: {rest}")
 
     return VARIABLE.sub(one, value)
+
+
+APP_SERVICES = [name for name, spec in SERVICES.items() if spec.get("build") == "."]
+
+
+# Every secret the operator must give; none has a default anywhere in the file.
+REQUIRED_SECRETS = {
+    "POSTGRES_PASSWORD": "pg-" + secrets.token_hex(8),
+    "REDIS_PASSWORD": "redis-" + secrets.token_hex(8),
+    "KAFKA_ADMIN_PASSWORD": "admin-" + secrets.token_hex(8),
+    "KAFKA_RELAY_PASSWORD": "relay-" + secrets.token_hex(8),
+    "KAFKA_READER_PASSWORD": "reader-" + secrets.token_hex(8),
+    "KAFKA_CLUSTER_ID": "MkU3OEVBNTcwNTJENDM2Qk",
+}

@@ -17,11 +17,9 @@ from controlplane.models import RebalanceBatch, StrategySubmission
 from controlplane.services.credentials import credential_issue
 from devstack.net import free_port
 from tests.support.bodies import submission_body
+from tests.support.throttling import READS, WRITES
 
 pytestmark = pytest.mark.django_db
-
-# A day's window: a burst of a test never straddles two windows (which would reset it).
-WRITES, READS = 3, 5
 
 
 def limits(settings: Any, **changes: Any) -> None:

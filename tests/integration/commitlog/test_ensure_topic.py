@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from io import StringIO
 from typing import Any
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from commitlog.kafka import ensure_topic
-
-
-def run(*args: str) -> tuple[str, str]:
-    out, err = StringIO(), StringIO()
-    call_command("ensure_commitlog_topic", *args, stdout=out, stderr=err)
-    return out.getvalue(), err.getvalue()
+from tests.support.commands import ensure_topic_command
 
 
 @pytest.fixture
@@ -31,9 +25,9 @@ def fresh_topic(settings: Any, kafka_bootstrap: str) -> str:
 def test_creates_a_compacted_topic_then_finds_it_in_shape(
     fresh_topic: str, kafka_bootstrap: str
 ) -> None:
-    out, _ = run("--partitions", "2")
+    out, _ = ensure_topic_command("--partitions", "2")
     assert f"created topic {fresh_topic} (2 partitions, compacted)" in out
-    out, err = run("--partitions", "2")
+    out, err = ensure_topic_command("--partitions", "2")
     assert "exists with the wanted configuration" in out
     assert err == ""
     report = ensure_topic(
@@ -55,8 +49,8 @@ def test_reports_an_existing_topic_that_differs(fresh_topic: str, kafka_bootstra
         replication_factor=1,
         config={"cleanup.policy": "delete"},
     )
-    _, err = run("--partitions", "3")
+    _, err = ensure_topic_command("--partitions", "3")
     assert "partitions is '1', wanted '3'" in err
     assert "cleanup.policy is 'delete', wanted 'compact'" in err
     with pytest.raises(CommandError, match="differs"):
-        run("--partitions", "3", "--strict")
+        ensure_topic_command("--partitions", "3", "--strict")

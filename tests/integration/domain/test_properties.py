@@ -24,24 +24,7 @@ from commitlog.records import RawRecord
 from controlplane.models import RebalanceBatch
 from controlplane.records import Event
 from tests.support.bodies import examples
-from tests.support.values import json_values
-
-
-def _well_formed(body: Any) -> bool:
-    """The record format (docs/API.md), restated: [event, timestamp_ms, id, payload]."""
-    if not isinstance(body, list) or len(body) != 4:
-        return False
-    event, timestamp, record_id, payload = body
-    return (
-        event in ("gateway.ingest", "gateway.rebalance")
-        and type(timestamp) is int
-        and timestamp >= 0
-        and isinstance(record_id, str)
-        and record_id != ""
-        and isinstance(payload, dict)
-        and payload.get("event") == event
-    )
-
+from tests.support.values import json_values, well_formed
 
 # --- Malformed records through the applier (real PostgreSQL) -------------------------------
 
@@ -100,10 +83,10 @@ malformed = st.one_of(
     # random bytes, under a random key or none
     st.tuples(st.none() | st.binary(max_size=40), st.none() | st.binary(max_size=300)),
     # random JSON that is not a record
-    st.tuples(st.just(KEY), json_values.filter(lambda v: not _well_formed(v)).map(dumps)),
+    st.tuples(st.just(KEY), json_values.filter(lambda v: not well_formed(v)).map(dumps)),
     # the right shape with one element wrong, or one element too many or too few
     st.tuples(
-        st.just(KEY), wrong_slot.map(_with_slot).filter(lambda v: not _well_formed(json.loads(v)))
+        st.just(KEY), wrong_slot.map(_with_slot).filter(lambda v: not well_formed(json.loads(v)))
     ),
     st.tuples(st.just(KEY), st.sampled_from([dumps([*VALID, None]), dumps(VALID[:3])])),
     # a valid value under a key that does not match it

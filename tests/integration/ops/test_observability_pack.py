@@ -6,21 +6,14 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 import pytest
-import yaml
 
 from tests.support.paths import ROOT
+from tests.support.prometheus import alert_rules
 
-PROMETHEUS = ROOT / "deploy" / "prometheus"
 DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "controlplane.json"
 METRIC = re.compile(r"\b(controlplane_[a-z_]+)")
-
-
-def _rules() -> list[dict[str, Any]]:
-    groups = yaml.safe_load((PROMETHEUS / "alerts.yml").read_text())["groups"]
-    return [rule for group in groups for rule in group["rules"]]
 
 
 def _served_names() -> set[str]:
@@ -37,7 +30,7 @@ def _served_names() -> set[str]:
 def test_the_rules_and_the_dashboard_use_only_metrics_that_are_served() -> None:
     served = _served_names()
     dashboard = json.loads(DASHBOARD.read_text())
-    exprs = [rule["expr"] for rule in _rules()]
+    exprs = [rule["expr"] for rule in alert_rules()]
     exprs += [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
     used = {name for expr in exprs for name in METRIC.findall(expr)}
     assert used, exprs

@@ -12,11 +12,9 @@ from commitlog.models import OutboxEvent
 from controlplane.models import RebalanceBatch
 from controlplane.services.credentials import credential_issue
 from tests.support.processes import gunicorn
+from tests.support.throttling import WRITES
 
 pytestmark = pytest.mark.django_db
-
-# A day's window: a burst of a test never straddles two windows (which would reset it).
-WRITES, READS = 3, 5
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,21 +10,8 @@ import sys
 
 import pytest
 
-from tests.support.compose import SERVICES, interpolate
+from tests.support.compose import APP_SERVICES, REQUIRED_SECRETS, SERVICES, interpolate
 from tests.support.paths import ROOT
-
-APP_SERVICES = [name for name, spec in SERVICES.items() if spec.get("build") == "."]
-
-
-# Every secret the operator must give; none has a default anywhere in the file.
-REQUIRED_SECRETS = {
-    "POSTGRES_PASSWORD": "pg-" + secrets.token_hex(8),
-    "REDIS_PASSWORD": "redis-" + secrets.token_hex(8),
-    "KAFKA_ADMIN_PASSWORD": "admin-" + secrets.token_hex(8),
-    "KAFKA_RELAY_PASSWORD": "relay-" + secrets.token_hex(8),
-    "KAFKA_READER_PASSWORD": "reader-" + secrets.token_hex(8),
-    "KAFKA_CLUSTER_ID": "MkU3OEVBNTcwNTJENDM2Qk",
-}
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)

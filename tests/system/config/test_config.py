@@ -6,13 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.commands import PROD_ENV, manage
-
-
-def write(tmp_path: Path, text: str) -> str:
-    path = tmp_path / "controlplane.yaml"
-    path.write_text(text)
-    return str(path)
+from tests.support.commands import PROD_ENV, PROJECT_COMMANDS, manage, write_config
 
 
 @pytest.mark.parametrize(
@@ -91,7 +85,7 @@ def test_bad_values_are_one_line_each() -> None:
 
 
 def test_unknown_yaml_keys_are_warned_about(tmp_path: Path) -> None:
-    path = write(tmp_path, "gateway:\n  commitlog_topik: x\nretention_days: 3\n")
+    path = write_config(tmp_path, "gateway:\n  commitlog_topik: x\nretention_days: 3\n")
     result = manage("check", CONTROLPLANE_CONFIG=path)
     assert result.returncode == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if "configuration warning" in line]
@@ -99,9 +93,6 @@ def test_unknown_yaml_keys_are_warned_about(tmp_path: Path) -> None:
         "controlplane: configuration warning: retention_days (top level) is not a setting",
         "controlplane: configuration warning: gateway.commitlog_topik is not a setting",
     ]
-
-
-PROJECT_COMMANDS = ("consume_commitlog", "prune_commitlog", "ensure_commitlog_topic")
 
 
 @pytest.mark.parametrize("name", PROJECT_COMMANDS)

@@ -9,9 +9,8 @@ import httpx
 import pytest
 
 from controlplane.services.credentials import credential_issue
+from tests.support.logs import FORGED
 from tests.support.processes import ChildProcess, gunicorn, wait_for
-
-FORGED = "ts=2026-12-01 10:00:00,000 level=INFO logger=controlplane event=credential_revoked"
 
 
 @pytest.fixture

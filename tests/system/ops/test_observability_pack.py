@@ -9,9 +9,7 @@ import subprocess
 
 import pytest
 
-from tests.support.paths import ROOT
-
-PROMETHEUS = ROOT / "deploy" / "prometheus"
+from tests.support.prometheus import PROMETHEUS
 
 
 def _promtool() -> str:

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import importlib
 import re
-import secrets
 import shlex
 from typing import Any
 
 import pytest
 from django.core.management import get_commands
 
-from tests.support.compose import SERVICES, VARIABLE, interpolate
+from tests.support.compose import APP_SERVICES, REQUIRED_SECRETS, SERVICES, VARIABLE, interpolate
 from tests.support.paths import ROOT
-
-APP_SERVICES = [name for name, spec in SERVICES.items() if spec.get("build") == "."]
 
 
 def commands_of(spec: dict[str, Any]) -> list[list[str]]:
@@ -91,15 +88,6 @@ def test_the_secret_key_must_come_from_the_environment() -> None:
         interpolate(env["DJANGO_SECRET_KEY"], {})
 
 
-# Every secret the operator must give; none has a default anywhere in the file.
-REQUIRED_SECRETS = {
-    "POSTGRES_PASSWORD": "pg-" + secrets.token_hex(8),
-    "REDIS_PASSWORD": "redis-" + secrets.token_hex(8),
-    "KAFKA_ADMIN_PASSWORD": "admin-" + secrets.token_hex(8),
-    "KAFKA_RELAY_PASSWORD": "relay-" + secrets.token_hex(8),
-    "KAFKA_READER_PASSWORD": "reader-" + secrets.token_hex(8),
-    "KAFKA_CLUSTER_ID": "MkU3OEVBNTcwNTJENDM2Qk",
-}
 COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from config.yaml_file import ConfigError, load_gateway_config
+from tests.support.commands import PROJECT_COMMANDS, write_config
 
 PROD_YAML = """
 profile: prod
@@ -16,12 +17,6 @@ gateway:
   commitlog_group: "gateway-commits"
   commitlog_transactional_id: "gateway-writer"
 """
-
-
-def write(tmp_path: Path, text: str) -> str:
-    path = tmp_path / "controlplane.yaml"
-    path.write_text(text)
-    return str(path)
 
 
 def test_defaults_without_file_or_environment() -> None:
@@ -35,7 +30,7 @@ def test_defaults_without_file_or_environment() -> None:
 
 
 def test_yaml_file_is_read(tmp_path: Path) -> None:
-    config = load_gateway_config({"CONTROLPLANE_CONFIG": write(tmp_path, PROD_YAML)})
+    config = load_gateway_config({"CONTROLPLANE_CONFIG": write_config(tmp_path, PROD_YAML)})
     assert config.profile == "prod"
     assert config.commitlog_bootstrap == "kafka-1:9092"
     assert config.writer_enabled
@@ -44,7 +39,7 @@ def test_yaml_file_is_read(tmp_path: Path) -> None:
 def test_environment_overrides_the_file_and_empty_variables_do_not(tmp_path: Path) -> None:
     config = load_gateway_config(
         {
-            "CONTROLPLANE_CONFIG": write(tmp_path, PROD_YAML),
+            "CONTROLPLANE_CONFIG": write_config(tmp_path, PROD_YAML),
             "COMMITLOG_BOOTSTRAP": "other:9093",
             "COMMITLOG_GROUP": "g2",
             "COMMITLOG_TOPIC": "",
@@ -73,7 +68,7 @@ def test_prod_requires_bootstrap_and_topic(
     tmp_path: Path, text: str, environ: dict[str, str], missing: str
 ) -> None:
     with pytest.raises(ConfigError, match=missing):
-        load_gateway_config({"CONTROLPLANE_CONFIG": write(tmp_path, text), **environ})
+        load_gateway_config({"CONTROLPLANE_CONFIG": write_config(tmp_path, text), **environ})
 
 
 @pytest.mark.parametrize(
@@ -88,7 +83,7 @@ def test_prod_requires_bootstrap_and_topic(
 )
 def test_bad_files_are_one_clear_error(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        load_gateway_config({"CONTROLPLANE_CONFIG": write(tmp_path, text)})
+        load_gateway_config({"CONTROLPLANE_CONFIG": write_config(tmp_path, text)})
 
 
 def test_missing_file_is_an_error(tmp_path: Path) -> None:
@@ -122,7 +117,6 @@ def test_every_process_logs_in_one_format_and_celery_is_quiet_when_idle() -> Non
     assert settings.CELERY_WORKER_HIJACK_ROOT_LOGGER is False  # Celery keeps our format
 
 
-PROJECT_COMMANDS = ("consume_commitlog", "prune_commitlog", "ensure_commitlog_topic")
 BASE_OPTIONS = {
     "help", "version", "verbosity", "settings", "pythonpath", "traceback", "no_color",
     "force_color", "skip_checks",

@@ -25,7 +25,7 @@ from controlplane.domain.json_values import coerce_json, json_depth
 from controlplane.records import Event
 from tests.support.bodies import examples
 from tests.support.contract import ALIASES
-from tests.support.values import json_values, timestamps
+from tests.support.values import json_values, timestamps, well_formed
 
 FAST = settings(max_examples=examples(300), deadline=None)
 
@@ -86,22 +86,6 @@ def test_decoding_arbitrary_bytes_raises_only_invalid_record(value: bytes | None
     assert encode_value(record)  # whatever decodes is a record that encodes again
 
 
-def _well_formed(body: Any) -> bool:
-    """The record format (docs/API.md), restated: [event, timestamp_ms, id, payload]."""
-    if not isinstance(body, list) or len(body) != 4:
-        return False
-    event, timestamp, record_id, payload = body
-    return (
-        event in ("gateway.ingest", "gateway.rebalance")
-        and type(timestamp) is int
-        and timestamp >= 0
-        and isinstance(record_id, str)
-        and record_id != ""
-        and isinstance(payload, dict)
-        and payload.get("event") == event
-    )
-
-
 def near_miss_tuples() -> st.SearchStrategy[Any]:
     """Arrays that are often records and often miss by one element."""
     event = (
@@ -123,7 +107,7 @@ def near_miss_tuples() -> st.SearchStrategy[Any]:
 @given(json_values | near_miss_tuples())
 def test_decoding_json_accepts_exactly_the_well_formed_tuples(body: Any) -> None:
     value = json.dumps(body).encode()
-    if _well_formed(body):
+    if well_formed(body):
         record = decode_value(value)
         assert [record.event, record.timestamp_ms, record.id, record.payload] == body
     else:

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from config.logs import FORMAT, KeyValueFormatter, quote_value
-
-FORGED = "ts=2026-12-01 10:00:00,000 level=INFO logger=controlplane event=credential_revoked"
+from tests.support.logs import FORGED
 
 
 @pytest.mark.parametrize(

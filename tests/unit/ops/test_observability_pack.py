@@ -4,18 +4,9 @@ test), the scrape configuration and the Grafana dashboard, held to the metrics t
 
 from __future__ import annotations
 
-from typing import Any
-
 import yaml
 
-from tests.support.paths import ROOT
-
-PROMETHEUS = ROOT / "deploy" / "prometheus"
-
-
-def _rules() -> list[dict[str, Any]]:
-    groups = yaml.safe_load((PROMETHEUS / "alerts.yml").read_text())["groups"]
-    return [rule for group in groups for rule in group["rules"]]
+from tests.support.prometheus import PROMETHEUS, alert_rules
 
 
 def test_every_alert_has_a_unit_test_and_what_to_do() -> None:
@@ -27,11 +18,11 @@ def test_every_alert_has_a_unit_test_and_what_to_do() -> None:
         for case in test["alert_rule_test"]
         if case.get("exp_alerts")
     }
-    alerts = {rule["alert"] for rule in _rules()}
+    alerts = {rule["alert"] for rule in alert_rules()}
     assert len(alerts) >= 7
     assert tested == alerts
     assert fired == alerts  # each test shows its alert firing, not only staying quiet
-    for rule in _rules():
+    for rule in alert_rules():
         assert rule["labels"]["severity"] in {"warning", "critical"}, rule["alert"]
         assert rule["annotations"]["summary"], rule["alert"]
         assert rule["annotations"]["description"], rule["alert"]
