@@ -19,6 +19,7 @@ from devstack.redis import LOCAL_SERVICE_URL as LOCAL_REDIS_URL
 from devstack.redis import EmbeddedRedis
 from devstack.redis import is_reachable as is_redis_reachable
 from tests.support.brokers import PRIVATE_PARTITIONS
+from tests.support.tiers import misplaced, tier_of
 
 
 @pytest.fixture
@@ -34,38 +35,6 @@ def api(api_token: str) -> APIClient:
 
 
 # --- Tiers -------------------------------------------------------------------------------
-
-TIERS = ("unit", "integration", "system")
-TESTS = Path(__file__).resolve().parent
-
-# Fixtures that bring a real server into a test: PostgreSQL, the broker, Redis. A unit test
-# asking for one is in the wrong folder.
-SERVER_FIXTURES = frozenset(
-    {"db", "transactional_db", "django_db_setup", "live_server", "admin_client", "admin_user",
-     "api", "api_token", "kafka_bootstrap", "commitlog", "private_broker",
-     "celery_broker_url", "celery_queue"}
-)  # fmt: skip
-
-
-def tier_of(path: Path) -> str | None:
-    """The tier a test file is in: the first folder under tests/ (unit, integration,
-    system), or None when it is in none of them."""
-    try:
-        parts = path.resolve().relative_to(TESTS).parts
-    except ValueError:
-        return None
-    return parts[0] if len(parts) > 1 and parts[0] in TIERS else None
-
-
-def misplaced(item: pytest.Item, tier: str | None) -> str | None:
-    """Why `item` cannot run in its folder's tier, or None."""
-    if tier is None:
-        return f"{item.nodeid}: a test belongs in tests/unit, tests/integration or tests/system"
-    if tier == "unit":
-        fixtures = set(getattr(item, "fixturenames", ()))
-        if item.get_closest_marker("django_db") or fixtures & SERVER_FIXTURES:
-            return f"{item.nodeid}: a unit test needs no server (move it to tests/integration)"
-    return None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
