@@ -61,7 +61,7 @@ def test_prod_starts_with_a_secret_key() -> None:
 
 def _dev_fallback_secret_key() -> str:
     """The literal default of DJANGO_SECRET_KEY in settings.py (used in dev only)."""
-    tree = ast.parse((ROOT / "controlplane" / "settings.py").read_text())
+    tree = ast.parse((ROOT / "config" / "settings" / "__init__.py").read_text())
     for node in ast.walk(tree):
         if (
             isinstance(node, ast.Call)
