@@ -145,6 +145,8 @@ def test(*, pytest_args: list[str]) -> int:
     if "--unit" in pytest_args:
         # The unit tier alone: no lint, no server, no browser; seconds.
         args = [arg for arg in pytest_args if arg not in ("--unit", "--")]
+        if not any(arg.startswith("tests") for arg in args):
+            args.append("tests/unit")  # its folder alone: no other tier's module is imported
         command = [PYTHON, "-m", "pytest", "-m", "unit", "-p", "no:cacheprovider", *args]
         env.setdefault("TEST_EXAMPLES_SCALE", "0.1")
         print(f"[test] {' '.join(command[2:])}", flush=True)
