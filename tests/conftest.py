@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from commitlog.conf import CommitLogSettings, commitlog_settings
 from commitlog.upkeep.topics import commitlog_topic_ensure
-from config.yaml_file import GatewayConfig
 from controlplane.services.credentials import credential_issue
 from devstack.database import embedded_only
 from devstack.kafka import EmbeddedKafka
@@ -71,36 +71,29 @@ def kafka_bootstrap() -> Iterator[str]:
 
 
 @pytest.fixture
-def commitlog(settings: Any, kafka_bootstrap: str) -> GatewayConfig:
-    """A fresh compacted topic and transactional id for one test, set in settings.GATEWAY."""
+def commitlog(settings: Any, kafka_bootstrap: str) -> CommitLogSettings:
+    """A fresh compacted topic and transactional id for one test, set in the settings."""
     suffix = uuid.uuid4().hex[:10]
-    settings.GATEWAY = replace(
-        settings.GATEWAY,
-        commitlog_bootstrap=kafka_bootstrap,
-        commitlog_topic=f"commit-log-{suffix}",
-        commitlog_group=f"gateway-commits-{suffix}",
-        commitlog_transactional_id=f"gateway-writer-{suffix}",
-    )
+    settings.COMMITLOG_BOOTSTRAP = kafka_bootstrap
+    settings.COMMITLOG_TOPIC = f"commit-log-{suffix}"
+    settings.COMMITLOG_GROUP = f"gateway-commits-{suffix}"
+    settings.COMMITLOG_TRANSACTIONAL_ID = f"gateway-writer-{suffix}"
     settings.RELAY_PUBLISH_TIMEOUT_SECONDS = 5.0
     commitlog_topic_ensure(partitions=3, replication_factor=1)
-    gateway: GatewayConfig = settings.GATEWAY
-    return gateway
+    return commitlog_settings()
 
 
 @pytest.fixture
 def private_broker(settings: Any) -> Iterator[EmbeddedKafka]:
-    """A broker of the test's own (settings.GATEWAY points at it), for tests that stop and
+    """A broker of the test's own (the settings point at it), for tests that stop and
     restart it without disturbing the others; its topic has PRIVATE_PARTITIONS partitions."""
     broker = EmbeddedKafka()
     broker.start()
     suffix = uuid.uuid4().hex[:10]
-    settings.GATEWAY = replace(
-        settings.GATEWAY,
-        commitlog_bootstrap=broker.bootstrap,
-        commitlog_topic="commit-log",
-        commitlog_group=f"gateway-commits-{suffix}",
-        commitlog_transactional_id=f"gateway-writer-{suffix}",
-    )
+    settings.COMMITLOG_BOOTSTRAP = broker.bootstrap
+    settings.COMMITLOG_TOPIC = "commit-log"
+    settings.COMMITLOG_GROUP = f"gateway-commits-{suffix}"
+    settings.COMMITLOG_TRANSACTIONAL_ID = f"gateway-writer-{suffix}"
     settings.RELAY_PUBLISH_TIMEOUT_SECONDS = 2.0
     commitlog_topic_ensure(partitions=PRIVATE_PARTITIONS, replication_factor=1)
     try:

@@ -262,10 +262,7 @@ def _save_activity(run: RelayRun) -> None:
 @functools.cache
 def _say_writer_disabled_once() -> None:
     # Beat runs the relay every few seconds: once per process is enough to be seen.
-    logger.warning(
-        "event=relay_skipped reason=writer_disabled effect=outbox_rows_stay_pending "
-        "hint=set_COMMITLOG_BOOTSTRAP"
-    )
+    logger.warning("event=relay_skipped reason=writer_disabled effect=outbox_rows_stay_pending")
 
 
 def relay_outbox(*, writers: WriterSource, policy: RelayPolicy | None = None) -> RelayRun:

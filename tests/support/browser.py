@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page
 from rest_framework.test import APIClient
 
-from config.yaml_file import GatewayConfig
+from commitlog.conf import CommitLogSettings
 from tests.support.bodies import make_dag, submission_body
 from tests.support.flow import consume_to_end, relay_all
 
@@ -49,7 +49,7 @@ BROWSER_MARKS = [
 ]
 
 
-def seed_through_the_system(api: APIClient, commitlog: GatewayConfig) -> list[str]:
+def seed_through_the_system(api: APIClient, commitlog: CommitLogSettings) -> list[str]:
     """Submissions and batches through the REST API, the relay and the consumer."""
     domains = ["live", "paper", "backtest", "shadow", None]
     ids = []

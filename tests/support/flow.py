@@ -6,12 +6,12 @@ import json
 import threading
 from typing import Any
 
+from commitlog.conf import CommitLogSettings
 from commitlog.consumer.applier import BatchOutcome
 from commitlog.consumer.loop import ConsumerLoop, LoopOptions
 from commitlog.kafka import LogConsumer, OutgoingRecord, TransactionalWriter
 from commitlog.relay.run import relay_outbox
 from commitlog.relay.writer import ProcessWriter
-from config.yaml_file import GatewayConfig
 from controlplane.services.strategies import strategy_submit
 from tests.support.bodies import crc_of
 
@@ -26,7 +26,7 @@ def relay_all() -> None:
 
 
 def consume_to_end(
-    gateway: GatewayConfig, group: str | None = None, **options: Any
+    gateway: CommitLogSettings, group: str | None = None, **options: Any
 ) -> BatchOutcome:
     """Run the consumer loop until the records present at start are applied."""
     group = group or gateway.commitlog_group
@@ -44,7 +44,7 @@ def consume_to_end(
         log.close()
 
 
-def produce_straight(commitlog: GatewayConfig, records: list[OutgoingRecord]) -> None:
+def produce_straight(commitlog: CommitLogSettings, records: list[OutgoingRecord]) -> None:
     """As anyone who can reach the broker could: not through the relay."""
     writer = TransactionalWriter(
         bootstrap=commitlog.commitlog_bootstrap,

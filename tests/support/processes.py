@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 from django.db import connection
 
-from config.yaml_file import GatewayConfig
+from commitlog.conf import CommitLogSettings
 from devstack.net import free_port
 from devstack.process import ChildProcess, wait_for
 from tests.support.paths import ROOT
@@ -79,7 +79,7 @@ SUMMARY = re.compile(
 )
 
 
-def consumer_env(commitlog: GatewayConfig, **extra: str) -> dict[str, str]:
+def consumer_env(commitlog: CommitLogSettings, **extra: str) -> dict[str, str]:
     return {
         "PROFILE": "dev",
         "DATABASE_URL": database_url(),

@@ -10,10 +10,10 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from commitlog.conf import CommitLogSettings
 from commitlog.upkeep.prune import commitlog_prune
 from config.adminkit import estimates
 from config.adminkit.estimates import counted
-from config.yaml_file import GatewayConfig
 from controlplane.admin.dashboard.overview import overview
 from controlplane.admin.model_admins import StrategySubmissionAdmin
 from controlplane.admin.site import ControlPlaneAdminSite
@@ -95,7 +95,7 @@ def test_admin_search_finds_by_prefix_through_an_index(part: str, rf: Any) -> No
 
 @pytest.mark.django_db(transaction=True)
 def test_the_trace_of_a_pruned_submission_still_shows_its_position(
-    commitlog: GatewayConfig, admin_client: Client
+    commitlog: CommitLogSettings, admin_client: Client
 ) -> None:
     (strategy_id,) = submit_strategies(1)
     relay_all()

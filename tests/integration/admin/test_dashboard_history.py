@@ -13,12 +13,12 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from commitlog.conf import CommitLogSettings
 from commitlog.kafka import OutgoingRecord
 from commitlog.models import ActivityMinute, OutboxEvent
 from commitlog.telemetry import activity
 from commitlog.telemetry.activity import RELAY, consumer_source
 from commitlog.upkeep.prune import commitlog_prune
-from config.yaml_file import GatewayConfig
 from controlplane.models import RebalanceBatch
 from controlplane.records import Event
 from controlplane.services.rebalance_groups import group_single
@@ -56,7 +56,7 @@ def row(source: str) -> ActivityMinute:
 
 
 def test_relay_runs_upsert_one_row_for_their_minute(
-    commitlog: GatewayConfig, fixed_minute: datetime
+    commitlog: CommitLogSettings, fixed_minute: datetime
 ) -> None:
     started = timezone.now()
     submit_strategies(2)
@@ -91,7 +91,7 @@ def test_relay_runs_upsert_one_row_for_their_minute(
 
 
 def test_consumer_batches_upsert_their_minute_with_counts_and_lag(
-    commitlog: GatewayConfig, fixed_minute: datetime
+    commitlog: CommitLogSettings, fixed_minute: datetime
 ) -> None:
     submit_strategies(2)
     submit_batch()
@@ -120,7 +120,7 @@ def test_consumer_batches_upsert_their_minute_with_counts_and_lag(
 
 
 def test_dashboard_draws_the_history_with_the_flow_s_numbers(
-    commitlog: GatewayConfig, admin_client: Client
+    commitlog: CommitLogSettings, admin_client: Client
 ) -> None:
     submit_strategies(4)
     relay_all()

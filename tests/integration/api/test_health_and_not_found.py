@@ -3,14 +3,13 @@ profile (with DEBUG on too, where Django would otherwise render its HTML page)."
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from config.yaml_file import GatewayConfig
+from commitlog.conf import CommitLogSettings
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +17,7 @@ CAPABILITIES = {"rebalance_schema_version": 1, "alpha_metrics_capable": False}
 
 
 def test_health_is_public_non_empty_and_carries_qmtls_capability_fields(
-    commitlog: GatewayConfig,
+    commitlog: CommitLogSettings,
 ) -> None:
     response = APIClient().get("/health")
     assert response.status_code == 200
@@ -32,9 +31,9 @@ def test_health_is_public_non_empty_and_carries_qmtls_capability_fields(
 
 
 def test_health_is_degraded_but_answers_when_the_broker_does_not(
-    commitlog: GatewayConfig, settings: Any
+    commitlog: CommitLogSettings, settings: Any
 ) -> None:
-    settings.GATEWAY = replace(commitlog, commitlog_bootstrap="127.0.0.1:1")
+    settings.COMMITLOG_BOOTSTRAP = "127.0.0.1:1"
     response = APIClient().get("/health")
     assert response.status_code == 200  # qmtl's SDK takes a failed answer for "unavailable"
     body = response.json()
@@ -42,8 +41,8 @@ def test_health_is_degraded_but_answers_when_the_broker_does_not(
     assert body["rebalance_schema_version"] == 1
 
 
-def test_health_with_publishing_disabled_is_ok(commitlog: GatewayConfig, settings: Any) -> None:
-    settings.GATEWAY = replace(commitlog, commitlog_bootstrap="")
+def test_health_with_publishing_disabled_is_ok(commitlog: CommitLogSettings, settings: Any) -> None:
+    settings.COMMITLOG_BOOTSTRAP = ""
     body = APIClient().get("/health").json()
     assert (body["status"], body["kafka"]) == ("ok", "disabled")
 

@@ -11,9 +11,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 import controlplane.services.rebalancing as rebalancing
+from commitlog.conf import CommitLogSettings
 from commitlog.models import OutboxEvent
 from commitlog.upkeep.prune import commitlog_prune
-from config.yaml_file import GatewayConfig
 from controlplane.models import IdempotencyKey, RebalanceBatch
 from controlplane.services.credentials import credential_issue
 from tests.support.bodies import race_two
@@ -143,7 +143,7 @@ def test_an_unknown_batch_is_404(api: APIClient) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_batchs_status_follows_it_through_the_log(
-    api: APIClient, commitlog: GatewayConfig
+    api: APIClient, commitlog: CommitLogSettings
 ) -> None:
     [batch_id] = batch_ids(
         post(

@@ -33,9 +33,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from commitlog.conf import CommitLogSettings
 from commitlog.models import OutboxEvent
 from commitlog.records import decode_value, record_key
-from config.yaml_file import GatewayConfig
 from controlplane.domain.identifiers import unsafe_character
 from controlplane.records import Event
 from controlplane.services.strategies import strategy_submit
@@ -350,7 +350,7 @@ SUBMISSIONS = [
 
 
 @pytest.mark.django_db(transaction=True)
-def test_records_in_the_topic_are_in_qmtls_shape(api: Any, commitlog: GatewayConfig) -> None:
+def test_records_in_the_topic_are_in_qmtls_shape(api: Any, commitlog: CommitLogSettings) -> None:
     sent: dict[str, tuple[list[str], Any, Any]] = {}
     for world_ids, meta, context in SUBMISSIONS:
         node = uuid.uuid4().hex

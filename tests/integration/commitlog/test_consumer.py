@@ -9,9 +9,9 @@ from confluent_kafka import Producer
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from commitlog.conf import CommitLogSettings
 from commitlog.kafka import OutgoingRecord, TransactionalWriter
 from commitlog.models import ConsumedRecord, InvalidRecord, OutboxEvent
-from config.yaml_file import GatewayConfig
 from controlplane.models import RebalanceBatch, StrategySubmission
 from controlplane.services.rebalance_groups import group_multi
 from controlplane.services.rebalancing import rebalance_submit
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_same_bytes_twice_and_an_aborted_then_retried_publish_are_applied_once(
-    commitlog: GatewayConfig,
+    commitlog: CommitLogSettings,
 ) -> None:
     submit_strategies(10)
     rows = list(OutboxEvent.objects.order_by("id"))
@@ -60,7 +60,9 @@ def test_same_bytes_twice_and_an_aborted_then_retried_publish_are_applied_once(
     assert set(StrategySubmission.objects.values_list("status", flat=True)) == {"recorded"}
 
 
-def test_invalid_records_are_stored_and_do_not_stop_the_stream(commitlog: GatewayConfig) -> None:
+def test_invalid_records_are_stored_and_do_not_stop_the_stream(
+    commitlog: CommitLogSettings,
+) -> None:
     submit_strategies(3)
     relay_all()
     garbage = [
@@ -86,7 +88,7 @@ def test_invalid_records_are_stored_and_do_not_stop_the_stream(commitlog: Gatewa
 
 
 def test_full_path_rest_relay_consumer_ends_recorded_and_visible_in_the_admin(
-    commitlog: GatewayConfig, api: APIClient, admin_client: Any
+    commitlog: CommitLogSettings, api: APIClient, admin_client: Any
 ) -> None:
     response = api.post("/strategies", submission_body(make_dag("full-1", "full-2")), format="json")
     assert response.status_code == 202
@@ -114,7 +116,7 @@ def test_full_path_rest_relay_consumer_ends_recorded_and_visible_in_the_admin(
 
 
 def test_rebuilding_an_empty_database_from_the_topic_reproduces_the_state(
-    commitlog: GatewayConfig,
+    commitlog: CommitLogSettings,
 ) -> None:
     submit_strategies(6)
     rebalance_submit(

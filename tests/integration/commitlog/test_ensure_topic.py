@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,9 +15,8 @@ from tests.support.commands import ensure_topic_command
 @pytest.fixture
 def fresh_topic(settings: Any, kafka_bootstrap: str) -> str:
     topic = f"ensure-{uuid.uuid4().hex[:8]}"
-    settings.GATEWAY = replace(
-        settings.GATEWAY, commitlog_bootstrap=kafka_bootstrap, commitlog_topic=topic
-    )
+    settings.COMMITLOG_BOOTSTRAP = kafka_bootstrap
+    settings.COMMITLOG_TOPIC = topic
     return topic
 
 

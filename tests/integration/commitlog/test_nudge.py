@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -78,9 +77,8 @@ def test_a_commit_sends_its_nudge_before_it_returns_when_none_is_queued(
     broker: redis.Redis, celery_queue: str, settings: Any
 ) -> None:
     # The writer is enabled by a bootstrap and a topic; nothing is published here.
-    settings.GATEWAY = replace(
-        settings.GATEWAY, commitlog_bootstrap="127.0.0.1:9", commitlog_topic="unused"
-    )
+    settings.COMMITLOG_BOOTSTRAP = "127.0.0.1:9"
+    settings.COMMITLOG_TOPIC = "unused"
     settings.RELAY_NUDGE_ENABLED = True
     settings.RELAY_NUDGE_QUEUED_TTL_SECONDS = 60.0
     with transaction.atomic():

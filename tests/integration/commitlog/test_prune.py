@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from commitlog.conf import CommitLogSettings
 from commitlog.models import (
     ConsumedRecord,
     ConsumerPosition,
@@ -21,7 +22,6 @@ from commitlog.models import (
     UnreadRecord,
 )
 from commitlog.upkeep.prune import commitlog_prune
-from config.yaml_file import GatewayConfig
 from controlplane.models import RebalanceBatch, StrategySubmission
 from controlplane.services.rebalance_groups import group_single
 from controlplane.services.rebalancing import rebalance_submit
@@ -55,7 +55,7 @@ def recorded_state() -> dict[str, tuple[Any, ...]]:
     return state
 
 
-def test_pruning_keeps_pending_dead_unread_and_young_rows(commitlog: GatewayConfig) -> None:
+def test_pruning_keeps_pending_dead_unread_and_young_rows(commitlog: CommitLogSettings) -> None:
     ids = submit_strategies(8)
     relay_all()
     consume_to_end(commitlog, heartbeat_s=0)
@@ -95,7 +95,7 @@ def test_pruning_keeps_pending_dead_unread_and_young_rows(commitlog: GatewayConf
 
 
 def test_the_command_dry_run_counts_and_deletes_nothing_then_prunes(
-    commitlog: GatewayConfig,
+    commitlog: CommitLogSettings,
 ) -> None:
     ids = submit_strategies(3)
     relay_all()
@@ -113,7 +113,7 @@ def test_the_command_dry_run_counts_and_deletes_nothing_then_prunes(
     assert ConsumedRecord.objects.count() == 0
 
 
-def test_a_full_replay_after_pruning_applies_nothing_twice(commitlog: GatewayConfig) -> None:
+def test_a_full_replay_after_pruning_applies_nothing_twice(commitlog: CommitLogSettings) -> None:
     submit_strategies(5)
     rebalance_submit(groups=group_single("w1", "per_world", [{"symbol": "A", "quantity": 1}]))
     relay_all()

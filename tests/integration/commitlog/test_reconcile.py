@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from commitlog.conf import commitlog_settings
 from commitlog.consumer.applier import apply_batch
 from commitlog.models import ConsumerPosition, OutboxEvent, OutboxState, UnreadRecord
 from commitlog.records import RawRecord
@@ -32,7 +33,7 @@ def test_records_lost_by_a_broker_restart_are_republished_and_recorded(
 ) -> None:
     submit_strategies(2)
     relay_all()
-    consume(settings.GATEWAY)
+    consume(commitlog_settings())
     assert StrategySubmission.objects.filter(status="recorded").count() == 2
 
     submit_strategies(3, prefix="lost")
@@ -42,14 +43,14 @@ def test_records_lost_by_a_broker_restart_are_republished_and_recorded(
     assert recent.republished == 0
 
     restart_private_broker(private_broker)  # memory storage: the three records are gone
-    consume(settings.GATEWAY)  # finds nothing, reports in, caught up
+    consume(commitlog_settings())  # finds nothing, reports in, caught up
     assert StrategySubmission.objects.filter(status="published").count() == 3
 
     result = outbox_republish_unread(older_than=NOW, consumer_fresh_within=FRESH)
     assert result.republished == 3
     assert OutboxEvent.objects.filter(state=OutboxState.PENDING).count() == 3
     relay_all()
-    consume(settings.GATEWAY)
+    consume(commitlog_settings())
     assert StrategySubmission.objects.filter(status="recorded").count() == 5
     assert outbox_republish_unread(older_than=NOW, consumer_fresh_within=FRESH).republished == 0
 

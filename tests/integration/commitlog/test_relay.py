@@ -13,11 +13,11 @@ from django.utils import timezone
 
 import commitlog.relay.run as relay_module
 import commitlog.relay.store as relay_store
+from commitlog.conf import CommitLogSettings
 from commitlog.models import ActivityMinute, OutboxEvent, OutboxState
 from commitlog.relay.run import RelayPolicy, RelayRun, relay_lock, relay_outbox
 from commitlog.relay.writer import ProcessWriter
 from commitlog.telemetry.activity import RELAY
-from config.yaml_file import GatewayConfig
 from controlplane.models import RebalanceBatch, StrategySubmission
 from controlplane.services.rebalance_groups import group_multi
 from controlplane.services.rebalancing import rebalance_submit
@@ -42,7 +42,7 @@ def relay_with_batches_of(batch_size: int) -> RelayRun:
         writers.close()
 
 
-def published_copies(commitlog: GatewayConfig) -> list[int]:
+def published_copies(commitlog: CommitLogSettings) -> list[int]:
     """How many times each record key is in the topic, sorted."""
     records = read_topic(commitlog.commitlog_bootstrap, commitlog.commitlog_topic)
     return sorted(Counter(record.key for record in records).values())
@@ -53,7 +53,7 @@ def make_due() -> None:
     OutboxEvent.objects.filter(state=OutboxState.PENDING).update(next_attempt_at=timezone.now())
 
 
-def test_records_carry_the_stored_bytes_in_outbox_order(commitlog: GatewayConfig) -> None:
+def test_records_carry_the_stored_bytes_in_outbox_order(commitlog: CommitLogSettings) -> None:
     submit_strategies(25)
     rebalance_submit(
         groups=group_multi(
@@ -96,7 +96,7 @@ def _backends() -> int:
 
 
 def test_a_claim_that_reads_before_the_previous_mark_commits_takes_no_row_twice(
-    commitlog: GatewayConfig, monkeypatch: pytest.MonkeyPatch
+    commitlog: CommitLogSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A drain claims batch N+1 on its own connection while it marks batch N-1. Here every
     such claim is made to read before that mark commits, the worst order: batch N-1 still
@@ -139,7 +139,7 @@ def test_a_claim_that_reads_before_the_previous_mark_commits_takes_no_row_twice(
 
 
 def test_a_relay_run_inside_a_callers_transaction_publishes_each_row_once(
-    commitlog: GatewayConfig,
+    commitlog: CommitLogSettings,
 ) -> None:
     """Run eagerly inside a transaction, the marks are not committed until it ends: a
     second connection would see every earlier batch as pending. The run stays on one."""
@@ -151,7 +151,7 @@ def test_a_relay_run_inside_a_callers_transaction_publishes_each_row_once(
 
 
 def test_a_failed_claim_on_the_second_connection_falls_back_to_the_first(
-    commitlog: GatewayConfig, monkeypatch: pytest.MonkeyPatch
+    commitlog: CommitLogSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     submit_strategies(14)
     real_claim = relay_store.claim
@@ -172,7 +172,7 @@ def test_a_failed_claim_on_the_second_connection_falls_back_to_the_first(
 
 
 def test_crash_between_kafka_commit_and_db_mark_republishes_identical_bytes(
-    commitlog: GatewayConfig, monkeypatch: pytest.MonkeyPatch
+    commitlog: CommitLogSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     submit_strategies(5)
 
@@ -203,7 +203,7 @@ def test_crash_between_kafka_commit_and_db_mark_republishes_identical_bytes(
 
 
 def test_a_second_relay_exits_at_once_while_one_holds_the_transactional_id(
-    commitlog: GatewayConfig,
+    commitlog: CommitLogSettings,
 ) -> None:
     submit_strategies(3)
     holder_ready, release = threading.Event(), threading.Event()
@@ -233,7 +233,7 @@ def test_a_second_relay_exits_at_once_while_one_holds_the_transactional_id(
         holder.join(timeout=10)
 
 
-def test_two_relays_started_together_publish_every_row_once(commitlog: GatewayConfig) -> None:
+def test_two_relays_started_together_publish_every_row_once(commitlog: CommitLogSettings) -> None:
     submit_strategies(120)
     runs: list[Any] = []
     start = threading.Barrier(2)
@@ -267,7 +267,7 @@ def test_two_relays_started_together_publish_every_row_once(commitlog: GatewayCo
 
 
 def test_refused_row_backs_off_then_dies_and_is_requeued_from_the_admin(
-    commitlog: GatewayConfig, settings: Any, admin_client: Any
+    commitlog: CommitLogSettings, settings: Any, admin_client: Any
 ) -> None:
     settings.RELAY_MAX_ATTEMPTS = 3
     submit_strategies(2)
@@ -327,7 +327,7 @@ def test_refused_row_backs_off_then_dies_and_is_requeued_from_the_admin(
 
 
 def test_a_fenced_relay_leaves_its_rows_pending_and_rebuilds_its_producer(
-    commitlog: GatewayConfig,
+    commitlog: CommitLogSettings,
 ) -> None:
     submit_strategies(2)
     old_owner = ProcessWriter()

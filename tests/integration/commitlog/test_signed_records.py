@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from commitlog.conf import CommitLogSettings
 from commitlog.kafka import OutgoingRecord
 from commitlog.models import ConsumedRecord, InvalidRecord, OutboxEvent
 from commitlog.signing import HEADER, RecordSigner
-from config.yaml_file import GatewayConfig
 from controlplane.models import StrategySubmission
 from tests.support.flow import consume_to_end, produce_straight, relay_all, submit_strategies
 from tests.support.kafka_reader import read_topic
@@ -34,7 +34,7 @@ def statuses() -> set[str]:
 
 
 def test_with_signing_on_unsigned_and_badly_signed_records_are_stored_as_invalid(
-    commitlog: GatewayConfig, settings: Any
+    commitlog: CommitLogSettings, settings: Any
 ) -> None:
     settings.COMMITLOG_SIGNING_KEYS = (KEY,)
     submit_strategies(2)
@@ -60,7 +60,7 @@ def test_with_signing_on_unsigned_and_badly_signed_records_are_stored_as_invalid
 
 
 def test_the_relay_signs_with_the_first_key_and_leaves_the_value_as_it_was(
-    commitlog: GatewayConfig, settings: Any
+    commitlog: CommitLogSettings, settings: Any
 ) -> None:
     settings.COMMITLOG_SIGNING_KEYS = (KEY, OLD_KEY)
     submit_strategies(3)
@@ -74,7 +74,7 @@ def test_the_relay_signs_with_the_first_key_and_leaves_the_value_as_it_was(
 
 
 def test_a_record_signed_with_an_older_accepted_key_is_applied(
-    commitlog: GatewayConfig, settings: Any
+    commitlog: CommitLogSettings, settings: Any
 ) -> None:
     settings.COMMITLOG_SIGNING_KEYS = (KEY, OLD_KEY)  # mid-rotation: OLD_KEY still accepted
     submit_strategies(1)
@@ -94,7 +94,7 @@ def test_a_record_signed_with_an_older_accepted_key_is_applied(
 
 
 def test_with_signing_off_records_carry_no_header_and_unsigned_ones_apply(
-    commitlog: GatewayConfig, settings: Any
+    commitlog: CommitLogSettings, settings: Any
 ) -> None:
     assert not settings.COMMITLOG_SIGNING_KEYS  # the default: signing is off
     submit_strategies(2)

@@ -16,7 +16,7 @@ from django.db.migrations.executor import MigrationExecutor
 from rest_framework.test import APIClient
 
 from commitlog.models import OutboxEvent, OutboxState
-from config.yaml_file import GatewayConfig
+from commitlog.conf import CommitLogSettings, commitlog_settings
 from controlplane.models import SubmissionStatus
 from controlplane.selectors import batch_status, strategy_status
 from tests.support.bodies import crc_of
@@ -78,7 +78,7 @@ def _historical_rows(apps: Any) -> tuple[str, str]:
 
 
 def test_a_database_of_the_previous_release_migrates_forward_and_is_read(
-    commitlog: GatewayConfig, api: APIClient
+    commitlog: CommitLogSettings, api: APIClient
 ) -> None:
     latest = latest_migrations()
     migrate_to(PREVIOUS_RELEASE)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
 
+from commitlog.conf import CommitLogSettings
 from commitlog.relay.writer import process_writer
 from commitlog.tasks import relay_outbox_task
-from config.yaml_file import GatewayConfig
 from tests.support.bodies import make_dag, submission_body
 from tests.support.flow import consume_to_end
 
@@ -32,17 +31,17 @@ def test_healthz_is_public_and_minimal() -> None:
     assert response.json() == {"status": "ok"}
 
 
-def test_readyz_checks_database_and_broker(commitlog: GatewayConfig, settings: Any) -> None:
+def test_readyz_checks_database_and_broker(commitlog: CommitLogSettings, settings: Any) -> None:
     ready = APIClient().get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"database": "ok", "commitlog_broker": "ok"}
 
-    settings.GATEWAY = replace(commitlog, commitlog_bootstrap="127.0.0.1:1")
+    settings.COMMITLOG_BOOTSTRAP = "127.0.0.1:1"
     not_ready = APIClient().get("/readyz")
     assert not_ready.status_code == 503
     assert not_ready.json()["checks"]["commitlog_broker"] == "unavailable"
 
-    settings.GATEWAY = replace(commitlog, commitlog_bootstrap="")
+    settings.COMMITLOG_BOOTSTRAP = ""
     disabled = APIClient().get("/readyz")
     assert disabled.status_code == 200
     assert disabled.json()["checks"]["commitlog_broker"] == "disabled"
@@ -53,7 +52,7 @@ def test_metrics_need_a_credential() -> None:
 
 
 def test_metrics_dashboard_and_trace_follow_submissions_through_the_system(
-    commitlog: GatewayConfig, api: APIClient, admin_client: Any
+    commitlog: CommitLogSettings, api: APIClient, admin_client: Any
 ) -> None:
     before = api.get("/metrics").content.decode()
     assert metric(before, "controlplane_outbox_rows", state="pending") == 0

@@ -12,8 +12,8 @@ import pytest
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
+from commitlog.conf import CommitLogSettings
 from commitlog.models import InvalidRecord, OutboxEvent, OutboxState, RecordConflict
-from config.yaml_file import GatewayConfig
 from tests.support.admin_pages import ADMIN_PAGES
 from tests.support.bodies import make_dag, submission_body
 from tests.support.browser import (
@@ -90,7 +90,7 @@ def _long_rows(api: APIClient) -> None:
 def test_no_admin_list_is_clipped_at_1400_pixels(
     live_server: Any,
     api: APIClient,
-    commitlog: GatewayConfig,
+    commitlog: CommitLogSettings,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:

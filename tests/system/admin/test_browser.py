@@ -17,8 +17,8 @@ from django.db import connection
 from playwright.sync_api import Page, Route, expect, sync_playwright
 from rest_framework.test import APIClient
 
+from commitlog.conf import CommitLogSettings
 from commitlog.models import OutboxEvent, OutboxState
-from config.yaml_file import GatewayConfig
 from controlplane.models import RebalanceBatch
 from controlplane.services.credentials import credential_issue
 from tests.support.bodies import make_dag, submission_body
@@ -155,7 +155,7 @@ def check_api_docs(page: Page, url: str) -> None:
 def test_operator_logs_in_and_follows_a_submission(
     live_server: Any,
     api: APIClient,
-    commitlog: GatewayConfig,
+    commitlog: CommitLogSettings,
     monkeypatch: pytest.MonkeyPatch,
     settings: Any,
     tmp_path: Path,

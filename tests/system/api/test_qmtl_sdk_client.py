@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from config.yaml_file import GatewayConfig
+from commitlog.conf import CommitLogSettings
 from controlplane.models import StrategySubmission
 from controlplane.services.credentials import credential_issue, credential_revoke
 from devstack.net import free_port
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def prod_server(commitlog: GatewayConfig, celery_broker_url: str) -> Iterator[str]:
+def prod_server(commitlog: CommitLogSettings, celery_broker_url: str) -> Iterator[str]:
     port = free_port()
     env = {
         **PROD_ENV,

@@ -12,9 +12,9 @@ import pytest
 import redis
 from rest_framework.test import APIClient
 
+from commitlog.conf import CommitLogSettings
 from commitlog.models import OutboxEvent, OutboxState
 from config.celery import app as celery_app
-from config.yaml_file import GatewayConfig
 from controlplane.models import StrategySubmission
 from tests.support.bodies import make_dag, submission_body
 from tests.support.kafka_reader import read_topic
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def worker(
-    commitlog: GatewayConfig, celery_broker_url: str, celery_queue: str
+    commitlog: CommitLogSettings, celery_broker_url: str, celery_queue: str
 ) -> Iterator[ChildProcess]:
     env = {
         "PROFILE": "dev",
@@ -49,7 +49,7 @@ def worker(
 
 def test_on_commit_nudge_makes_a_worker_publish_the_submission(
     worker: ChildProcess,
-    commitlog: GatewayConfig,
+    commitlog: CommitLogSettings,
     api: APIClient,
     settings: Any,
     celery_broker_url: str,
@@ -91,7 +91,7 @@ def test_on_commit_nudge_makes_a_worker_publish_the_submission(
 
 
 def test_celery_broker_outage_does_not_fail_the_request(
-    api: APIClient, settings: Any, commitlog: GatewayConfig
+    api: APIClient, settings: Any, commitlog: CommitLogSettings
 ) -> None:
     settings.RELAY_NUDGE_ENABLED = True
     saved = celery_app.conf.broker_url

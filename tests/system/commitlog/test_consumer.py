@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from commitlog.conf import CommitLogSettings, commitlog_settings
 from commitlog.kafka import LogConsumer
 from commitlog.models import ConsumedRecord
-from config.yaml_file import GatewayConfig
 from controlplane.models import StrategySubmission
 from tests.support.brokers import restart_private_broker
 from tests.support.flow import relay_all, submit_strategies
@@ -34,7 +34,7 @@ def processes() -> Iterator[list[ChildProcess]]:
         retire(process)
 
 
-def committed_offsets(commitlog: GatewayConfig) -> dict[int, int]:
+def committed_offsets(commitlog: CommitLogSettings) -> dict[int, int]:
     probe = LogConsumer(
         bootstrap=commitlog.commitlog_bootstrap,
         group=commitlog.commitlog_group,
@@ -46,7 +46,7 @@ def committed_offsets(commitlog: GatewayConfig) -> dict[int, int]:
         probe.close()
 
 
-def topic_ends(commitlog: GatewayConfig) -> dict[int, int]:
+def topic_ends(commitlog: CommitLogSettings) -> dict[int, int]:
     from tests.support.kafka_reader import read_topic
 
     ends: dict[int, int] = {}
@@ -55,14 +55,14 @@ def topic_ends(commitlog: GatewayConfig) -> dict[int, int]:
     return ends
 
 
-def offsets_cover_every_record(commitlog: GatewayConfig) -> bool:
+def offsets_cover_every_record(commitlog: CommitLogSettings) -> bool:
     """The group's committed offsets are past every record (markers may push them further)."""
     committed = committed_offsets(commitlog)
     return all(committed.get(p, 0) >= end for p, end in topic_ends(commitlog).items())
 
 
 def test_sigkill_between_db_commit_and_offset_commit_applies_nothing_twice(
-    commitlog: GatewayConfig, processes: list[ChildProcess]
+    commitlog: CommitLogSettings, processes: list[ChildProcess]
 ) -> None:
     submit_strategies(8)
     relay_all()
@@ -91,7 +91,7 @@ def test_sigkill_between_db_commit_and_offset_commit_applies_nothing_twice(
 
 
 def test_two_consumers_in_one_group_apply_every_record_exactly_once(
-    commitlog: GatewayConfig, processes: list[ChildProcess]
+    commitlog: CommitLogSettings, processes: list[ChildProcess]
 ) -> None:
     first = service_process(["manage.py", "consume_commitlog"], consumer_env(commitlog))
     processes.append(first)
@@ -123,7 +123,7 @@ def test_two_consumers_in_one_group_apply_every_record_exactly_once(
 
 
 def test_sigterm_finishes_commits_and_exits_zero(
-    commitlog: GatewayConfig, processes: list[ChildProcess]
+    commitlog: CommitLogSettings, processes: list[ChildProcess]
 ) -> None:
     consumer = service_process(["manage.py", "consume_commitlog"], consumer_env(commitlog))
     processes.append(consumer)
@@ -138,7 +138,7 @@ def test_sigterm_finishes_commits_and_exits_zero(
 
 
 def test_consumer_survives_a_lost_database_connection(
-    commitlog: GatewayConfig, processes: list[ChildProcess]
+    commitlog: CommitLogSettings, processes: list[ChildProcess]
 ) -> None:
     from django.db import connection
 
@@ -168,7 +168,9 @@ def test_consumer_survives_a_lost_database_connection(
 def test_consumer_survives_a_broker_restart(
     settings: Any, private_broker: Any, processes: list[ChildProcess]
 ) -> None:
-    consumer = service_process(["manage.py", "consume_commitlog"], consumer_env(settings.GATEWAY))
+    consumer = service_process(
+        ["manage.py", "consume_commitlog"], consumer_env(commitlog_settings())
+    )
     processes.append(consumer)
     consumer.wait_for_line("event=consumer_assigned", 60)
     submit_strategies(2)

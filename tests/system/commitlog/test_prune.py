@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from commitlog.conf import CommitLogSettings
 from commitlog.models import (
     OutboxEvent,
     OutboxState,
@@ -15,7 +16,6 @@ from commitlog.models import (
 )
 from commitlog.upkeep.prune import commitlog_prune
 from commitlog.upkeep.reconcile import outbox_republish_unread
-from config.yaml_file import GatewayConfig
 from controlplane.models import StrategySubmission
 from tests.support.flow import relay_all, submit_strategies
 from tests.support.processes import SUMMARY, consumer_env, retire, service_process, wait_for
@@ -26,7 +26,7 @@ FRESH = timedelta(seconds=60)
 
 
 def test_a_prune_beside_a_live_relay_consumer_and_reconciler_loses_nothing(
-    commitlog: GatewayConfig,
+    commitlog: CommitLogSettings,
 ) -> None:
     consumer = service_process(["manage.py", "consume_commitlog"], consumer_env(commitlog))
     try:

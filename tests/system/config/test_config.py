@@ -44,8 +44,7 @@ def test_prod_with_a_complete_configuration_passes_the_deploy_check() -> None:
 def test_dev_without_bootstrap_warns_that_the_writer_is_disabled() -> None:
     result = manage("check", PROFILE="dev")
     assert result.returncode == 0, result.stderr
-    assert "WARNING: the commit-log writer is disabled" in result.stderr
-    assert "event=commitlog_writer_disabled" in result.stderr
+    assert "(commitlog.W001) the commit-log writer is disabled" in result.stderr
 
 
 def test_dev_with_bootstrap_does_not_warn() -> None:

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
+from commitlog.conf import CommitLogSettings
 from commitlog.models import ConsumerPosition
-from config.yaml_file import GatewayConfig
 from controlplane.services.credentials import credential_issue
 from devstack.net import free_port
 from tests.support.flow import relay_all, submit_strategies
@@ -109,7 +109,7 @@ def _heartbeat_age(base: str, group: str) -> float | None:
 
 
 def test_prometheus_fires_the_consumer_alert_when_the_consumer_stops(
-    commitlog: GatewayConfig, prometheus: tuple[str, ChildProcess]
+    commitlog: CommitLogSettings, prometheus: tuple[str, ChildProcess]
 ) -> None:
     base, server = prometheus
     consumer = service_process(

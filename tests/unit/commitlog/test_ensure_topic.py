@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -12,6 +11,6 @@ from tests.support.commands import ensure_topic_command
 
 
 def test_without_a_bootstrap_it_says_so(settings: Any) -> None:
-    settings.GATEWAY = replace(settings.GATEWAY, commitlog_bootstrap="")
+    settings.COMMITLOG_BOOTSTRAP = ""
     with pytest.raises(CommandError, match="no commitlog_bootstrap"):
         ensure_topic_command()

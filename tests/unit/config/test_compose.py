@@ -58,7 +58,9 @@ def test_every_command_exists_in_the_project(service: str) -> None:
             assert argv[3] in {"worker", "beat"}
             assert importlib.import_module("config.celery").app.main == "controlplane"
         elif program == "gunicorn":
-            module, attribute = argv[1].split(":")
+            assert argv[1:3] == ["-c", "python:config.gunicorn"], argv
+            assert callable(importlib.import_module("config.gunicorn").on_starting)
+            module, attribute = argv[3].split(":")
             assert callable(getattr(importlib.import_module(module), attribute))
         else:
             raise AssertionError(f"{service}: unexpected program {program}")
