@@ -64,24 +64,18 @@ def outbox_requeue_dead(*, ids: list[int]) -> int:
     return moved
 
 
-# The outbox row as one statement writes it beside the domain's own row. Every column is
+# The outbox row as one statement writes it beside the domain's own row (a domain's insert
+# as a CTE, then this: one round trip where the ORM takes four). Every column is
 # named, defaults included: a column added to the model without a default fails here
 # loudly rather than being filled by accident. 'pending' is OutboxState.PENDING (a test
 # holds it to the enum).
-_OUTBOX_ROW = """
+OUTBOX_ROW_INSERT = """
 INSERT INTO commitlog_outboxevent
     (event, aggregate_id, key, value, state, attempts, next_attempt_at, last_error,
      created_at)
 VALUES (%(outbox_event)s, %(outbox_aggregate_id)s, %(outbox_key)s, %(outbox_value)s,
         'pending', 0, %(outbox_at)s, '', %(outbox_at)s)
 """
-
-
-def statement_with_outbox_row(domain_insert: str) -> str:
-    """One statement that runs `domain_insert` (the domain's INSERT, with named parameters
-    none of which starts with `outbox_`) and writes an outbox row: one round trip where
-    the ORM takes four (BEGIN, two INSERTs, COMMIT). Build it once, at import."""
-    return f"WITH domain_row AS ({domain_insert})\n{_OUTBOX_ROW}"
 
 
 def outbox_row_params(record: CommitLogRecord, *, at: datetime) -> dict[str, Any]:
@@ -96,14 +90,10 @@ def outbox_row_params(record: CommitLogRecord, *, at: datetime) -> dict[str, Any
 
 
 @contextmanager
-def _own_transaction_or_savepoint() -> Iterator[None]:
+def outbox_statement_scope() -> Iterator[None]:
+    """Where a statement that also writes OUTBOX_ROW_INSERT runs: both rows commit together
+    or not at all."""
     # In autocommit the statement is its own transaction. Inside a caller's transaction
     # a savepoint keeps a refused insert (a duplicate) from breaking that transaction.
     with transaction.atomic() if connection.in_atomic_block else nullcontext():
         yield
-
-
-def execute_with_outbox_row(statement: str, params: dict[str, Any]) -> None:
-    """Run a statement_with_outbox_row(): both rows commit together or not at all."""
-    with _own_transaction_or_savepoint(), connection.cursor() as cursor:
-        cursor.execute(statement, params)

@@ -9,6 +9,9 @@ function, a name bound only to constant text (or unpacked from an item of a modu
 constant) and a placeholder list `", ".join(["(%s, %s)"] * n)` count as constant too,
 and so does psycopg's `sql.SQL(<constant>).format(name=sql.Identifier(...))`.
 
+A name imported from another module of the repository counts as that module's name does
+(a module-level constant there, such as commitlog's OUTBOX_ROW_INSERT).
+
 Refused: `%` or `.format(` on SQL text, and splicing anything else into it: a function
 parameter, a call's result, a loop variable, a name bound more than once at module level.
 """
@@ -16,8 +19,12 @@ parameter, a call's result, a loop variable, a name bound more than once at modu
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import textwrap
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 SQL_SINKS = {"execute", "executemany", "raw", "RawSQL", "extra"}
 PLACEHOLDERS = re.compile(r"[\s(),%s]*")  # what a placeholder list is made of
@@ -52,7 +59,13 @@ class SqlCheck(ast.NodeVisitor):
         """Names bound once at module level, in order, to constant text or literals of it."""
         bindings: dict[str, int] = {}
         assignments: list[tuple[str, ast.AST]] = []
+        imported: dict[str, ast.AST] = {}
         for statement in tree.body:
+            if isinstance(statement, ast.ImportFrom) and statement.module and not statement.level:
+                for alias in statement.names:
+                    if alias.name in _constants_of(statement.module):
+                        imported[alias.asname or alias.name] = ast.Constant("")
+                        bindings[alias.asname or alias.name] = 1
             targets: list[ast.expr] = []
             value: ast.AST | None = None
             if isinstance(statement, ast.Assign):
@@ -68,7 +81,7 @@ class SqlCheck(ast.NodeVisitor):
                     bindings[name] = bindings.get(name, 0) + 1
                 if isinstance(target, ast.Name) and value is not None:
                     assignments.append((target.id, value))
-        self.constants = {}
+        self.constants = dict(imported)
         for name, value in assignments:
             if bindings[name] == 1 and self._constant(value, frozenset()):
                 self.constants[name] = value
@@ -240,6 +253,15 @@ class SqlCheck(ast.NodeVisitor):
         ):
             return None if self._psycopg_composed(sql, hops) else "SQL built with .format("
         return f"SQL built from {ast.unparse(sql)}"
+
+
+@functools.cache
+def _constants_of(module: str) -> frozenset[str]:
+    """The module-level constant names of a module of the repository (none for others)."""
+    path = REPOSITORY.joinpath(*module.split(".")).with_suffix(".py")
+    if not path.is_file():
+        return frozenset()
+    return frozenset(SqlCheck(ast.parse(path.read_text()), str(path)).constants)
 
 
 def check_source(source: str, filename: str = "<test>") -> SqlCheck:

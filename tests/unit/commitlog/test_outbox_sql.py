@@ -11,7 +11,7 @@ from controlplane.services import submission_store
 
 
 def test_the_outbox_row_is_written_pending() -> None:
-    assert re.search(r"'(\w+)', 0, %\(outbox_at\)s", write._OUTBOX_ROW).group(1) == (
+    assert re.search(r"'(\w+)', 0, %\(outbox_at\)s", write.OUTBOX_ROW_INSERT).group(1) == (
         OutboxState.PENDING.value
     )
 
