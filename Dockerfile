@@ -14,6 +14,7 @@ WORKDIR /app
 # installed package, so nothing is built here.
 COPY requirements/prod.txt ./requirements/prod.txt
 RUN pip install --no-cache-dir --require-hashes -r requirements/prod.txt
+COPY config ./config
 COPY controlplane ./controlplane
 COPY commitlog ./commitlog
 COPY templates ./templates
@@ -26,4 +27,4 @@ RUN PROFILE=dev DJANGO_STATIC_ROOT=/app/static python manage.py collectstatic --
 USER controlplane
 ENV DJANGO_STATIC_ROOT=/app/static
 EXPOSE 8000
-CMD ["gunicorn", "controlplane.wsgi:application", "--bind", "0.0.0.0:8000"]
+CMD ["gunicorn", "-c", "python:config.gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000"]

@@ -2,7 +2,7 @@
 the same rows directly.
 
 Side by side, alternating, in one run:
-- gunicorn (`controlplane.wsgi`, sync workers) with an API token; a load client in its own
+- gunicorn (`config.wsgi`, sync workers) with an API token; a load client in its own
   process keeps a fixed number of requests in flight, each a distinct 20-node DAG, and
   counts the 202s;
 - the bare insert: the same number of processes insert the StrategySubmission and
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
                 sys.executable,
                 "-m",
                 "gunicorn",
-                "controlplane.wsgi",
+                "config.wsgi",
                 "--workers",
                 str(args.workers),
                 "--bind",
@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> None:
     rejected = sum(sum(r.other.values()) for r in api_results)
     body = run_header("API throughput", command, machine)
     body += (
-        f"\n`gunicorn controlplane.wsgi --workers {args.workers}` (sync workers, `PROFILE=dev`, "
+        f"\n`gunicorn config.wsgi --workers {args.workers}` (sync workers, `PROFILE=dev`, "
         "`DJANGO_DEBUG=false`, a bearer token from `credential_issue`, a relay nudge through "
         "Redis after each commit unless one is queued), "
         f"{args.seconds:g} s per round, {IN_FLIGHT} requests in flight, each on a connection "

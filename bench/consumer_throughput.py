@@ -43,7 +43,7 @@ SECTION = "consumer_throughput"
 IN_PROCESS_RECORDS = 20_000
 BATCH = 500
 _BATCH_LINE = re.compile(
-    r"ts=(\S+ \S+) level=INFO logger=commitlog.consumer event=consumer_batch "
+    r"ts=(\S+ \S+) level=INFO logger=commitlog.consumer.loop event=consumer_batch "
     r"records=(\d+) applied=(\d+) duplicates=(\d+)"
 )
 
@@ -83,7 +83,7 @@ def _produce(stack: BenchStack, records: list[Any]) -> None:
 
 def _in_process(prepared: list[Any]) -> tuple[int, float]:
     """apply_batch on raw records, the way the loop calls it, without Kafka."""
-    from commitlog.applier import apply_batch
+    from commitlog.consumer.applier import apply_batch
     from commitlog.records import RawRecord
 
     raws = [

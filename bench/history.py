@@ -28,7 +28,7 @@ def _prune() -> tuple[Any, list[str]]:
     """Prune what the seeding dated past the window; and the locks one slice takes."""
     from django.db import connection, transaction
 
-    from commitlog import prune
+    from commitlog.upkeep import prune
 
     run = prune.commitlog_prune(progress=lambda table, n: None)
     with transaction.atomic(), connection.cursor() as cursor:
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.ids == "random":
         import uuid
 
-        from controlplane import ids
+        from controlplane.domain import strategy_ids as ids
 
         ids.new_strategy_id = uuid.uuid4  # the service's and the workload's writes alike
 

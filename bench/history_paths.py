@@ -51,7 +51,7 @@ class Paths:
 
     def reconcile(self) -> None:
         from commitlog.models import ConsumerPosition
-        from commitlog.reconcile import outbox_republish_unread
+        from commitlog.upkeep.reconcile import outbox_republish_unread
 
         # A live consumer with no lag, so the reconciler goes on to look for lost rows.
         ConsumerPosition.objects.update_or_create(
@@ -93,9 +93,11 @@ class Paths:
         self._ok(response, 202)
 
     def relay_batch(self) -> None:
-        from commitlog.relay import RelayPolicy, relay_outbox
+        from commitlog.relay.run import RelayPolicy, relay_outbox
 
-        run = relay_outbox(writers=self.writers, policy=RelayPolicy(batch_size=BATCH_ROWS))
+        run = relay_outbox(
+            writers=self.writers, policy=RelayPolicy.from_settings(batch_size=BATCH_ROWS)
+        )
         if run.published != BATCH_ROWS:
             raise RuntimeError(f"relay batch published {run.published}")
 
@@ -110,7 +112,7 @@ class Paths:
     def read_back_the_rest(self) -> None:
         """Apply what is published and unread (the API's submissions), untimed: a healthy
         system has read everything back, which the reconciler checks."""
-        from commitlog.applier import apply_batch
+        from commitlog.consumer.applier import apply_batch
         from commitlog.models import OutboxEvent, UnreadRecord
         from commitlog.records import RawRecord
 
@@ -129,7 +131,7 @@ class Paths:
             apply_batch(raws)
 
     def consumer_batch(self, part: int = 0) -> None:
-        from commitlog.applier import apply_batch
+        from commitlog.consumer.applier import apply_batch
         from commitlog.records import RawRecord
 
         batch = self.relayed[-1][part * CONSUMER_BATCH : (part + 1) * CONSUMER_BATCH]
@@ -145,8 +147,8 @@ class Paths:
 def measure(paths: Paths) -> dict[str, float]:
     """Every path at the database's current size; the writes first, so that the pages show
     as many rows at every size (on the empty database, those the writes left)."""
-    from commitlog.relay import relay_outbox
-    from commitlog.writer import ProcessWriter
+    from commitlog.relay.run import relay_outbox
+    from commitlog.relay.writer import ProcessWriter
 
     found = {"POST /strategies": _best(paths.submit, 20)}
     paths.writers = ProcessWriter()

@@ -29,7 +29,7 @@ class History:
     ratios: list[dict[str, float]]  # the median of the rounds' ratios at each size
     seeded: int
     seeding_s: float
-    pruned: Any  # commitlog.prune.PruneRun
+    pruned: Any  # commitlog.upkeep.prune.PruneRun
     locks: list[str]
     ids: str  # the strategy ids of the history and the writes (bench.history_seed)
     rounds: int  # timed rounds per size, after one untimed

@@ -18,8 +18,8 @@ RETENTION = timedelta(days=7)  # COMMITLOG_RETENTION_DAYS's default
 AGE_OF_FIRST = RETENTION + PRUNABLE * SPACING  # a few more go past it while the run lasts
 CHUNK = 250_000
 
-# Strategy ids as the service makes them (controlplane.ids: time-ordered, of the row's
-# time), or random ones (uuid4-like), to measure the history's cost with either.
+# Strategy ids as the service makes them (controlplane.domain.strategy_ids: time-ordered,
+# of the row's time), or random ones (uuid4-like), to measure the history's cost with either.
 STRATEGY_IDS = {
     "time-ordered": (
         "(lpad(to_hex((extract(epoch FROM %(start)s + i * %(spacing)s) * 1000)::bigint), 12, '0')"

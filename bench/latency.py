@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> None:
         "the machine sustained. *Direct insert* writes the same two rows and sends the same "
         "nudge without the service's validation, to reach the rate the service alone cannot "
         "on this machine. Processes: a Celery "
-        "worker (`celery -A controlplane worker --concurrency 1`, woken by the on_commit nudge "
+        "worker (`celery -A config worker --concurrency 1`, woken by the on_commit nudge "
         "through Redis) and `manage.py consume_commitlog`, both with `DJANGO_DEBUG=false`. "
         "*Readable in Kafka*: a read_committed reader in the benchmark process receives the "
         "record (`fetch.wait.max.ms=5`). *Recorded*: the submission's `recorded_at`. All "

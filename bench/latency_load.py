@@ -48,7 +48,7 @@ def submit_service(body: dict[str, Any]) -> str:
 def insert_direct(row: PreparedSubmission) -> str:
     """The two rows strategy_submit writes, and its nudge, without the validation."""
     from bench.workload import insert_rows
-    from commitlog.nudge import nudge_relay_on_commit
+    from commitlog.outbox.nudge import nudge_relay_on_commit
 
     insert_rows(row)
     nudge_relay_on_commit()

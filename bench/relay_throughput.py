@@ -18,7 +18,7 @@ import argparse
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from bench.harness import fmt_rate, progress, rate, run_header, save_plot, table, write_section
@@ -52,20 +52,19 @@ def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
 
 def _point_gateway_at(topic: str) -> str:
     """Route the relay to a fresh topic and transactional id; returns the id."""
-    from django.conf import settings
+    from django.test.utils import override_settings
 
     transactional_id = f"bench-relay-{uuid.uuid4().hex[:8]}"
-    settings.GATEWAY = replace(
-        settings.GATEWAY, commitlog_topic=topic, commitlog_transactional_id=transactional_id
-    )
+    # Enabled for the rest of the run: commitlog.conf reads the settings again.
+    override_settings(COMMITLOG_TOPIC=topic, COMMITLOG_TRANSACTIONAL_ID=transactional_id).enable()
     return transactional_id
 
 
 def _run_relay(stack: BenchStack, prepared: list[Any], batch_size: int) -> tuple[int, float]:
     from bench.workload import copy_rows, reset_tables, vacuum_analyze
     from commitlog.models import OutboxEvent, OutboxState
-    from commitlog.relay import RelayPolicy, relay_outbox
-    from commitlog.writer import ProcessWriter
+    from commitlog.relay.run import RelayPolicy, relay_outbox
+    from commitlog.relay.writer import ProcessWriter
     from controlplane.models import StrategySubmission
 
     reset_tables()
@@ -75,7 +74,7 @@ def _run_relay(stack: BenchStack, prepared: list[Any], batch_size: int) -> tuple
     _point_gateway_at(topic)
     writers = ProcessWriter()
     writers.get().publish([])  # init_transactions outside the timed part
-    policy = RelayPolicy(batch_size=batch_size, run_budget_s=600.0)
+    policy = RelayPolicy.from_settings(batch_size=batch_size, run_budget_s=600.0)
     started = time.perf_counter()
     run = relay_outbox(writers=writers, policy=policy)
     elapsed = time.perf_counter() - started
@@ -210,12 +209,13 @@ def main(argv: list[str] | None = None) -> None:
     body += (
         f"\n{args.rows:,} pending outbox rows (real `gateway.ingest` records of 20-node DAGs, "
         f"{average:,.0f} bytes each) drained by `relay_outbox(writers=ProcessWriter(), "
-        "policy=RelayPolicy(batch_size=N))`: claim, one Kafka transaction, mark the rows and "
-        "their submissions published. The bound produces the same bytes with the same "
-        "`TransactionalWriter` and batch size, without the database. The synchronous design "
-        f"publishes each submission in its own Kafka transaction (first {sync_rows:,} rows, "
-        f"{sync_s:.1f} s): {fmt_rate(sync_rate)} rows/s. Each round writes to topics of its "
-        "own and deletes them when it is done, so every round starts with an empty broker.\n\n"
+        "policy=RelayPolicy.from_settings(batch_size=N))`: claim, one Kafka transaction, "
+        "mark the rows and their submissions published. The bound produces the same bytes "
+        "with the same `TransactionalWriter` and batch size, without the database. The "
+        "synchronous design publishes each submission in its own Kafka transaction "
+        f"(first {sync_rows:,} rows, {sync_s:.1f} s): {fmt_rate(sync_rate)} rows/s. Each "
+        "round writes to topics of its own and deletes them when it is done, so every round "
+        "starts with an empty broker.\n\n"
     )
     body += table(
         ["batch size", "relay rows/s", "Kafka-only rows/s", "relay / bound", "relay / sync"],

@@ -103,7 +103,7 @@ class BenchStack:
             **os.environ,
             "PROFILE": "dev",
             "DJANGO_DEBUG": "false",
-            "DJANGO_SETTINGS_MODULE": "controlplane.settings",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
             "DATABASE_URL": self.database_url,
             "COMMITLOG_BOOTSTRAP": self.bootstrap,
             "COMMITLOG_TOPIC": self.topic,
@@ -155,7 +155,7 @@ class BenchStack:
 
     def create_topic(self, topic: str, partitions: int = 3) -> str:
         from commitlog.kafka import ensure_topic
-        from commitlog.topics import TOPIC_CONFIG
+        from commitlog.upkeep.topics import TOPIC_CONFIG
 
         ensure_topic(
             bootstrap=self.bootstrap,

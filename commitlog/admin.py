@@ -8,11 +8,6 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from commitlog.admin_display import ReadOnlyAdminMixin, pretty_json
-from commitlog.admin_filters import closed_choices_filter
-from commitlog.admin_search import text_prefix
-from commitlog.estimates import EstimatedCountPaginator
-from commitlog.handlers import admin_url, registered_events
 from commitlog.models import (
     ConsumedRecord,
     InvalidRecord,
@@ -20,8 +15,13 @@ from commitlog.models import (
     OutboxState,
     RecordConflict,
 )
-from commitlog.outbox import outbox_requeue_dead
+from commitlog.outbox.write import outbox_requeue_dead
 from commitlog.records import RecordRefused, decode_value, record_key
+from commitlog.registry import admin_url, registered_events
+from config.adminkit.display import ReadOnlyAdminMixin, pretty_json
+from config.adminkit.estimates import EstimatedCountPaginator
+from config.adminkit.filters import closed_choices_filter
+from config.adminkit.search import text_prefix
 
 
 def _aggregate_link(event: str, aggregate_id: str) -> SafeString:

@@ -1,10 +1,4 @@
-import logging
-import os
-
 from django.apps import AppConfig
-from django.conf import settings
-
-logger = logging.getLogger(__name__)
 
 
 class CommitLogConfig(AppConfig):
@@ -13,10 +7,4 @@ class CommitLogConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        quiet = os.environ.get("CONTROLPLANE_QUIET_START") == "1"  # manage.py --help
-        if not settings.GATEWAY.writer_enabled and not quiet:
-            logger.info(
-                "event=commitlog_writer_disabled profile=%s reason=no_bootstrap_or_topic "
-                "effect=outbox_rows_stay_pending",
-                settings.GATEWAY.profile,
-            )
+        from commitlog import checks  # noqa: F401  (registers the system checks)

@@ -59,7 +59,7 @@ def checked_record(body: Any) -> CommitLogRecord:
     if not isinstance(body, list) or len(body) != 4:
         raise RecordRefused("value is not a 4-element JSON array")
     event, timestamp_ms, record_id, payload = body
-    # Whether anything handles the event is the applier's question (commitlog.handlers).
+    # Whether anything handles the event is the applier's question (commitlog.registry).
     if not isinstance(event, str) or not event:
         raise RecordRefused(f"event {event!r} is not a non-empty string")
     if isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, int) or timestamp_ms < 0:

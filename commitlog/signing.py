@@ -12,7 +12,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Sequence
 
-from django.conf import settings
+from commitlog.conf import commitlog_settings
 
 HEADER = "commitlog-hmac-sha256"
 Headers = list[tuple[str, str | bytes | None]]
@@ -53,5 +53,5 @@ class RecordSigner:
 
 def record_signer() -> RecordSigner | None:
     """The signer of the configured keys; None when records are not signed."""
-    keys: Sequence[str] = getattr(settings, "COMMITLOG_SIGNING_KEYS", ())
+    keys = commitlog_settings().commitlog_signing_keys
     return RecordSigner(keys) if keys else None

@@ -1,4 +1,4 @@
-"""Thin Celery task around the relay; all logic lives in commitlog.relay."""
+"""Thin Celery task around the relay; all logic lives in commitlog.relay.run."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ from typing import Any
 
 from celery import shared_task
 from celery.signals import task_postrun, task_prerun, worker_process_shutdown
-from django.conf import settings
 from django.db import close_old_connections, connection
 
-from commitlog.nudge import RELAY_TASK, relay_run_starting
-from commitlog.progress import relay_progress_save
-from commitlog.prune import commitlog_prune
-from commitlog.reconcile import outbox_republish_unread
-from commitlog.relay import relay_outbox
-from commitlog.writer import process_writer
+from commitlog.conf import commitlog_settings
+from commitlog.outbox.nudge import RELAY_TASK, relay_run_starting
+from commitlog.relay.run import relay_outbox
+from commitlog.relay.writer import process_writer
+from commitlog.telemetry.progress import relay_progress_save
+from commitlog.upkeep.prune import commitlog_prune
+from commitlog.upkeep.reconcile import outbox_republish_unread
 
 RECONCILE_TASK = "commitlog.reconcile_outbox"
 PRUNE_TASK = "commitlog.prune_commitlog"
@@ -40,15 +40,17 @@ def relay_outbox_task() -> dict[str, Any]:
 @shared_task(name=RECONCILE_TASK, ignore_result=True)
 def reconcile_outbox_task() -> int:
     result = outbox_republish_unread(
-        older_than=timedelta(seconds=settings.RECONCILE_AFTER_SECONDS),
-        consumer_fresh_within=timedelta(seconds=settings.RECONCILE_CONSUMER_FRESH_SECONDS),
+        older_than=timedelta(seconds=commitlog_settings().reconcile_after_seconds),
+        consumer_fresh_within=timedelta(
+            seconds=commitlog_settings().reconcile_consumer_fresh_seconds
+        ),
     )
     return result.republished
 
 
 @shared_task(name=PRUNE_TASK, ignore_result=True)
 def prune_commitlog_task() -> dict[str, int]:
-    run = commitlog_prune(budget_s=settings.COMMITLOG_PRUNE_BUDGET_SECONDS)
+    run = commitlog_prune(budget_s=commitlog_settings().commitlog_prune_budget_seconds)
     return run.deleted
 
 
@@ -61,7 +63,7 @@ def _close_writer(**kwargs: Any) -> None:
 @task_postrun.connect
 def _check_connections(**kwargs: Any) -> None:
     # Celery's own fixup closes the database connection around every task, unless
-    # CELERY_DB_REUSE_MAX is set (settings.py sets it): a new connection per relay run
+    # CELERY_DB_REUSE_MAX is set (the project's settings set it): a new connection per relay run
     # was a third of a nudged run's time. Instead, as Django does around a request,
     # connections past CONN_MAX_AGE or with errors are closed, and the next query
     # health-checks the connection first (CONN_HEALTH_CHECKS). Inside a transaction (a

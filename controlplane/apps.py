@@ -1,4 +1,11 @@
 from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
+
+
+class ControlPlaneAdminConfig(AdminConfig):
+    """Django's admin with the operator's site (controlplane.admin.site)."""
+
+    default_site = "controlplane.admin.site.ControlPlaneAdminSite"
 
 
 class ControlPlaneConfig(AppConfig):
@@ -7,11 +14,12 @@ class ControlPlaneConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from commitlog.prune import AgedTable, register_aged
-        from controlplane import (
+        from commitlog.upkeep.prune import AgedTable, register_aged
+        from controlplane.admin import (
             login_audit,
-            schema,  # noqa: F401  (registers the OpenAPI auth extension)
+            model_admins,  # noqa: F401  (registers the model admins: controlplane.admin)
         )
+        from controlplane.api import schema  # noqa: F401  (registers the OpenAPI auth extension)
         from controlplane.services.idempotency import KEPT_AT_LEAST
         from controlplane.services.lifecycle import register_handlers
 

@@ -8,7 +8,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import F, Q
 
-from controlplane import ids
+from controlplane.domain import strategy_ids as ids
 
 
 def _record_digest() -> models.CharField[str, str]:

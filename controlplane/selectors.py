@@ -6,8 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from controlplane import access
 from controlplane.models import ApiCredential, RebalanceBatch, StrategySubmission
-from controlplane.services import access
 
 
 def strategy_status(*, strategy_id: str, viewer: ApiCredential | None = None) -> str | None:

@@ -20,27 +20,60 @@ STATE = ROOT / ".local"
 PYTHON = sys.executable
 
 
+class StepFailed(Exception):
+    """A set-up step exited non-zero; it has said why on its own output."""
+
+    def __init__(self, returncode: int) -> None:
+        super().__init__(returncode)
+        self.returncode = returncode
+
+
 def _manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run([PYTHON, str(ROOT / "manage.py"), *args], env=env, check=True, cwd=ROOT)  # noqa: S603
+    done = subprocess.run([PYTHON, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT)  # noqa: S603
+    if done.returncode != 0:
+        raise StepFailed(done.returncode)
+
+
+# What bin/run provides itself when unset: a configuration check before anything starts
+# stands these in, so that it judges the rest of the configuration only.
+_PROVIDED = {
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/controlplane",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "COMMITLOG_BOOTSTRAP": "127.0.0.1:9092",
+}
+
+
+def _configuration_problems(env: dict[str, str]) -> int:
+    """0 when the settings load; otherwise the status of a process that named every problem."""
+    check = {**env, **{name: value for name, value in _PROVIDED.items() if not env.get(name)}}
+    loader = "from config.startup import load_settings_or_exit; load_settings_or_exit()"
+    return subprocess.run([PYTHON, "-c", loader], env=check, cwd=ROOT).returncode  # noqa: S603
 
 
 def _configured_bootstrap(env: dict[str, str]) -> str:
     """The bootstrap from COMMITLOG_BOOTSTRAP or the YAML file, as the processes will see it."""
-    from controlplane.config import ConfigError, load_gateway_config
+    from config.yaml_file import load_gateway_config
 
-    try:
-        return load_gateway_config(env).commitlog_bootstrap
-    except ConfigError as exc:
-        raise SystemExit(f"controlplane: configuration error: {exc}") from None
+    return load_gateway_config(env).commitlog_bootstrap
 
 
 def run(*, port: int, demo: bool = False) -> int:
     env = dict(os.environ)
     env.setdefault("PROFILE", "dev")
     env.setdefault("PYTHONUNBUFFERED", "1")
+    refused = _configuration_problems(env)
+    if refused:
+        return refused
+    try:
+        return _run(env, port=port, demo=demo)
+    except StepFailed as failed:
+        return failed.returncode
+
+
+def _run(env: dict[str, str], *, port: int, demo: bool) -> int:
     STATE.mkdir(exist_ok=True)
     manage = [PYTHON, str(ROOT / "manage.py")]
-    celery = [PYTHON, "-m", "celery", "-A", "controlplane"]
+    celery = [PYTHON, "-m", "celery", "-A", "config"]
     with (
         postgres_for(
             "run", state_dir=STATE / "postgres", try_local_service=False, database="controlplane"
@@ -53,16 +86,11 @@ def run(*, port: int, demo: bool = False) -> int:
             COMMITLOG_BOOTSTRAP=bootstrap,
             CELERY_BROKER_URL=celery_broker,
         )
+        base_url = f"http://127.0.0.1:{port}"
         _manage(env, "migrate", "--noinput")
         _manage(env, "ensure_commitlog_topic")
-        _manage(
-            env,
-            "bootstrap_local_operator",
-            "--state-file",
-            str(STATE / "operator.json"),
-            "--base-url",
-            f"http://127.0.0.1:{port}",
-        )
+        operator = ["--state-file", str(STATE / "operator.json"), "--base-url", base_url]
+        subprocess.run([PYTHON, "-m", "devstack.local_operator", *operator], env=env, check=True)  # noqa: S603
         web = [*manage, "runserver", "--noreload", f"127.0.0.1:{port}"]
         worker = [*celery, "worker", "--concurrency", "1", "--without-gossip", "--without-mingle"]
         beat = [*celery, "beat", "--schedule", str(STATE / "celerybeat-schedule")]
@@ -117,6 +145,8 @@ def test(*, pytest_args: list[str]) -> int:
     if "--unit" in pytest_args:
         # The unit tier alone: no lint, no server, no browser; seconds.
         args = [arg for arg in pytest_args if arg not in ("--unit", "--")]
+        if not any(arg.startswith("tests") for arg in args):
+            args.append("tests/unit")  # its folder alone: no other tier's module is imported
         command = [PYTHON, "-m", "pytest", "-m", "unit", "-p", "no:cacheprovider", *args]
         env.setdefault("TEST_EXAMPLES_SCALE", "0.1")
         print(f"[test] {' '.join(command[2:])}", flush=True)

@@ -101,7 +101,7 @@ def _log(message: str) -> None:
 def _token(stack: FaultStack) -> str:
     state = stack.workdir / "operator.json"
     subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", "bootstrap_local_operator", "--state-file", str(state)],
+        [sys.executable, "-m", "devstack.local_operator", "--state-file", str(state)],
         env=stack.env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     token: str = json.loads(state.read_text())["token"]

@@ -148,20 +148,20 @@ class FaultStack:
         self.services = {
             "web": self._service(
                 "web",
-                [python, "-m", "gunicorn", "controlplane.wsgi:application", "--bind",
+                [python, "-m", "gunicorn", "config.wsgi:application", "--bind",
                  f"127.0.0.1:{self.web_port}", "--workers", "2", "--threads", "4",
                  "--graceful-timeout", "5"],
                 logs / "web.log",
             ),
             "worker": self._service(
                 "worker",
-                [python, "-m", "celery", "-A", "controlplane", "worker", "--concurrency", "1",
+                [python, "-m", "celery", "-A", "config", "worker", "--concurrency", "1",
                  "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
                 logs / "worker.log",
             ),
             "beat": self._service(
                 "beat",
-                [python, "-m", "celery", "-A", "controlplane", "beat", "--loglevel", "WARNING",
+                [python, "-m", "celery", "-A", "config", "beat", "--loglevel", "WARNING",
                  "--schedule", str(logs / "celerybeat-schedule")],
                 logs / "beat.log",
             ),

@@ -12,9 +12,7 @@ from confluent_kafka import (
     KafkaError,
     KafkaException,
 )
-from confluent_kafka.admin import AdminClient
-from confluent_kafka.admin._config import ConfigResource
-from confluent_kafka.cimpl import NewTopic
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 
 from commitlog.kafka.librdkafka import LIBRDKAFKA_LOGGER, kafka_error
 

@@ -11,11 +11,11 @@ from typing import Any
 import msgspec
 
 from commitlog.records import CommitLogRecord, RecordRefused, checked_record, loads
-from controlplane import dag as dags
-from controlplane.compute_context import ComputeContext
+from controlplane.domain import dag as dags
+from controlplane.domain.clock import Stamp
+from controlplane.domain.compute_context import ComputeContext
 from controlplane.records import Event
 from controlplane.records.fields import SHA256, require, timestamp
-from controlplane.services.clock import Stamp
 
 INGEST_PAYLOAD_VERSION = 1
 

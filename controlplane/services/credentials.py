@@ -15,8 +15,8 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from controlplane.domain.worlds import MAX_WORLD_ID_LENGTH
 from controlplane.models import ApiCredential, Scope
-from controlplane.services.worlds import MAX_WORLD_ID_LENGTH
 
 logger = logging.getLogger(__name__)
 

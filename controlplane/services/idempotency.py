@@ -17,8 +17,8 @@ from typing import Any
 
 from django.db import connection
 
-from controlplane import error_codes
-from controlplane.exceptions import ApplicationError
+from controlplane.errors import ApplicationError
+from controlplane.errors import codes as error_codes
 from controlplane.models import IdempotencyKey
 
 MAX_KEY_LENGTH = 255

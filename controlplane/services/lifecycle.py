@@ -12,7 +12,7 @@ from django.contrib.admin.utils import quote
 from django.db import connection
 from django.urls import reverse
 
-from commitlog.handlers import Clash, Delivered, EventHandler, Outcome, PublishedAt, register
+from commitlog.registry import Clash, Delivered, EventHandler, Outcome, PublishedAt, register
 from controlplane.models import RebalanceBatch, StrategySubmission, SubmissionStatus
 from controlplane.records import Event
 from controlplane.records.ingest import IngestState, decode_ingest, parse_ingest
@@ -30,8 +30,7 @@ _TABLES = {
 # so the two could deadlock, and PostgreSQL broke the tie only after deadlock_timeout
 # (1 s): both stalled. Both now lock the rows in key order first (with ORDER BY, the lock
 # is taken after the sort), so one waits for the other instead. Spelled out per table
-# rather than formatted from _TABLES: tests/test_security.py accepts SQL fragments only
-# as constant text.
+# (the SQL rule, docs/ARCHITECTURE.md, would also accept them built from _TABLES).
 _LOCKED_IN_KEY_ORDER = {
     Event.INGEST.value: """
         SELECT s.strategy_id AS id, v.p, v.o

@@ -8,12 +8,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from controlplane.exceptions import InvalidOrders, InvalidRequest
-from controlplane.identifiers import check_identifier
-from controlplane.jsonutil import coerce_json
+from controlplane.domain.identifiers import check_identifier
+from controlplane.domain.json_values import coerce_json
+from controlplane.domain.request_caps import cap_groups, cap_multi_form, cap_orders
+from controlplane.domain.worlds import MAX_WORLD_ID_LENGTH
+from controlplane.errors import InvalidOrders, InvalidRequest
 from controlplane.models import Scope
-from controlplane.services.request_caps import cap_groups, cap_multi_form, cap_orders
-from controlplane.services.worlds import MAX_WORLD_ID_LENGTH
 
 GLOBAL_WORLD = "global"
 # Keys that carry an order's quantity, in order of precedence.

@@ -9,17 +9,17 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from commitlog.nudge import nudge_relay_on_commit
-from commitlog.outbox import outbox_enqueue_many
+from commitlog.outbox.nudge import nudge_relay_on_commit
+from commitlog.outbox.write import outbox_enqueue_many
 from commitlog.records import CommitLogRecord
-from controlplane import error_codes
-from controlplane.compute_context import normalize_execution_domain
-from controlplane.exceptions import InvalidOrders, ShadowOrdersBlocked
+from controlplane import access
+from controlplane.domain.clock import now_stamp
+from controlplane.domain.compute_context import normalize_execution_domain
+from controlplane.errors import InvalidOrders, ShadowOrdersBlocked
+from controlplane.errors import codes as error_codes
 from controlplane.models import ApiCredential, RebalanceBatch, Scope
 from controlplane.records import Event
 from controlplane.records.rebalance import rebalance_payload
-from controlplane.services import access
-from controlplane.services.clock import now_stamp
 from controlplane.services.credentials import credential_log_fields
 from controlplane.services.idempotency import IdempotencyClaim
 from controlplane.services.rebalance_groups import OrderGroup

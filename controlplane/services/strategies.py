@@ -10,26 +10,26 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError
 
-from commitlog.nudge import nudge_relay_on_commit
+from commitlog.outbox.nudge import nudge_relay_on_commit
 from commitlog.records import CommitLogRecord
-from controlplane import dag as dags
-from controlplane import ids
-from controlplane.compute_context import (
+from controlplane import access
+from controlplane.domain import dag as dags
+from controlplane.domain import strategy_ids as ids
+from controlplane.domain.clock import now_stamp
+from controlplane.domain.compute_context import (
     ACCEPTED_CONTEXT_KEYS,
     ComputeContext,
     build_compute_context,
 )
-from controlplane.exceptions import DuplicateSubmission, InvalidContext
-from controlplane.identifiers import check_identifier
-from controlplane.jsonutil import coerce_json, contains_lone_surrogate, contains_nul
+from controlplane.domain.identifiers import check_identifier
+from controlplane.domain.json_values import coerce_json, contains_lone_surrogate, contains_nul
+from controlplane.domain.worlds import normalize_world_ids
+from controlplane.errors import DuplicateSubmission, InvalidContext
 from controlplane.models import ApiCredential, StrategySubmission
 from controlplane.records import Event
 from controlplane.records.ingest import ingest_payload
-from controlplane.services import access
-from controlplane.services.clock import now_stamp
 from controlplane.services.credentials import credential_log_fields
 from controlplane.services.submission_store import submission_insert_with_record
-from controlplane.services.worlds import normalize_world_ids
 
 logger = logging.getLogger(__name__)
 

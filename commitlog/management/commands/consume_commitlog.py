@@ -6,12 +6,12 @@ import threading
 from types import FrameType
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from commitlog.consumer import ConsumerLoop, LoopOptions
+from commitlog.conf import commitlog_settings
+from commitlog.consumer.loop import ConsumerLoop, LoopOptions
 from commitlog.kafka import LogConsumer
-from commitlog.writer import process_writer
+from commitlog.relay.writer import process_writer
 
 
 class Command(BaseCommand):
@@ -24,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--group",
             help="consumer group (default: the configured commitlog_group, now "
-            f"{settings.GATEWAY.commitlog_group})",
+            f"{commitlog_settings().commitlog_group})",
         )
         parser.add_argument(
             "--from-beginning",
@@ -41,13 +41,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-size",
             type=int,
-            default=settings.CONSUMER_BATCH_SIZE,
+            default=commitlog_settings().consumer_batch_size,
             help="records applied per database transaction (default CONSUMER_BATCH_SIZE, "
-            f"now {settings.CONSUMER_BATCH_SIZE})",
+            f"now {commitlog_settings().consumer_batch_size})",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        gateway = settings.GATEWAY
+        gateway = commitlog_settings()
         if not gateway.writer_enabled:
             raise CommandError(
                 "the commit log is not configured (no commitlog_bootstrap or commitlog_topic): "
@@ -70,18 +70,14 @@ class Command(BaseCommand):
             group=group,
             topic=gateway.commitlog_topic,
             from_beginning=options["from_beginning"],
-            session_timeout_ms=settings.CONSUMER_SESSION_TIMEOUT_MS,
-            extra_config=settings.COMMITLOG_CLIENT_CONFIG,
+            session_timeout_ms=commitlog_settings().consumer_session_timeout_ms,
+            extra_config=commitlog_settings().commitlog_client_config,
         )
         self.stdout.write(
             f"consuming {gateway.commitlog_topic} at {gateway.commitlog_bootstrap} as group {group}"
         )
-        loop_options = LoopOptions(
-            batch_size=options["batch_size"],
-            exit_at_end=options["exit_at_end"],
-            pause_before_offset_commit_s=settings.CONSUMER_PAUSE_BEFORE_OFFSET_COMMIT_SECONDS,
-            group=group,
-            heartbeat_s=settings.CONSUMER_HEARTBEAT_SECONDS,
+        loop_options = LoopOptions.from_settings(
+            batch_size=options["batch_size"], exit_at_end=options["exit_at_end"], group=group
         )
         # Django, the apps and the clients are loaded for good: move them out of the cycle
         # collector's sight, so that the collections between batches do not walk them.

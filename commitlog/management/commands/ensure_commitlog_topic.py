@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from commitlog.topics import commitlog_topic_ensure
+from commitlog.conf import commitlog_settings
+from commitlog.upkeep.topics import commitlog_topic_ensure
 
 
 class Command(BaseCommand):
@@ -15,16 +15,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--partitions",
             type=int,
-            default=settings.COMMITLOG_TOPIC_PARTITIONS,
+            default=commitlog_settings().commitlog_topic_partitions,
             help="partitions of a new topic (default COMMITLOG_TOPIC_PARTITIONS, now "
-            f"{settings.COMMITLOG_TOPIC_PARTITIONS})",
+            f"{commitlog_settings().commitlog_topic_partitions})",
         )
         parser.add_argument(
             "--replication-factor",
             type=int,
-            default=settings.COMMITLOG_TOPIC_REPLICATION,
+            default=commitlog_settings().commitlog_topic_replication,
             help="replicas of a new topic (default COMMITLOG_TOPIC_REPLICATION, now "
-            f"{settings.COMMITLOG_TOPIC_REPLICATION})",
+            f"{commitlog_settings().commitlog_topic_replication})",
         )
         parser.add_argument(
             "--strict",
@@ -33,7 +33,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        gateway = settings.GATEWAY
+        gateway = commitlog_settings()
         if not gateway.writer_enabled:
             raise CommandError("no commitlog_bootstrap configured: nothing to create")
         try:

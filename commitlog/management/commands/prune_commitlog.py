@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from commitlog.prune import commitlog_prune
+from commitlog.conf import commitlog_settings
+from commitlog.upkeep.prune import commitlog_prune
 
 
 class Command(BaseCommand):
@@ -21,7 +21,7 @@ class Command(BaseCommand):
             type=float,
             default=None,
             help=f"retention window in days (default COMMITLOG_RETENTION_DAYS, now "
-            f"{settings.COMMITLOG_RETENTION_DAYS:g})",
+            f"{commitlog_settings().commitlog_retention_days:g})",
         )
         parser.add_argument(
             "--dry-run",
@@ -31,9 +31,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-size",
             type=int,
-            default=settings.COMMITLOG_PRUNE_BATCH_SIZE,
+            default=commitlog_settings().commitlog_prune_batch_size,
             help="rows scanned per transaction and table (default COMMITLOG_PRUNE_BATCH_SIZE, "
-            f"now {settings.COMMITLOG_PRUNE_BATCH_SIZE})",
+            f"now {commitlog_settings().commitlog_prune_batch_size})",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

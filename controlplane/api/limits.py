@@ -1,0 +1,45 @@
+"""The API's bounds per request and per credential, read once at start-up into
+settings.API_LIMITS (docs/CONFIGURATION.md). Free of Django, like config.yaml_file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from config.env import EnvReader
+
+Rate = tuple[int, float]  # calls per period of that many seconds
+
+
+@dataclass(frozen=True)
+class ApiLimits:
+    # Caps per request, beyond which 422 E_TOO_MANY_ITEMS (services.request_caps).
+    max_worlds: int
+    max_batches: int
+    max_orders: int
+    max_strategies_per_batch: int
+    # Calls per credential (controlplane.api.throttling); None counts nothing.
+    write_rate: Rate | None
+    read_rate: Rate | None
+
+
+# Each cap's environment variable, named in the refusal so an operator knows what to raise.
+CAP_VARIABLES = {
+    "max_worlds": "API_MAX_WORLDS_PER_REQUEST",
+    "max_batches": "API_MAX_BATCHES_PER_REQUEST",
+    "max_orders": "API_MAX_ORDERS_PER_REQUEST",
+    "max_strategies_per_batch": "API_MAX_STRATEGIES_PER_BATCH",
+}
+_CAP_DEFAULTS = {"max_worlds": 100, "max_batches": 100, "max_orders": 10_000,
+                 "max_strategies_per_batch": 1_000}  # fmt: skip
+
+
+def read_api_limits(read: EnvReader) -> ApiLimits:
+    caps = {
+        field: read.integer(variable, _CAP_DEFAULTS[field], minimum=1)
+        for field, variable in CAP_VARIABLES.items()
+    }
+    return ApiLimits(
+        **caps,
+        write_rate=read.rate("API_THROTTLE_WRITE_RATE", "120/min"),
+        read_rate=read.rate("API_THROTTLE_READ_RATE", "1200/min"),
+    )

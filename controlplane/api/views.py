@@ -1,0 +1,172 @@
+"""Thin REST views: validate the shape, call the service, shape the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from controlplane import selectors
+from controlplane.api import schema, serializers
+from controlplane.errors import codes as error_codes
+from controlplane.models import ApiCredential
+from controlplane.services.idempotency import idempotency_claim
+from controlplane.services.rebalance_groups import group_multi, group_single
+from controlplane.services.rebalancing import BatchAck, rebalance_submit
+from controlplane.services.strategies import StrategyAck, strategy_submit
+
+
+def _credential(request: Request) -> ApiCredential | None:
+    """The sender, as the authenticator set it; None for an anonymous dev call."""
+    return request.auth if isinstance(request.auth, ApiCredential) else None
+
+
+def _ack_body(ack: StrategyAck) -> dict[str, Any]:
+    context = ack.compute_context
+    return {
+        "strategy_id": ack.strategy_id,
+        "sentinel_id": ack.sentinel_id,
+        "node_ids_crc32": ack.node_ids_crc32,
+        "downgraded": context.downgraded,
+        "downgrade_reason": context.downgrade_reason.value if context.downgrade_reason else None,
+        "safe_mode": context.safe_mode,
+        "queue_map": {},
+    }
+
+
+class StrategySubmitView(APIView):
+    @extend_schema(
+        operation_id=error_codes.SUBMIT_STRATEGY,
+        request=serializers.StrategySubmitIn,
+        responses={
+            202: serializers.StrategyAckOut,
+            **schema.error_responses(error_codes.SUBMIT_STRATEGY),
+        },
+        summary="Submit a strategy DAG",
+    )
+    def post(self, request: Request) -> Response:
+        incoming = serializers.StrategySubmitIn(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        ack = strategy_submit(
+            dag_json=data["dag_json"],
+            node_ids_crc32=data["node_ids_crc32"],
+            world_ids=data["world_ids"],
+            meta=data["meta"],
+            context=data["context"],
+            credential=_credential(request),
+        )
+        return Response(_ack_body(ack), status=status.HTTP_202_ACCEPTED)
+
+
+class StrategyStatusView(APIView):
+    @extend_schema(
+        operation_id=error_codes.STRATEGY_STATUS,
+        responses={
+            200: serializers.StrategyStatusOut,
+            **schema.error_responses(error_codes.STRATEGY_STATUS),
+        },
+        summary="A strategy submission's state",
+    )
+    def get(self, request: Request, strategy_id: str) -> Response:
+        found = selectors.strategy_status(strategy_id=strategy_id, viewer=_credential(request))
+        if found is None:
+            raise NotFound(f"no strategy {strategy_id}")
+        return Response({"status": found})
+
+
+def _batch_body(ack: BatchAck) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "batch_id": ack.batch_id,
+        "world_id": ack.world_id,
+        "scope": ack.scope,
+        "counts": {"total": ack.total, "reduce_only": ack.reduce_only},
+        "reduce_only_ratio": ack.reduce_only_ratio,
+    }
+    if ack.mode:
+        body["mode"] = ack.mode
+    if ack.shared_account:
+        body["shared_account"] = True
+    return body
+
+
+class RebalanceBatchView(APIView):
+    @extend_schema(
+        operation_id=error_codes.SUBMIT_REBALANCE,
+        request=serializers.RebalanceIn,
+        parameters=[schema.IDEMPOTENCY_KEY],
+        responses={
+            202: serializers.RebalanceAckOut,
+            **schema.error_responses(error_codes.SUBMIT_REBALANCE),
+        },
+        summary="Submit rebalance orders (one batch or the multi-world form)",
+    )
+    def post(self, request: Request) -> Response:
+        sender = _credential(request)
+        claim = idempotency_claim(
+            header=request.headers.get("Idempotency-Key"),
+            credential_id=sender.pk if sender is not None else None,
+            body=request.data,
+        )
+        incoming = serializers.RebalanceIn(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        if "orders" in data:
+            groups = group_single(data.get("world_id"), data["scope"], data["orders"])
+        else:
+            groups = group_multi(
+                data.get("per_world"), data.get("global"), data.get("per_strategy")
+            )
+        accepted = rebalance_submit(
+            groups=groups,
+            mode=data.get("mode"),
+            shared_account=data["shared_account"],
+            execution_domain=data.get("execution_domain"),
+            claim=claim,
+            credential=sender,
+        )
+        response = Response(
+            {"batches": [_batch_body(a) for a in accepted.acks]}, status=status.HTTP_202_ACCEPTED
+        )
+        if accepted.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class RebalanceBatchStatusView(APIView):
+    @extend_schema(
+        operation_id=error_codes.BATCH_STATUS,
+        responses={
+            200: serializers.BatchStatusOut,
+            **schema.error_responses(error_codes.BATCH_STATUS),
+        },
+        summary="A rebalance batch's state, counts and trace times",
+    )
+    def get(self, request: Request, batch_id: str) -> Response:
+        found = selectors.batch_status(batch_id=batch_id, viewer=_credential(request))
+        if found is None:
+            raise NotFound(f"no rebalance batch {batch_id}")
+        return Response(found)
+
+
+@csrf_exempt  # a POST to an unknown path hears 404, not a CSRF failure page
+def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """JSON 404 for any unknown URL, so clients never parse an HTML page."""
+    code = error_codes.NOT_FOUND
+    return JsonResponse(
+        {"code": code, "message": "no such resource"}, status=error_codes.status_of(code)
+    )
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    code = error_codes.INTERNAL
+    return JsonResponse(
+        {"code": code, "message": "internal error"}, status=error_codes.status_of(code)
+    )

@@ -1,0 +1,1 @@
+"""Helpers and shared values of the tests (fixtures stay in conftest.py files)."""
