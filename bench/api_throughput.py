@@ -213,9 +213,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.no_write:
         return
     image = _plot(api_rates, bare_rates)
-    from django.conf import settings
+    from commitlog.conf import commitlog_settings
 
-    mark_ttl_s = settings.RELAY_NUDGE_QUEUED_TTL_SECONDS
+    mark_ttl_s = commitlog_settings().relay_nudge_queued_ttl_seconds
     rejected = sum(sum(r.other.values()) for r in api_results)
     body = run_header("API throughput", command, machine)
     body += (

@@ -124,11 +124,12 @@ def main(argv: list[str] | None = None) -> None:
         ids.new_strategy_id = uuid.uuid4  # the service's and the workload's writes alike
 
     with BenchStack("history") as stack:
-        from django.conf import settings
+        from django.test.utils import override_settings
 
         from bench.history_seed import seed_history
 
-        settings.RELAY_NUDGE_ENABLED = False  # the bench runs the relay itself
+        # The bench runs the relay itself (override_settings: commitlog.conf reads it again).
+        override_settings(RELAY_NUDGE_ENABLED=False).enable()
         paths = Paths(stack)
         # The seeded database starts as a copy of the empty one (the same staff user, token
         # and content types), so one client and one token serve both.
