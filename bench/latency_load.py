@@ -34,15 +34,13 @@ class Phase:
 
 
 def submit_service(body: dict[str, Any]) -> str:
+    """The request's one validation pass (the API's serializer), then the service."""
+    from controlplane.api.serializers import StrategySubmitIn
     from controlplane.services.strategies import strategy_submit
 
-    ack = strategy_submit(
-        dag_json=body["dag_json"],
-        node_ids_crc32=body["node_ids_crc32"],
-        world_ids=body["world_ids"],
-        meta=body["meta"],
-    )
-    return ack.strategy_id
+    incoming = StrategySubmitIn(data=body)
+    incoming.is_valid(raise_exception=True)
+    return strategy_submit(request=incoming.validated_data).strategy_id
 
 
 def insert_direct(row: PreparedSubmission) -> str:

@@ -10,9 +10,10 @@ changes (tests' override_settings), as REST framework's api_settings does.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.signals import setting_changed
 from django.dispatch import receiver
@@ -145,6 +146,16 @@ def commitlog_settings() -> CommitLogSettings:
         if hasattr(settings, spec.name.upper())
     }
     return CommitLogSettings(**given)
+
+
+T = TypeVar("T")
+
+
+def built_from_settings(cls: type[T], names: Mapping[str, str], overrides: Mapping[str, Any]) -> T:
+    """`cls` with each field in `names` read from the setting it names, then `overrides`:
+    how the relay's policy and the consumer's options take their defaults."""
+    conf = commitlog_settings()
+    return cls(**{**{field: getattr(conf, name) for field, name in names.items()}, **overrides})
 
 
 @receiver(setting_changed)

@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import F, Q
 
 from controlplane.domain import strategy_ids as ids
+from controlplane.domain import widths
+from controlplane.domain.scopes import Scope
 
 
 def _record_digest() -> models.CharField[str, str]:
@@ -43,12 +45,6 @@ class SubmissionStatus(models.TextChoices):
     RECORDED = "recorded", "recorded (read back by the consumer)"
 
 
-class Scope(models.TextChoices):
-    PER_WORLD = "per_world", "per world"
-    GLOBAL = "global", "global"
-    PER_STRATEGY = "per_strategy", "per strategy"
-
-
 class StrategySubmission(models.Model):
     strategy_id = models.UUIDField(
         primary_key=True,
@@ -64,10 +60,13 @@ class StrategySubmission(models.Model):
     node_ids_crc32 = models.BigIntegerField(help_text="The checksum the client sent.")
     insert_sentinel = models.BooleanField(help_text="Whether the VersionSentinel node was added.")
     world_ids = ArrayField(
-        models.CharField(max_length=200), help_text="Unique world ids, in request order."
+        models.CharField(max_length=widths.WORLD_ID),
+        help_text="Unique world ids, in request order.",
     )
-    world_id = models.CharField(max_length=200, help_text="First of world_ids.")
-    execution_domain = models.CharField(max_length=100, help_text="Normalised execution domain.")
+    world_id = models.CharField(max_length=widths.WORLD_ID, help_text="First of world_ids.")
+    execution_domain = models.CharField(
+        max_length=widths.EXECUTION_DOMAIN, help_text="Normalised execution domain."
+    )
     compute_context = models.JSONField(help_text="As published in the ingest record.")
     downgraded = models.BooleanField(default=False, help_text="Downgraded into safe mode.")
     downgrade_reason = models.CharField(
@@ -126,13 +125,15 @@ class StrategySubmission(models.Model):
 
 class RebalanceBatch(models.Model):
     batch_id = models.CharField(
-        max_length=250,
+        max_length=widths.BATCH_ID,
         primary_key=True,
         help_text="The world id, a colon and 32 hex digits (a random UUID).",
     )
-    world_id = models.CharField(max_length=200, help_text="`global` for global.")
-    scope = models.CharField(max_length=20, choices=Scope.choices)
-    mode = models.CharField(max_length=100, blank=True, default="", help_text="As given, if any.")
+    world_id = models.CharField(max_length=widths.WORLD_ID, help_text="`global` for global.")
+    scope = models.CharField(max_length=widths.SCOPE, choices=Scope.choices)
+    mode = models.CharField(
+        max_length=widths.MODE, blank=True, default="", help_text="As given, if any."
+    )
     shared_account = models.BooleanField(default=False, help_text="Shared-account netting on.")
     orders = models.JSONField(help_text="The orders, other keys kept as given.")
     total_orders = models.PositiveIntegerField()
@@ -180,7 +181,9 @@ class RebalanceBatch(models.Model):
 class ApiCredential(models.Model):
     """A bearer token an operator issues to one API client; only its hash is kept."""
 
-    name = models.CharField(max_length=200, help_text="Who or what uses this credential.")
+    name = models.CharField(
+        max_length=widths.CREDENTIAL_NAME, help_text="Who or what uses this credential."
+    )
     key_prefix = models.CharField(
         max_length=16, editable=False, help_text="First characters of the token, to recognise it."
     )
@@ -194,7 +197,7 @@ class ApiCredential(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Empty means unlimited, so credentials issued before limits existed keep working.
     allowed_worlds = ArrayField(
-        models.CharField(max_length=200),
+        models.CharField(max_length=widths.WORLD_ID),
         default=list,
         blank=True,
         help_text=(
@@ -203,7 +206,7 @@ class ApiCredential(models.Model):
         ),
     )
     allowed_scopes = ArrayField(
-        models.CharField(max_length=20, choices=Scope.choices),
+        models.CharField(max_length=widths.SCOPE, choices=Scope.choices),
         default=list,
         blank=True,
         help_text="The rebalance scopes it may use and read; empty: every scope.",
@@ -240,9 +243,11 @@ class IdempotencyKey(models.Model):
         related_name="+",
         db_index=False,
     )
-    key = models.CharField(max_length=255)
+    key = models.CharField(max_length=widths.IDEMPOTENCY_KEY)
     request_sha256 = models.CharField(max_length=64, help_text="SHA-256 of the request body.")
-    batch_ids = ArrayField(models.CharField(max_length=250), help_text="The batches it made.")
+    batch_ids = ArrayField(
+        models.CharField(max_length=widths.BATCH_ID), help_text="The batches it made."
+    )
     created_at = models.DateTimeField()
 
     class Meta:

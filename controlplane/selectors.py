@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Any
 
 from controlplane import access
 from controlplane.models import ApiCredential, RebalanceBatch, StrategySubmission
@@ -28,28 +26,12 @@ def strategy_status(*, strategy_id: str, viewer: ApiCredential | None = None) ->
     return status
 
 
-def _stamp(at: datetime | None) -> str | None:
-    return at.isoformat(timespec="milliseconds") if at is not None else None
-
-
-def batch_status(*, batch_id: str, viewer: ApiCredential | None = None) -> dict[str, Any] | None:
-    """A rebalance batch's state, counts and trace times, or None when the id is unknown
-    or not one the `viewer` may see."""
+def batch_status(*, batch_id: str, viewer: ApiCredential | None = None) -> RebalanceBatch | None:
+    """A rebalance batch (its state, counts and trace times; not its orders), or None
+    when the id is unknown or not one the `viewer` may see."""
     batch = RebalanceBatch.objects.filter(batch_id=batch_id).defer("orders").first()
     if batch is None or not access.may_see_batch(
         viewer, batch.credential_id, batch.world_id, batch.scope
     ):
         return None
-    return {
-        "batch_id": batch.batch_id,
-        "status": batch.status,
-        "world_id": batch.world_id,
-        "scope": batch.scope,
-        "counts": {"total": batch.total_orders, "reduce_only": batch.reduce_only_orders},
-        "reduce_only_ratio": batch.reduce_only_ratio,
-        "submitted_at": _stamp(batch.submitted_at),
-        "published_at": _stamp(batch.published_at),
-        "recorded_at": _stamp(batch.recorded_at),
-        "commitlog_partition": batch.commitlog_partition,
-        "commitlog_offset": batch.commitlog_offset,
-    }
+    return batch

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from django.db import InterfaceError, OperationalError, connection
 
-from commitlog.conf import commitlog_settings
+from commitlog.conf import built_from_settings
 from commitlog.consumer.applier import BatchOutcome, apply_batch
 from commitlog.records import RawRecord
 from commitlog.telemetry.progress import consumer_heartbeat_save, consumer_progress_save
@@ -42,6 +42,15 @@ class LogSource(Protocol):
     def high_watermarks(self) -> dict[int, int]: ...
 
 
+# LoopOptions' fields and the settings they default to.
+_OPTION_SETTINGS = {
+    "batch_size": "consumer_batch_size",
+    "group": "commitlog_group",
+    "heartbeat_s": "consumer_heartbeat_seconds",
+    "pause_before_offset_commit_s": "consumer_pause_before_offset_commit_seconds",
+}
+
+
 @dataclass(frozen=True)
 class LoopOptions:
     """The loop's knobs: the configured ones from commitlog.conf (from_settings), the rest
@@ -58,14 +67,7 @@ class LoopOptions:
 
     @classmethod
     def from_settings(cls, **overrides: Any) -> LoopOptions:
-        conf = commitlog_settings()
-        values: dict[str, Any] = {
-            "batch_size": conf.consumer_batch_size,
-            "group": conf.commitlog_group,
-            "heartbeat_s": conf.consumer_heartbeat_seconds,
-            "pause_before_offset_commit_s": conf.consumer_pause_before_offset_commit_seconds,
-        }
-        return cls(**{**values, **overrides})
+        return built_from_settings(cls, _OPTION_SETTINGS, overrides)
 
 
 class ConsumerLoop:

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from django.db import DatabaseError, connection
 
-from commitlog.conf import commitlog_settings
+from commitlog.conf import built_from_settings, commitlog_settings
 from commitlog.kafka import OutgoingRecord, Position, PublishError
 from commitlog.locks import advisory_lock
 from commitlog.relay.store import Row, claim, mark_rows_published, record_failures
@@ -50,6 +50,16 @@ class WriterSource(Protocol):
     def discard(self) -> None: ...
 
 
+# RelayPolicy's fields and the settings they default to.
+_POLICY_SETTINGS = {
+    "batch_size": "relay_batch_size",
+    "max_attempts": "relay_max_attempts",
+    "backoff_base_s": "relay_backoff_base_seconds",
+    "backoff_max_s": "relay_backoff_max_seconds",
+    "run_budget_s": "relay_run_budget_seconds",
+}
+
+
 @dataclass(frozen=True)
 class RelayPolicy:
     """How a run batches and retries; values and defaults from commitlog.conf."""
@@ -62,15 +72,7 @@ class RelayPolicy:
 
     @classmethod
     def from_settings(cls, **overrides: Any) -> RelayPolicy:
-        conf = commitlog_settings()
-        values: dict[str, Any] = {
-            "batch_size": conf.relay_batch_size,
-            "max_attempts": conf.relay_max_attempts,
-            "backoff_base_s": conf.relay_backoff_base_seconds,
-            "backoff_max_s": conf.relay_backoff_max_seconds,
-            "run_budget_s": conf.relay_run_budget_seconds,
-        }
-        return cls(**{**values, **overrides})
+        return built_from_settings(cls, _POLICY_SETTINGS, overrides)
 
     def backoff(self, attempts: int) -> timedelta:
         """Exponential in the attempts so far, with jitter so failed rows do not retry in step."""

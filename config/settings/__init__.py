@@ -206,7 +206,8 @@ _built: dict[str, Any] = {
     "COMMITLOG_CLIENT_CONFIG": commitlog_client_config(read),
     "COMMITLOG_SIGNING_KEYS": _security.signing_keys,
 }
-for _declared in declarations():
+_DECLARED = declarations()
+for _declared in _DECLARED:
     _name = _declared.name
     if _declared.built:
         _value: Any = _built[_name]
@@ -215,7 +216,7 @@ for _declared in declarations():
     else:
         _value = read.typed(_name, _declared.default, minimum=_declared.minimum)
     globals()[_name] = _value
-COMMITLOG = {d.name: globals()[d.name] for d in declarations()}  # read by the beat schedule
+COMMITLOG = {d.name: globals()[d.name] for d in _DECLARED}  # read by the beat schedule
 
 # --- Celery ------------------------------------------------------------------------------
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from django import forms
 
-from controlplane.models import ApiCredential, Scope
+from controlplane.domain.scopes import Scope
+from controlplane.models import ApiCredential
 from controlplane.services.credentials import credential_limits
 
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from config.env import EnvReader
+from controlplane.domain.request_caps import CAP_VARIABLES
 
 Rate = tuple[int, float]  # calls per period of that many seconds
 
 
 @dataclass(frozen=True)
 class ApiLimits:
-    # Caps per request, beyond which 422 E_TOO_MANY_ITEMS (services.request_caps).
+    # Caps per request, beyond which 422 E_TOO_MANY_ITEMS (domain.request_caps).
     max_worlds: int
     max_batches: int
     max_orders: int
@@ -22,13 +23,6 @@ class ApiLimits:
     read_rate: Rate | None
 
 
-# Each cap's environment variable, named in the refusal so an operator knows what to raise.
-CAP_VARIABLES = {
-    "max_worlds": "API_MAX_WORLDS_PER_REQUEST",
-    "max_batches": "API_MAX_BATCHES_PER_REQUEST",
-    "max_orders": "API_MAX_ORDERS_PER_REQUEST",
-    "max_strategies_per_batch": "API_MAX_STRATEGIES_PER_BATCH",
-}
 _CAP_DEFAULTS = {"max_worlds": 100, "max_batches": 100, "max_orders": 10_000,
                  "max_strategies_per_batch": 1_000}  # fmt: skip
 

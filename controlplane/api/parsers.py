@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Mapping
 from typing import IO, Any
 
@@ -12,15 +10,8 @@ from rest_framework import exceptions
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.parsers import JSONParser
 
-from controlplane.domain.json_values import (
-    contains_lone_surrogate,
-    contains_nul,
-    json_depth,
-    may_hold_escaped_nul,
-    may_hold_escaped_surrogate,
-    path_to,
-    token_fits_double,
-)
+from controlplane.domain.json_bounds import JsonBoundError, bounded_loads
+from controlplane.domain.json_values import path_to
 from controlplane.errors import codes as error_codes
 
 
@@ -48,10 +39,6 @@ class LoneSurrogate(exceptions.APIException):
     status_code = error_codes.status_of(default_code)
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 class _TooLarge:
     """Stands for a number beyond a double while parsing, so that its place can be named."""
 
@@ -59,34 +46,22 @@ class _TooLarge:
         self.token = token
 
 
-class _Numbers:
-    """The parser's number hooks: a number a double cannot hold becomes a _TooLarge."""
+def _refuse_too_large(data: Any, markers: list[_TooLarge]) -> None:
+    where = path_to(data, markers[0]) or None
+    token = markers[0].token
+    shown = token if len(token) <= 40 else f"{token[:20]}...({len(token)} characters)"
+    message = f"{shown} is beyond a double's range"
+    raise exceptions.ValidationError(
+        {where or "non_field_errors": [ErrorDetail(message, code=error_codes.NUMBER_TOO_LARGE)]}
+    )
 
-    def __init__(self) -> None:
-        self.too_large: list[_TooLarge] = []
 
-    def _refused(self, token: str) -> _TooLarge:
-        marker = _TooLarge(token)
-        self.too_large.append(marker)
-        return marker
-
-    def integer(self, token: str) -> int | _TooLarge:
-        return int(token) if len(token) < 300 or token_fits_double(token) else self._refused(token)
-
-    def real(self, token: str) -> float | _TooLarge:
-        value = float(token)
-        return value if math.isfinite(value) else self._refused(token)
-
-    def check(self, data: Any) -> None:
-        if not self.too_large:
-            return
-        where = path_to(data, self.too_large[0]) or None
-        token = self.too_large[0].token
-        shown = token if len(token) <= 40 else f"{token[:20]}...({len(token)} characters)"
-        message = f"{shown} is beyond a double's range"
-        raise exceptions.ValidationError(
-            {where or "non_field_errors": [ErrorDetail(message, code=error_codes.NUMBER_TOO_LARGE)]}
-        )
+# What each bound of json_bounds is called in the API's answer.
+_BOUND_ERRORS: dict[str, type[exceptions.APIException]] = {
+    "depth": JsonTooDeep,
+    "nul": NulCharacter,
+    "surrogate": LoneSurrogate,
+}
 
 
 class BoundedJSONParser(JSONParser):
@@ -104,23 +79,22 @@ class BoundedJSONParser(JSONParser):
         raw = stream.read(limit + 1) if stream is not None else b""
         if len(raw) > limit:
             raise PayloadTooLarge(f"request body is over {limit} bytes")
-        numbers = _Numbers()
+        markers: list[_TooLarge] = []
+
+        def too_large(token: str) -> _TooLarge:
+            markers.append(_TooLarge(token))
+            return markers[-1]
+
+        depth: int = settings.API_MAX_JSON_DEPTH
         try:
-            data = json.loads(
-                raw.decode("utf-8"),
-                parse_constant=_reject_constant,
-                parse_int=numbers.integer,
-                parse_float=numbers.real,
-            )
-        except RecursionError:
-            raise JsonTooDeep() from None
+            data = bounded_loads(raw.decode("utf-8"), max_depth=depth, too_large=too_large)
+        except JsonBoundError as exc:
+            error = _BOUND_ERRORS.get(exc.kind)
+            if error is None:
+                raise exceptions.ParseError(f"request body is not JSON: {exc}") from None
+            raise error(f"request body {exc}" if exc.kind == "depth" else None) from None
         except (UnicodeDecodeError, ValueError) as exc:
             raise exceptions.ParseError(f"request body is not JSON: {exc}") from None
-        if json_depth(data) > settings.API_MAX_JSON_DEPTH:
-            raise JsonTooDeep(f"request body nests deeper than {settings.API_MAX_JSON_DEPTH}")
-        numbers.check(data)
-        if may_hold_escaped_nul(raw) and contains_nul(data):
-            raise NulCharacter()
-        if may_hold_escaped_surrogate(raw) and contains_lone_surrogate(data):
-            raise LoneSurrogate()
+        if markers:
+            _refuse_too_large(data, markers)
         return data

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
@@ -18,27 +16,13 @@ from controlplane.api import schema, serializers
 from controlplane.errors import codes as error_codes
 from controlplane.models import ApiCredential
 from controlplane.services.idempotency import idempotency_claim
-from controlplane.services.rebalance_groups import group_multi, group_single
-from controlplane.services.rebalancing import BatchAck, rebalance_submit
-from controlplane.services.strategies import StrategyAck, strategy_submit
+from controlplane.services.rebalancing import rebalance_submit
+from controlplane.services.strategies import strategy_submit
 
 
 def _credential(request: Request) -> ApiCredential | None:
     """The sender, as the authenticator set it; None for an anonymous dev call."""
     return request.auth if isinstance(request.auth, ApiCredential) else None
-
-
-def _ack_body(ack: StrategyAck) -> dict[str, Any]:
-    context = ack.compute_context
-    return {
-        "strategy_id": ack.strategy_id,
-        "sentinel_id": ack.sentinel_id,
-        "node_ids_crc32": ack.node_ids_crc32,
-        "downgraded": context.downgraded,
-        "downgrade_reason": context.downgrade_reason.value if context.downgrade_reason else None,
-        "safe_mode": context.safe_mode,
-        "queue_map": {},
-    }
 
 
 class StrategySubmitView(APIView):
@@ -54,16 +38,8 @@ class StrategySubmitView(APIView):
     def post(self, request: Request) -> Response:
         incoming = serializers.StrategySubmitIn(data=request.data)
         incoming.is_valid(raise_exception=True)
-        data = incoming.validated_data
-        ack = strategy_submit(
-            dag_json=data["dag_json"],
-            node_ids_crc32=data["node_ids_crc32"],
-            world_ids=data["world_ids"],
-            meta=data["meta"],
-            context=data["context"],
-            credential=_credential(request),
-        )
-        return Response(_ack_body(ack), status=status.HTTP_202_ACCEPTED)
+        ack = strategy_submit(request=incoming.validated_data, credential=_credential(request))
+        return Response(serializers.StrategyAckOut(ack).data, status=status.HTTP_202_ACCEPTED)
 
 
 class StrategyStatusView(APIView):
@@ -79,22 +55,7 @@ class StrategyStatusView(APIView):
         found = selectors.strategy_status(strategy_id=strategy_id, viewer=_credential(request))
         if found is None:
             raise NotFound(f"no strategy {strategy_id}")
-        return Response({"status": found})
-
-
-def _batch_body(ack: BatchAck) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "batch_id": ack.batch_id,
-        "world_id": ack.world_id,
-        "scope": ack.scope,
-        "counts": {"total": ack.total, "reduce_only": ack.reduce_only},
-        "reduce_only_ratio": ack.reduce_only_ratio,
-    }
-    if ack.mode:
-        body["mode"] = ack.mode
-    if ack.shared_account:
-        body["shared_account"] = True
-    return body
+        return Response(serializers.StrategyStatusOut({"status": found}).data)
 
 
 class RebalanceBatchView(APIView):
@@ -117,23 +78,9 @@ class RebalanceBatchView(APIView):
         )
         incoming = serializers.RebalanceIn(data=request.data)
         incoming.is_valid(raise_exception=True)
-        data = incoming.validated_data
-        if "orders" in data:
-            groups = group_single(data.get("world_id"), data["scope"], data["orders"])
-        else:
-            groups = group_multi(
-                data.get("per_world"), data.get("global"), data.get("per_strategy")
-            )
-        accepted = rebalance_submit(
-            groups=groups,
-            mode=data.get("mode"),
-            shared_account=data["shared_account"],
-            execution_domain=data.get("execution_domain"),
-            claim=claim,
-            credential=sender,
-        )
+        accepted = rebalance_submit(request=incoming.validated_data, claim=claim, credential=sender)
         response = Response(
-            {"batches": [_batch_body(a) for a in accepted.acks]}, status=status.HTTP_202_ACCEPTED
+            serializers.RebalanceAckOut(accepted).data, status=status.HTTP_202_ACCEPTED
         )
         if accepted.replayed:
             response["Idempotent-Replayed"] = "true"
@@ -153,7 +100,7 @@ class RebalanceBatchStatusView(APIView):
         found = selectors.batch_status(batch_id=batch_id, viewer=_credential(request))
         if found is None:
             raise NotFound(f"no rebalance batch {batch_id}")
-        return Response(found)
+        return Response(serializers.BatchStatusOut(found).data)
 
 
 @csrf_exempt  # a POST to an unknown path hears 404, not a CSRF failure page

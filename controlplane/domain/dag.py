@@ -6,19 +6,11 @@ import base64
 import binascii
 import hashlib
 import json
-import math
 import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from controlplane.domain.json_values import (
-    contains_lone_surrogate,
-    contains_nul,
-    json_depth,
-    may_hold_escaped_nul,
-    may_hold_escaped_surrogate,
-    token_fits_double,
-)
+from controlplane.domain.json_bounds import JsonBoundError, bounded_loads
 from controlplane.errors import ChecksumMismatch, InvalidDag
 
 SENTINEL_NODE_TYPE = "VersionSentinel"
@@ -26,24 +18,9 @@ _VERSION_META_KEYS = ("version", "strategy_version", "build_version")
 _NOT_A_JSON_NUMBER = "the DAG holds {}, which JSON numbers cannot carry"
 
 
-def _refuse_constant(name: str) -> float:
-    # Python's parser takes NaN and Infinity; the record encoder and jsonb refuse them.
-    raise InvalidDag(_NOT_A_JSON_NUMBER.format(name))
-
-
-def _finite_float(text: str) -> float:
-    # `1e999` parses to infinity. Called only for numbers with a fraction or an exponent.
-    value = float(text)
-    if not math.isfinite(value):
-        raise InvalidDag(_NOT_A_JSON_NUMBER.format(f"{text} (beyond a double)"))
-    return value
-
-
-def _double_int(text: str) -> int:
-    # Beyond a double no record reader could take it; Python stops converting at 4,300 digits.
-    if len(text) >= 300 and not token_fits_double(text):
-        raise InvalidDag(_NOT_A_JSON_NUMBER.format(f"an integer of {len(text)} digits"))
-    return int(text)
+def _refuse_too_large(token: str) -> None:
+    shown = f"an integer of {len(token)} digits" if len(token) > 40 else token
+    raise InvalidDag(_NOT_A_JSON_NUMBER.format(f"{shown} (beyond a double)"))
 
 
 def decode_dag_json(dag_json: str, *, max_depth: int) -> dict[str, Any]:
@@ -61,25 +38,16 @@ def decode_dag_json(dag_json: str, *, max_depth: int) -> dict[str, Any]:
             text = base64.b64decode(text, validate=True).decode("utf-8")
         except (binascii.Error, ValueError) as exc:
             raise InvalidDag("dag_json is neither base64 nor a JSON object") from exc
-    too_deep = f"the DAG nests deeper than {max_depth} levels"
     try:
-        dag = json.loads(
-            text, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_double_int
-        )
-    except RecursionError:
-        raise InvalidDag(too_deep) from None
+        dag = bounded_loads(text, max_depth=max_depth, too_large=_refuse_too_large)
+    except JsonBoundError as exc:
+        if exc.kind == "constant":
+            raise InvalidDag(_NOT_A_JSON_NUMBER.format(exc.subject)) from None
+        raise InvalidDag(f"the DAG {exc}" if exc.kind == "depth" else f"the DAG: {exc}") from None
     except ValueError as exc:
         raise InvalidDag("dag_json does not decode to JSON") from exc
     if not isinstance(dag, dict):
         raise InvalidDag("the DAG must be a JSON object")
-    # Near the interpreter's recursion limit a DAG that parsed could no longer be
-    # encoded for its record: bounded here, it is refused before anything is written.
-    if json_depth(dag) > max_depth:
-        raise InvalidDag(too_deep)
-    if may_hold_escaped_nul(text) and contains_nul(dag):
-        raise InvalidDag("the DAG contains NUL characters (\\u0000)")
-    if may_hold_escaped_surrogate(text) and contains_lone_surrogate(dag):
-        raise InvalidDag("the DAG contains lone surrogates (\\ud800-\\udfff escapes)")
     return dag
 
 

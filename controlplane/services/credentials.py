@@ -15,8 +15,9 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from controlplane.domain.worlds import MAX_WORLD_ID_LENGTH
-from controlplane.models import ApiCredential, Scope
+from controlplane.domain import widths
+from controlplane.domain.scopes import Scope
+from controlplane.models import ApiCredential
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +63,9 @@ def credential_limits(*, worlds: Iterable[str] = (), scopes: Iterable[str] = ())
     Raises ValueError for a world id too long or an unknown scope.
     """
     clean_worlds = list(dict.fromkeys(w.strip() for w in worlds if w.strip()))
-    too_long = [w for w in clean_worlds if len(w) > MAX_WORLD_ID_LENGTH]
+    too_long = [w for w in clean_worlds if len(w) > widths.WORLD_ID]
     if too_long:
-        raise ValueError(f"world id longer than {MAX_WORLD_ID_LENGTH} characters")
+        raise ValueError(f"world id longer than {widths.WORLD_ID} characters")
     clean_scopes = list(dict.fromkeys(scopes))
     unknown = sorted(set(clean_scopes) - set(Scope.values))
     if unknown:

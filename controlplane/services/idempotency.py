@@ -17,11 +17,11 @@ from typing import Any
 
 from django.db import connection
 
+from controlplane.domain import widths
 from controlplane.errors import ApplicationError
 from controlplane.errors import codes as error_codes
 from controlplane.models import IdempotencyKey
 
-MAX_KEY_LENGTH = 255
 KEPT_AT_LEAST = timedelta(hours=24)  # pruned only past both this and the retention window
 
 
@@ -89,9 +89,10 @@ def idempotency_claim(
     """The claim of a request's `Idempotency-Key` header, None when it sends none."""
     if header is None:
         return None
-    if not header or len(header) > MAX_KEY_LENGTH:
+    if not header or len(header) > widths.IDEMPOTENCY_KEY:
         raise InvalidIdempotencyKey(
-            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters", field="Idempotency-Key"
+            f"Idempotency-Key must be 1 to {widths.IDEMPOTENCY_KEY} characters",
+            field="Idempotency-Key",
         )
     if not header.isprintable() or header != header.strip():
         raise InvalidIdempotencyKey(

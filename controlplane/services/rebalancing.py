@@ -14,51 +14,20 @@ from commitlog.outbox.write import outbox_enqueue_many
 from commitlog.records import CommitLogRecord
 from controlplane import access
 from controlplane.domain.clock import now_stamp
-from controlplane.domain.compute_context import normalize_execution_domain
-from controlplane.errors import InvalidOrders, ShadowOrdersBlocked
-from controlplane.errors import codes as error_codes
-from controlplane.models import ApiCredential, RebalanceBatch, Scope
+from controlplane.domain.orders import RebalanceRequest
+from controlplane.domain.scopes import Scope
+from controlplane.models import ApiCredential, RebalanceBatch
 from controlplane.records import Event
 from controlplane.records.rebalance import rebalance_payload
 from controlplane.services.credentials import credential_log_fields
 from controlplane.services.idempotency import IdempotencyClaim
-from controlplane.services.rebalance_groups import OrderGroup
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class BatchAck:
-    batch_id: str
-    world_id: str
-    scope: str
-    total: int
-    reduce_only: int
-    reduce_only_ratio: float
-    mode: str | None
-    shared_account: bool
-
-
-def _blocks_orders(value: object) -> bool:
-    return isinstance(value, str) and normalize_execution_domain(value) == "shadow"
-
-
-def _check_not_shadow(
-    mode: str | None, execution_domain: str | None, groups: list[OrderGroup]
-) -> None:
-    if _blocks_orders(mode) or _blocks_orders(execution_domain):
-        raise ShadowOrdersBlocked("orders are blocked in the shadow execution domain")
-    for group in groups:
-        for order in group.plain_orders():
-            if _blocks_orders(order.get("execution_domain")) or _blocks_orders(order.get("mode")):
-                raise ShadowOrdersBlocked(
-                    f"order for {order['symbol']!r} in {group.world_id} targets the shadow domain"
-                )
-
-
-@dataclass(frozen=True)
 class RebalanceAccepted:
-    acks: list[BatchAck]
+    batches: list[RebalanceBatch]
     replayed: bool = False  # the answer of an earlier request with the same Idempotency-Key
 
 
@@ -66,46 +35,28 @@ class _KeyTaken(Exception):
     """Raised inside the transaction to roll it back: another request holds the key."""
 
 
-def _ack_of(batch: RebalanceBatch) -> BatchAck:
-    return BatchAck(
-        batch_id=batch.batch_id,
-        world_id=batch.world_id,
-        scope=batch.scope,
-        total=batch.total_orders,
-        reduce_only=batch.reduce_only_orders,
-        reduce_only_ratio=batch.reduce_only_ratio,
-        mode=batch.mode or None,
-        shared_account=batch.shared_account,
-    )
-
-
 def _replay(batch_ids: list[str]) -> RebalanceAccepted:
     found = RebalanceBatch.objects.in_bulk(batch_ids)
-    return RebalanceAccepted([_ack_of(found[i]) for i in batch_ids if i in found], replayed=True)
+    return RebalanceAccepted([found[i] for i in batch_ids if i in found], replayed=True)
 
 
 def rebalance_submit(
     *,
-    groups: list[OrderGroup],
-    mode: str | None = None,
-    shared_account: bool = False,
-    execution_domain: str | None = None,
+    request: RebalanceRequest,
     claim: IdempotencyClaim | None = None,
     credential: ApiCredential | None = None,
 ) -> RebalanceAccepted:
-    """Store one batch per non-empty group, each with its outbox row, in one transaction;
-    with a `claim`, only if no earlier request with its key did (whose answer is given).
+    """Store one batch per group of a cleaned request, each with its outbox row, in one
+    transaction; with a `claim`, only if no earlier request with its key did (whose
+    answer is given).
 
     Raises Forbidden, nothing written, when the `credential` (the sender, recorded with
     each batch) may not use a group's world or scope.
     """
-    groups = [group for group in groups if group.orders]
+    groups, mode = request.groups, request.mode
     access.check_batches(credential, [(g.world_id, g.scope.value) for g in groups])
     if claim is not None and (earlier := claim.earlier()) is not None:
         return _replay(earlier)
-    if not groups:
-        raise InvalidOrders("the request has no orders", code=error_codes.NO_ORDERS)
-    _check_not_shadow(mode, execution_domain, groups)
 
     stamp = now_stamp()
     batches: list[RebalanceBatch] = []
@@ -114,7 +65,7 @@ def rebalance_submit(
         batch_id = f"{group.world_id}:{uuid.uuid4().hex}"
         reduce_only = group.reduce_only_count()
         # qmtl nets accounts across strategies only; a per_strategy batch never shares one.
-        shared = shared_account and group.scope is not Scope.PER_STRATEGY
+        shared = request.shared_account and group.scope is not Scope.PER_STRATEGY
         payload = rebalance_payload(
             batch_id=batch_id,
             world_id=group.world_id,
@@ -157,17 +108,16 @@ def rebalance_submit(
             raise RuntimeError("an idempotency key vanished while it was in use") from None
         return _replay(earlier)
 
-    acks = [_ack_of(batch) for batch in batches]
     sender = credential_log_fields(credential)
-    for ack in acks:
+    for batch in batches:
         logger.info(
             "event=rebalance_accepted batch_id=%s world_id=%s scope=%s orders=%d reduce_only=%d "
             "credential_id=%s credential=%s",
-            ack.batch_id,
-            ack.world_id,
-            ack.scope,
-            ack.total,
-            ack.reduce_only,
+            batch.batch_id,
+            batch.world_id,
+            batch.scope,
+            batch.total_orders,
+            batch.reduce_only_orders,
             *sender,
         )
-    return RebalanceAccepted(acks)
+    return RebalanceAccepted(batches)

@@ -1,11 +1,9 @@
-"""Strategy submission: validate, compute the ingest record, store it with its outbox row."""
+"""Strategy submission: the ingest record of a cleaned request, stored with its outbox row."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError
@@ -16,15 +14,9 @@ from controlplane import access
 from controlplane.domain import dag as dags
 from controlplane.domain import strategy_ids as ids
 from controlplane.domain.clock import now_stamp
-from controlplane.domain.compute_context import (
-    ACCEPTED_CONTEXT_KEYS,
-    ComputeContext,
-    build_compute_context,
-)
-from controlplane.domain.identifiers import check_identifier
-from controlplane.domain.json_values import coerce_json, contains_lone_surrogate, contains_nul
-from controlplane.domain.worlds import normalize_world_ids
-from controlplane.errors import DuplicateSubmission, InvalidContext
+from controlplane.domain.compute_context import ComputeContext
+from controlplane.domain.submission import StrategyRequest
+from controlplane.errors import DuplicateSubmission
 from controlplane.models import ApiCredential, StrategySubmission
 from controlplane.records import Event
 from controlplane.records.ingest import ingest_payload
@@ -33,8 +25,6 @@ from controlplane.services.submission_store import submission_insert_with_record
 
 logger = logging.getLogger(__name__)
 
-MAX_DOMAIN_LENGTH = 100  # the column's size
-
 
 @dataclass(frozen=True)
 class StrategyAck:
@@ -42,17 +32,6 @@ class StrategyAck:
     sentinel_id: str
     node_ids_crc32: int
     compute_context: ComputeContext
-
-
-def _check_context_keys(context: Mapping[str, Any] | None) -> None:
-    if not context:
-        return
-    unknown = sorted(set(context) - ACCEPTED_CONTEXT_KEYS)
-    if unknown:
-        raise InvalidContext(
-            f"unknown context keys: {', '.join(unknown)}; "
-            f"accepted: {', '.join(sorted(ACCEPTED_CONTEXT_KEYS))}"
-        )
 
 
 def _duplicate_of(dag_hash: str, credential: ApiCredential | None) -> DuplicateSubmission | None:
@@ -72,50 +51,32 @@ def _duplicate_of(dag_hash: str, credential: ApiCredential | None) -> DuplicateS
 
 def strategy_submit(
     *,
-    dag_json: str,
-    node_ids_crc32: int,
-    world_ids: Sequence[str],
-    meta: Mapping[str, Any] | None = None,
-    context: Mapping[str, Any] | None = None,
+    request: StrategyRequest,
     insert_sentinel: bool | None = None,
     credential: ApiCredential | None = None,
 ) -> StrategyAck:
-    """Accept a strategy: the submission row and its outbox row commit together or not at all.
+    """Accept a cleaned strategy request: the submission row and its outbox row commit
+    together or not at all.
 
-    Raises an ApplicationError (nothing written) for bad input, Forbidden for a world the
-    `credential` (the sender, recorded with the row) may not use, DuplicateSubmission when
-    the same DAG is already stored, even when the other submission is racing this one.
+    Raises Forbidden (nothing written) for a world the `credential` (the sender, recorded
+    with the row) may not use, DuplicateSubmission when the same DAG is already stored,
+    even when the other submission is racing this one.
     """
-    worlds = normalize_world_ids(world_ids)
+    worlds = list(request.world_ids)
     access.check_strategy_worlds(credential, worlds)
-    submitted_dag = dags.decode_dag_json(dag_json, max_depth=settings.API_MAX_JSON_DEPTH)
-    dags.verify_checksum(dags.node_ids(submitted_dag), node_ids_crc32)
-    _check_context_keys(context)
-    clean_meta = coerce_json(meta) if meta is not None else None
-    compute_context = build_compute_context(
-        world_ids=worlds,
-        meta=clean_meta if isinstance(clean_meta, dict) else None,
-        overrides=context,
-    )
-    check_identifier(compute_context.execution_domain, "execution_domain")
-    if len(compute_context.execution_domain or "") > MAX_DOMAIN_LENGTH:
-        raise InvalidContext(f"execution_domain is longer than {MAX_DOMAIN_LENGTH} characters")
-    if contains_nul(clean_meta) or contains_nul(dict(context or {})):
-        raise InvalidContext("meta and context may not contain NUL characters (\\u0000)")
-    if contains_lone_surrogate(clean_meta) or contains_lone_surrogate(dict(context or {})):
-        raise InvalidContext("meta and context may not contain lone surrogates (\\ud800-\\udfff)")
+    compute_context, node_ids_crc32 = request.compute_context, request.node_ids_crc32
 
     # Duplicates are found by the unique dag_hash when the row is inserted (below): a
     # SELECT first would cost every submission a round trip and still miss races.
-    submitted_hash = dags.dag_hash(submitted_dag)
+    submitted_hash = request.dag_hash
     if insert_sentinel is None:
         insert_sentinel = settings.GATEWAY_INSERT_SENTINEL
     strategy_uuid = ids.new_strategy_id()
     strategy_id = str(strategy_uuid)
     stored_dag = (
-        dags.with_sentinel(submitted_dag, strategy_id, dags.version_from_meta(clean_meta))
+        dags.with_sentinel(request.dag, strategy_id, dags.version_from_meta(request.meta))
         if insert_sentinel
-        else submitted_dag
+        else request.dag
     )
     stamp = now_stamp()
     stored_dag_text = dags.dag_text(stored_dag)
@@ -127,7 +88,7 @@ def strategy_submit(
         insert_sentinel=insert_sentinel,
         compute_context=compute_context,
         world_ids=worlds,
-        meta=clean_meta,
+        meta=request.meta,
         stamp=stamp,
         stored_dag_text=stored_dag_text,
     )
@@ -146,7 +107,7 @@ def strategy_submit(
             downgrade_reason=(
                 compute_context.downgrade_reason.value if compute_context.downgrade_reason else ""
             ),
-            meta=clean_meta,
+            meta=request.meta,
             submitted_at=stamp.at,
             record=record,
             credential_id=credential.pk if credential is not None else None,

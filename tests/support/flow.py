@@ -14,6 +14,7 @@ from commitlog.relay.run import relay_outbox
 from commitlog.relay.writer import ProcessWriter
 from controlplane.services.strategies import strategy_submit
 from tests.support.bodies import crc_of
+from tests.support.requests import strategy_request_of
 
 
 def relay_all() -> None:
@@ -63,10 +64,12 @@ def submit_strategies(count: int, prefix: str = "s") -> list[str]:
         node_ids = [f"{prefix}{i}-a", f"{prefix}{i}-b"]
         dag_json = json.dumps({"nodes": [{"node_id": n} for n in node_ids]})
         ack = strategy_submit(
-            dag_json=dag_json,
-            node_ids_crc32=crc_of(node_ids),
-            world_ids=["w1"],
-            meta={"execution_domain": "live"},
+            request=strategy_request_of(
+                dag_json=dag_json,
+                node_ids_crc32=crc_of(node_ids),
+                world_ids=["w1"],
+                meta={"execution_domain": "live"},
+            )
         )
         ids.append(ack.strategy_id)
     return ids

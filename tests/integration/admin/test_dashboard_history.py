@@ -21,10 +21,10 @@ from commitlog.telemetry.activity import RELAY, consumer_source
 from commitlog.upkeep.prune import commitlog_prune
 from controlplane.models import RebalanceBatch
 from controlplane.records import Event
-from controlplane.services.rebalance_groups import group_single
 from controlplane.services.rebalancing import rebalance_submit
 from tests.support.flow import consume_to_end, produce_straight, relay_all, submit_strategies
 from tests.support.migrations import latest_migrations, migrate_to
+from tests.support.requests import single_batch
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,7 +42,7 @@ def fixed_minute(monkeypatch: pytest.MonkeyPatch) -> datetime:
 
 
 def submit_batch(world: str = "w1") -> None:
-    rebalance_submit(groups=group_single(world, "per_world", [{"symbol": "BTC", "quantity": 1}]))
+    rebalance_submit(request=single_batch(world, [{"symbol": "BTC", "quantity": 1}]))
 
 
 def found(pattern: str, text: str, group: int = 0) -> str:

@@ -43,6 +43,7 @@ from tests.support.bodies import crc_of, examples, make_dag
 from tests.support.contract import ALIASES
 from tests.support.flow import relay_all
 from tests.support.kafka_reader import read_topic
+from tests.support.requests import strategy_request_of
 
 # --- The reference, restated from qmtl ------------------------------------------------
 
@@ -112,11 +113,13 @@ def submitted_payload(
     """Submit through the service; the payload of the record it stored, bytes decoded."""
     node = uuid.uuid4().hex
     ack = strategy_submit(
-        dag_json=_dag_text(node),
-        node_ids_crc32=crc_of([node]),
-        world_ids=world_ids,
-        meta=meta,
-        context=context,
+        request=strategy_request_of(
+            dag_json=_dag_text(node),
+            node_ids_crc32=crc_of([node]),
+            world_ids=world_ids,
+            meta=meta,
+            context=context,
+        )
     )
     row = OutboxEvent.objects.get(key=record_key(Event.INGEST, ack.strategy_id))
     return decode_value(bytes(row.value)).payload

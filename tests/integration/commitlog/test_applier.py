@@ -16,10 +16,10 @@ from commitlog.models import ConsumedRecord, InvalidRecord, OutboxEvent, RecordC
 from commitlog.records import RawRecord
 from commitlog.registry import Applied, apply_records
 from controlplane.models import RebalanceBatch, StrategySubmission
-from controlplane.services.rebalance_groups import group_single
 from controlplane.services.rebalancing import rebalance_submit
 from controlplane.services.strategies import strategy_submit
 from tests.support.bodies import crc_of
+from tests.support.requests import single_batch, strategy_request_of
 
 pytestmark = pytest.mark.django_db
 
@@ -28,10 +28,12 @@ TOPIC = "commit-log"
 
 def submit(node: str) -> OutboxEvent:
     ack = strategy_submit(
-        dag_json=json.dumps({"nodes": [{"node_id": node}]}),
-        node_ids_crc32=crc_of([node]),
-        world_ids=["w1"],
-        meta={"execution_domain": "live", "version": "3"},
+        request=strategy_request_of(
+            dag_json=json.dumps({"nodes": [{"node_id": node}]}),
+            node_ids_crc32=crc_of([node]),
+            world_ids=["w1"],
+            meta={"execution_domain": "live", "version": "3"},
+        )
     )
     return OutboxEvent.objects.get(aggregate_id=ack.strategy_id)
 
@@ -115,13 +117,8 @@ def test_a_key_that_does_not_match_the_record_is_invalid() -> None:
 
 def test_unknown_submissions_and_batches_are_rebuilt_from_their_payload() -> None:
     row = submit("a")
-    rebalance_submit(
-        groups=group_single(
-            "w9", "per_world", [{"symbol": "A", "quantity": 1, "reduce_only": True}]
-        ),
-        mode="live",
-        shared_account=True,
-    )
+    orders = [{"symbol": "A", "quantity": 1, "reduce_only": True}]
+    rebalance_submit(request=single_batch("w9", orders, mode="live", shared_account=True))
     batch_row = OutboxEvent.objects.get(event="gateway.rebalance")
     original = StrategySubmission.objects.get()
     original_batch = RebalanceBatch.objects.get()

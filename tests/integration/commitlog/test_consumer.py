@@ -13,10 +13,10 @@ from commitlog.conf import CommitLogSettings
 from commitlog.kafka import OutgoingRecord, TransactionalWriter
 from commitlog.models import ConsumedRecord, InvalidRecord, OutboxEvent
 from controlplane.models import RebalanceBatch, StrategySubmission
-from controlplane.services.rebalance_groups import group_multi
 from controlplane.services.rebalancing import rebalance_submit
 from tests.support.bodies import make_dag, submission_body
 from tests.support.flow import consume_to_end, relay_all, submit_strategies
+from tests.support.requests import rebalance_request_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -119,12 +119,11 @@ def test_rebuilding_an_empty_database_from_the_topic_reproduces_the_state(
     commitlog: CommitLogSettings,
 ) -> None:
     submit_strategies(6)
-    rebalance_submit(
-        groups=group_multi(
-            {"w1": [{"symbol": "A", "quantity": 1}]}, [{"symbol": "G", "qty": 2}], None
-        ),
-        mode="live",
-    )
+    body = {
+        "per_world": {"w1": [{"symbol": "A", "quantity": 1}]},
+        "global": [{"symbol": "G", "qty": 2}],
+    }
+    rebalance_submit(request=rebalance_request_of({**body, "mode": "live"}))
     relay_all()
     consume_to_end(commitlog)
     fields = (

@@ -23,6 +23,7 @@ from controlplane.records.ingest import parse_ingest
 from controlplane.services.strategies import strategy_submit
 from tests.support.bodies import crc_of, make_dag
 from tests.support.processes import wait_for
+from tests.support.requests import strategy_request_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -64,9 +65,9 @@ def test_the_relay_and_the_consumer_marking_the_same_rows_wait_instead_of_deadlo
     for name in ("lock-a", "lock-b"):
         dag = make_dag(name)
         ack = strategy_submit(
-            dag_json=json.dumps(dag),
-            node_ids_crc32=crc_of([name]),
-            world_ids=["w1"],
+            request=strategy_request_of(
+                dag_json=json.dumps(dag), node_ids_crc32=crc_of([name]), world_ids=["w1"]
+            )
         )
         ids.append(ack.strategy_id)
     low, high = sorted(ids)

@@ -23,9 +23,9 @@ from commitlog.models import (
 )
 from commitlog.upkeep.prune import commitlog_prune
 from controlplane.models import RebalanceBatch, StrategySubmission
-from controlplane.services.rebalance_groups import group_single
 from controlplane.services.rebalancing import rebalance_submit
 from tests.support.flow import consume_to_end, relay_all, submit_strategies
+from tests.support.requests import single_batch
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -115,7 +115,7 @@ def test_the_command_dry_run_counts_and_deletes_nothing_then_prunes(
 
 def test_a_full_replay_after_pruning_applies_nothing_twice(commitlog: CommitLogSettings) -> None:
     submit_strategies(5)
-    rebalance_submit(groups=group_single("w1", "per_world", [{"symbol": "A", "quantity": 1}]))
+    rebalance_submit(request=single_batch("w1", [{"symbol": "A", "quantity": 1}]))
     relay_all()
     first = consume_to_end(commitlog, heartbeat_s=0)
     assert first.applied == 6

@@ -19,10 +19,10 @@ from commitlog.relay.run import RelayPolicy, RelayRun, relay_lock, relay_outbox
 from commitlog.relay.writer import ProcessWriter
 from commitlog.telemetry.activity import RELAY
 from controlplane.models import RebalanceBatch, StrategySubmission
-from controlplane.services.rebalance_groups import group_multi
 from controlplane.services.rebalancing import rebalance_submit
 from tests.support.flow import submit_strategies
 from tests.support.kafka_reader import read_topic
+from tests.support.requests import rebalance_request_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -55,11 +55,11 @@ def make_due() -> None:
 
 def test_records_carry_the_stored_bytes_in_outbox_order(commitlog: CommitLogSettings) -> None:
     submit_strategies(25)
-    rebalance_submit(
-        groups=group_multi(
-            {"w1": [{"symbol": "A", "quantity": 1}]}, [{"symbol": "G", "qty": 2}], None
-        )
-    )
+    body = {
+        "per_world": {"w1": [{"symbol": "A", "quantity": 1}]},
+        "global": [{"symbol": "G", "qty": 2}],
+    }
+    rebalance_submit(request=rebalance_request_of(body))
     run = relay_with_batches_of(10)
     assert run.published == 27
     assert run.batches == 3

@@ -89,9 +89,9 @@ def test_a_database_of_the_previous_release_migrates_forward_and_is_read(
         migrate_to(latest)
 
     assert strategy_status(strategy_id=strategy_id) == SubmissionStatus.ACCEPTED
-    status = batch_status(batch_id=batch_id)
-    assert status is not None
-    assert (status["status"], status["world_id"]) == (SubmissionStatus.ACCEPTED, "w1")
+    batch = batch_status(batch_id=batch_id)
+    assert batch is not None
+    assert (batch.status, batch.world_id) == (SubmissionStatus.ACCEPTED, "w1")
     answer = api.get(f"/strategies/{strategy_id}/status")
     assert (answer.status_code, answer.json()) == (200, {"status": "accepted"})
     assert api.get(f"/rebalancing/batches/{batch_id}").json()["status"] == "accepted"

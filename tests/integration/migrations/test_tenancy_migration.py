@@ -10,11 +10,11 @@ from rest_framework.test import APIClient
 
 from controlplane.models import ApiCredential, RebalanceBatch, StrategySubmission
 from controlplane.services.credentials import credential_issue, credential_limits, hash_token
-from controlplane.services.rebalance_groups import group_single
 from controlplane.services.rebalancing import rebalance_submit
 from controlplane.services.strategies import strategy_submit
 from tests.support.bodies import crc_of, make_dag, submission_body
 from tests.support.migrations import latest_migrations, migrate_to
+from tests.support.requests import single_batch, strategy_request_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,13 +30,13 @@ def _columns(table: str) -> set[str]:
 def test_rows_written_before_the_migration_are_kept_and_credentials_stay_unlimited() -> None:
     dag = make_dag("old-a", "old-b")
     ack = strategy_submit(
-        dag_json=submission_body(dag)["dag_json"],
-        node_ids_crc32=crc_of(["old-a", "old-b"]),
-        world_ids=["A", "B"],
+        request=strategy_request_of(
+            dag_json=submission_body(dag)["dag_json"],
+            node_ids_crc32=crc_of(["old-a", "old-b"]),
+            world_ids=["A", "B"],
+        )
     )
-    [batch] = rebalance_submit(
-        groups=group_single("A", "per_world", [{"symbol": "X", "quantity": 1}])
-    ).acks
+    [batch] = rebalance_submit(request=single_batch("A", [{"symbol": "X", "quantity": 1}])).batches
     latest = latest_migrations()
     migrate_to(BEFORE)
     try:

@@ -8,8 +8,8 @@ from django.contrib.admin.utils import quote
 from django.test import Client
 
 from commitlog.models import ConsumedRecord, OutboxEvent
-from controlplane.models import Scope
-from controlplane.services.rebalance_groups import OrderGroup
+from controlplane.domain.orders import OrderGroup, RebalanceRequest
+from controlplane.domain.scopes import Scope
 from controlplane.services.rebalancing import rebalance_submit
 
 
@@ -17,7 +17,7 @@ from controlplane.services.rebalancing import rebalance_submit
 def test_admin_pages_link_a_batch_whose_stored_id_holds_a_newline(admin_client: Client) -> None:
     # As stored before ids were checked: the service below the API's checks takes it.
     group = OrderGroup("w\n1", Scope.PER_WORLD, [{"symbol": "A", "qty": 1}])
-    [ack] = rebalance_submit(groups=[group]).acks
+    [ack] = rebalance_submit(request=RebalanceRequest(groups=(group,))).batches
     row = OutboxEvent.objects.get(aggregate_id=ack.batch_id)
     ConsumedRecord.objects.create(
         key=row.key, event=row.event, record_id=ack.batch_id, value_sha256="0" * 64,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.support.commands import PROD_ENV, PROJECT_COMMANDS, manage, write_config
+from tests.support.paths import ROOT
 
 
 @pytest.mark.parametrize(
@@ -100,3 +104,21 @@ def test_help_prints_no_start_up_notice(name: str) -> None:
     assert result.returncode == 0, result.stderr
     assert "usage:" in result.stdout
     assert result.stderr == ""
+
+
+@pytest.mark.parametrize("role", ["worker", "beat"])
+def test_celery_reports_a_bad_configuration_as_lines(role: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COMMITLOG_", "PROFILE"))}
+    env["RELAY_MAX_ATTEMPTS"] = "-1"
+    result = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "config", role],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "controlplane: configuration error: RELAY_MAX_ATTEMPTS=-1 is below its minimum of 1"
+    ]

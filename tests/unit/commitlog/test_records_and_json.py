@@ -9,7 +9,8 @@ import pytest
 
 from commitlog.records import CommitLogRecord, RecordRefused, decode_value, encode_value
 from commitlog.registry import handler_for, registered_events
-from controlplane.domain.json_values import coerce_json, json_depth
+from controlplane.domain.json_bounds import json_depth
+from controlplane.domain.json_values import coerce_json
 from controlplane.records import Event
 
 

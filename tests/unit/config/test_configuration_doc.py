@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from commitlog.conf import declarations
-from controlplane.api.limits import CAP_VARIABLES
+from controlplane.domain.request_caps import CAP_VARIABLES
 
 ROOT = Path(__file__).resolve().parents[3]
 DOC = ROOT / "docs" / "CONFIGURATION.md"

@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 from commitlog.records import CommitLogRecord, RecordRefused, decode_value, encode_value
 from controlplane.domain.compute_context import normalize_execution_domain
-from controlplane.domain.json_values import coerce_json, json_depth
+from controlplane.domain.json_bounds import json_depth
+from controlplane.domain.json_values import coerce_json
 from controlplane.records import Event
 from tests.support.bodies import examples
 from tests.support.contract import ALIASES

@@ -1,5 +1,5 @@
-"""Rebalance orders read from a request and grouped by (world, scope): one group per batch
-to be. Orders are checked and kept exactly as given."""
+"""A rebalance request, cleaned once: orders checked and grouped by (world, scope), one
+group per batch to be. Orders are kept exactly as given."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from controlplane.domain import widths
+from controlplane.domain.compute_context import normalize_execution_domain
 from controlplane.domain.identifiers import check_identifier
 from controlplane.domain.json_values import coerce_json
-from controlplane.domain.request_caps import cap_groups, cap_multi_form, cap_orders
-from controlplane.domain.worlds import MAX_WORLD_ID_LENGTH
-from controlplane.errors import InvalidOrders, InvalidRequest
-from controlplane.models import Scope
+from controlplane.domain.request_caps import Caps, cap_groups, cap_multi_form, cap_orders
+from controlplane.domain.scopes import Scope
+from controlplane.errors import InvalidOrders, InvalidRequest, ShadowOrdersBlocked
+from controlplane.errors import codes as error_codes
 
 GLOBAL_WORLD = "global"
 # Keys that carry an order's quantity, in order of precedence.
@@ -85,8 +87,8 @@ def _world(value: object, where: str) -> str:
         raise InvalidOrders(f"{where} must be a non-empty string", field=where)
     check_identifier(value, where)
     world_id = value.strip()
-    if len(world_id) > MAX_WORLD_ID_LENGTH:
-        raise InvalidOrders(f"{where} is longer than {MAX_WORLD_ID_LENGTH} characters", field=where)
+    if len(world_id) > widths.WORLD_ID:
+        raise InvalidOrders(f"{where} is longer than {widths.WORLD_ID} characters", field=where)
     return world_id
 
 
@@ -118,7 +120,9 @@ def _group(groups: dict[tuple[str, Scope], OrderGroup], world_id: str, scope: Sc
     return groups.setdefault((world_id, scope), OrderGroup(world_id, scope))
 
 
-def group_single(world_id: object, scope: str, orders: Sequence[object]) -> list[OrderGroup]:
+def group_single(
+    world_id: object, scope: str, orders: Sequence[object], *, caps: Caps
+) -> list[OrderGroup]:
     """The single-batch form `{world_id, scope, orders}`; for `per_strategy` its orders are
     `{world_id, strategy_id, order}` entries of that world."""
     try:
@@ -132,7 +136,7 @@ def group_single(world_id: object, scope: str, orders: Sequence[object]) -> list
         raise InvalidRequest(f"world_id is required for a {scope} batch", field="world_id")
     else:
         world = _world(world_id, "world_id")
-    cap_orders(orders, "orders")
+    cap_orders(caps, orders, "orders")
     group = OrderGroup(world, parsed_scope)
     for index, order in enumerate(orders):
         where = f"orders[{index}]"
@@ -145,7 +149,7 @@ def group_single(world_id: object, scope: str, orders: Sequence[object]) -> list
             group.orders.append(entry)
         else:
             group.orders.append(clean_order(order, where))
-    cap_groups([group])
+    cap_groups(caps, [group])
     return [group]
 
 
@@ -153,9 +157,11 @@ def group_multi(
     per_world: Mapping[str, Sequence[object]] | None,
     global_orders: Sequence[object] | None,
     per_strategy: Sequence[object] | None,
+    *,
+    caps: Caps,
 ) -> list[OrderGroup]:
     """The multi-world form; groups come out in request order, empty ones dropped."""
-    cap_multi_form(per_world or {}, global_orders or [], per_strategy or [])
+    cap_multi_form(caps, per_world or {}, global_orders or [], per_strategy or [])
     groups: dict[tuple[str, Scope], OrderGroup] = {}
     for raw_world, orders in (per_world or {}).items():
         world = _world(raw_world, f"per_world key {raw_world!r}")
@@ -169,5 +175,55 @@ def group_multi(
         world, entry = _strategy_entry(raw_entry, f"per_strategy[{index}]")
         _group(groups, world, Scope.PER_STRATEGY).orders.append(entry)
     found = [group for group in groups.values() if group.orders]
-    cap_groups(found)
+    cap_groups(caps, found)
     return found
+
+
+def _blocks_orders(value: object) -> bool:
+    return isinstance(value, str) and normalize_execution_domain(value) == "shadow"
+
+
+def _check_not_shadow(
+    mode: str | None, execution_domain: str | None, groups: Sequence[OrderGroup]
+) -> None:
+    if _blocks_orders(mode) or _blocks_orders(execution_domain):
+        raise ShadowOrdersBlocked("orders are blocked in the shadow execution domain")
+    for group in groups:
+        for order in group.plain_orders():
+            if _blocks_orders(order.get("execution_domain")) or _blocks_orders(order.get("mode")):
+                raise ShadowOrdersBlocked(
+                    f"order for {order['symbol']!r} in {group.world_id} targets the shadow domain"
+                )
+
+
+@dataclass(frozen=True)
+class RebalanceRequest:
+    """What `rebalance_submit` stores: non-empty groups, in request order."""
+
+    groups: tuple[OrderGroup, ...]
+    mode: str | None = None
+    shared_account: bool = False
+    execution_domain: str | None = None
+
+
+def rebalance_request(fields: Mapping[str, Any], *, caps: Caps) -> RebalanceRequest:
+    """The cleaned request from fields whose types the API's serializer has checked:
+    `{world_id, scope, orders}` or `{per_world, global, per_strategy}`, with `mode`,
+    `shared_account` and `execution_domain`."""
+    if "orders" in fields:
+        found = group_single(fields.get("world_id"), fields["scope"], fields["orders"], caps=caps)
+    else:
+        found = group_multi(
+            fields.get("per_world"), fields.get("global"), fields.get("per_strategy"), caps=caps
+        )
+    groups = tuple(group for group in found if group.orders)
+    if not groups:
+        raise InvalidOrders("the request has no orders", code=error_codes.NO_ORDERS)
+    mode, domain = fields.get("mode"), fields.get("execution_domain")
+    _check_not_shadow(mode, domain, groups)
+    return RebalanceRequest(
+        groups=groups,
+        mode=mode,
+        shared_account=bool(fields.get("shared_account", False)),
+        execution_domain=domain,
+    )
