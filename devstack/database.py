@@ -23,10 +23,16 @@ def embedded_only() -> bool:
 @contextlib.contextmanager
 def embedded_postgres(purpose: str, *, state_dir: Path, database: str) -> Iterator[str]:
     """The URL of `database` on the embedded server of `state_dir`, started for the
-    context's lifetime."""
+    context's lifetime; a server found already running there is used and left running
+    (it is not ours to stop)."""
     server = EmbeddedPostgres(state_dir, durable=purpose == "run")
     print(f"[{purpose}] PostgreSQL: starting embedded server in {state_dir}", flush=True)
     server.start()
+    if server.reused:
+        print(f"[{purpose}] PostgreSQL: its server was already running on port {server.port}; "
+              "it is left running", flush=True)  # fmt: skip
+        yield server.ensure_database(database)
+        return
     try:
         yield server.ensure_database(database)
     finally:

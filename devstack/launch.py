@@ -14,6 +14,7 @@ from devstack.brokers import kafka_for, redis_for
 from devstack.database import embedded_only, embedded_postgres
 from devstack.demo import seed
 from devstack.preflight import Configured, configured_services, preflight
+from devstack.runlock import AlreadyRunning, run_lock
 from devstack.supervisor import Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,12 +47,16 @@ def run(*, port: int, demo: bool = False, state_dir: Path = STATE) -> int:
     env = dict(os.environ)
     env.setdefault("PROFILE", "dev")
     env.setdefault("PYTHONUNBUFFERED", "1")
-    configured = configured_services(env, ignore_database_url=embedded_only())
-    refused = preflight(env, configured)
-    if refused:
-        return refused
     try:
-        return _run(env, configured, port=port, demo=demo, state_dir=state_dir)
+        with run_lock(state_dir, port=port):
+            configured = configured_services(env, ignore_database_url=embedded_only())
+            refused = preflight(env, configured)
+            if refused:
+                return refused
+            return _run(env, configured, port=port, demo=demo, state_dir=state_dir)
+    except AlreadyRunning as running:
+        sys.stderr.write(f"controlplane: {running}\n")
+        return 1
     except StepFailed as failed:
         return failed.returncode
 

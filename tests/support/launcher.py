@@ -120,6 +120,7 @@ class Launcher:
         while any(alive(pid) for pid in self.seen) and time.monotonic() < deadline:
             time.sleep(0.1)
         end_all(self.seen)
+        print(f"--- devstack run's output ---\n{self.output()[-8000:]}")  # shown on failure
         self.log.unlink(missing_ok=True)
 
 
