@@ -13,6 +13,7 @@ from pathlib import Path
 from devstack.brokers import kafka_for, redis_for
 from devstack.database import embedded_only, embedded_postgres
 from devstack.demo import seed
+from devstack.envfile import stack_env_file, summary
 from devstack.preflight import Configured, configured_services, preflight
 from devstack.runlock import AlreadyRunning, run_lock
 from devstack.supervisor import Supervisor
@@ -41,6 +42,16 @@ def _database(configured: Configured, state_dir: Path) -> contextlib.AbstractCon
         print("[run] PostgreSQL: DATABASE_URL (configured)", flush=True)
         return contextlib.nullcontext(configured.database_url)
     return embedded_postgres("run", state_dir=state_dir / "postgres", database="controlplane")
+
+
+def _embedded(configured: Configured) -> set[str]:
+    """The settings whose service the run embeds (the configuration names none)."""
+    named = {
+        "DATABASE_URL": configured.database_url,
+        "CELERY_BROKER_URL": configured.celery_broker_url,
+        "COMMITLOG_BOOTSTRAP": configured.commitlog_bootstrap,
+    }
+    return {name for name, value in named.items() if not value}
 
 
 def run(*, port: int, demo: bool = False, state_dir: Path = STATE) -> int:
@@ -95,11 +106,12 @@ def _run(
         web = [*manage, "runserver", "--noreload", f"127.0.0.1:{port}"]
         worker = [*celery, "worker", "--concurrency", "1", "--without-gossip", "--without-mingle"]
         beat = [*celery, "beat", "--schedule", str(state_dir / "celerybeat-schedule")]
-        with Supervisor() as children:
+        with stack_env_file(state_dir, env) as env_file, Supervisor() as children:
             children.start("web", web, env, str(ROOT))
             children.start("worker", [*worker, "--loglevel", "INFO"], env, str(ROOT))
             children.start("beat", [*beat, "--loglevel", "INFO"], env, str(ROOT))
             children.start("consumer", [*manage, "consume_commitlog"], env, str(ROOT))
+            print(summary(env, embedded=_embedded(configured), web=base_url, path=env_file))
             print(
                 f"[run] web on {base_url}/, Celery worker, beat and consumer running "
                 "(Ctrl-C stops everything)",

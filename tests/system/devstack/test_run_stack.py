@@ -4,7 +4,11 @@ of the first."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +22,7 @@ from devstack.net import free_port
 from devstack.postgres import EmbeddedPostgres, is_reachable
 from devstack.process import wait_for
 from tests.support.launcher import Launcher, launcher_env, run_to_end
+from tests.support.paths import ROOT
 
 READY_S = 300  # initdb, migrations and four processes on a small shared machine
 
@@ -38,10 +43,13 @@ class Stack:
         except httpx.TransportError:
             return False
 
-    def database_url(self) -> str:
-        """The URL of its embedded PostgreSQL, from the server's own pid file."""
+    def postgres_port(self) -> int:
+        """Its embedded PostgreSQL's port, from the server's own pid file."""
         lines = (self.state_dir / "postgres" / "data" / "postmaster.pid").read_text().split("\n")
-        return f"postgres://postgres@127.0.0.1:{int(lines[3])}/controlplane"
+        return int(lines[3])
+
+    def database_url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.postgres_port()}/controlplane"
 
 
 @pytest.fixture(scope="module")
@@ -90,3 +98,43 @@ def test_an_embedded_server_found_running_is_left_running(stack: Stack) -> None:
         assert url == database_url
     assert is_reachable(database_url), "the run's PostgreSQL was stopped by another user"
     assert stack.web_answers()
+
+
+REACHED = (
+    "from django.conf import settings as s; db = s.DATABASES['default']; "
+    "print(db['HOST'], db['PORT'], db['NAME'], s.COMMITLOG_BOOTSTRAP, s.CELERY_BROKER_URL)"
+)
+
+
+def _by_hand(env_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """A manage.py command from a shell of our own that sources the file, as the run says."""
+    script = 'set -a; . "$1"; set +a; shift; exec "$@"'
+    return subprocess.run(
+        ["bash", "-c", script, "bash", str(env_file), sys.executable, "manage.py", *args],
+        env=launcher_env(), cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_the_settings_file_lets_a_command_by_hand_reach_the_same_stack(stack: Stack) -> None:
+    env_file = stack.state_dir / "env"
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    lines = [line for line in env_file.read_text().splitlines() if not line.startswith("#")]
+    assert all(line.startswith("export ") for line in lines), lines
+    names = {line.removeprefix("export ").split("=", 1)[0] for line in lines}
+    assert {"PROFILE", "DATABASE_URL", "CELERY_BROKER_URL", "COMMITLOG_BOOTSTRAP"} <= names
+
+    output = stack.launcher.output()
+    assert f"set -a; . {os.path.relpath(env_file, ROOT)}; set +a" in output, output
+    for service in ("PostgreSQL", "Kafka", "Celery broker"):
+        assert f"[run]   {service:<14}" in output, output
+
+    reached = _by_hand(env_file, "shell", "-c", REACHED)
+    assert reached.returncode == 0, reached.stderr
+    host, port, name, bootstrap, broker = reached.stdout.strip().splitlines()[-1].split()
+    assert (host, port, name) == ("127.0.0.1", str(stack.postgres_port()), "controlplane")
+    assert bootstrap in output
+    assert f"Celery broker: embedded Redis on {broker}" in output
+
+    pruned = _by_hand(env_file, "prune_commitlog", "--dry-run")
+    assert pruned.returncode == 0, pruned.stderr
+    assert "prune_commitlog: would delete" in pruned.stdout
