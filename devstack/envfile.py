@@ -49,7 +49,7 @@ def summary(settings: Mapping[str, str], *, embedded: set[str], web: str, path: 
     def origin(name: str) -> str:
         return "embedded" if name in embedded else "configured"
 
-    shown = os.path.relpath(path)
+    shown = str(path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path)
     rows = [
         ("web", f"{web}/ (admin {web}/admin/, API docs {web}/api/docs)"),
         ("PostgreSQL", f"{_shown(settings['DATABASE_URL'])} ({origin('DATABASE_URL')})"),

@@ -16,7 +16,7 @@ from devstack.demo import seed
 from devstack.envfile import stack_env_file, summary
 from devstack.preflight import Configured, configured_services, preflight
 from devstack.runlock import AlreadyRunning, run_lock
-from devstack.supervisor import Supervisor
+from devstack.supervisor import StopRequested, Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".local"
@@ -70,6 +70,12 @@ def run(*, port: int, demo: bool = False, state_dir: Path = STATE) -> int:
         return 1
     except StepFailed as failed:
         return failed.returncode
+    except StopRequested:
+        return 0  # SIGTERM or Ctrl-C before the supervisor waited: stopped all the same
+    except KeyboardInterrupt:
+        # Ctrl-C while setting up (the children's own stop is the supervisor's): the
+        # servers started so far were stopped on the way out.
+        return 130
 
 
 @contextlib.contextmanager
@@ -107,9 +113,10 @@ def _run(
         worker = [*celery, "worker", "--concurrency", "1", "--without-gossip", "--without-mingle"]
         beat = [*celery, "beat", "--schedule", str(state_dir / "celerybeat-schedule")]
         with stack_env_file(state_dir, env) as env_file, Supervisor() as children:
+            # Stopped in this order: the writers first, the reader of the log last.
             children.start("web", web, env, str(ROOT))
-            children.start("worker", [*worker, "--loglevel", "INFO"], env, str(ROOT))
             children.start("beat", [*beat, "--loglevel", "INFO"], env, str(ROOT))
+            children.start("worker", [*worker, "--loglevel", "INFO"], env, str(ROOT))
             children.start("consumer", [*manage, "consume_commitlog"], env, str(ROOT))
             print(summary(env, embedded=_embedded(configured), web=base_url, path=env_file))
             print(

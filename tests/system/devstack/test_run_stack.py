@@ -5,7 +5,9 @@ of the first."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -21,7 +23,7 @@ from devstack.database import embedded_postgres
 from devstack.net import free_port
 from devstack.postgres import EmbeddedPostgres, is_reachable
 from devstack.process import wait_for
-from tests.support.launcher import Launcher, launcher_env, run_to_end
+from tests.support.launcher import Launcher, alive, launcher_env, run_to_end
 from tests.support.paths import ROOT
 
 READY_S = 300  # initdb, migrations and four processes on a small shared machine
@@ -124,7 +126,7 @@ def test_the_settings_file_lets_a_command_by_hand_reach_the_same_stack(stack: St
     assert {"PROFILE", "DATABASE_URL", "CELERY_BROKER_URL", "COMMITLOG_BOOTSTRAP"} <= names
 
     output = stack.launcher.output()
-    assert f"set -a; . {os.path.relpath(env_file, ROOT)}; set +a" in output, output
+    assert f"set -a; . {env_file}; set +a" in output, output
     for service in ("PostgreSQL", "Kafka", "Celery broker"):
         assert f"[run]   {service:<14}" in output, output
 
@@ -138,3 +140,28 @@ def test_the_settings_file_lets_a_command_by_hand_reach_the_same_stack(stack: St
     pruned = _by_hand(env_file, "prune_commitlog", "--dry-run")
     assert pruned.returncode == 0, pruned.stderr
     assert "prune_commitlog: would delete" in pruned.stdout
+
+
+# librdkafka's own lines ("%3|...|FAIL|rdkafka#consumer-1| ...") or the clients' log
+# records of its errors.
+KAFKA_TROUBLE = re.compile(r"\|(FAIL|ERROR)\||rdkafka.*\b(FAIL|ERROR)\b|level=ERROR")
+
+
+def test_ctrl_c_stops_the_broker_last_and_everything_cleanly(stack: Stack) -> None:
+    """Last in the module: it stops the shared stack, as Ctrl-C in its terminal does."""
+    started = stack.launcher.watch()
+    assert started, "no process under the launcher"
+    os.killpg(stack.launcher.process.pid, signal.SIGINT)
+    code = stack.launcher.wait(120)
+    output = stack.launcher.output()
+    assert code == 0, output
+    stopping = output[output.index("SIGINT received; stopping") :]
+    troubles = [line for line in stopping.splitlines() if KAFKA_TROUBLE.search(line)]
+    assert not troubles, "\n".join(troubles)
+    # The broker goes after every process that talks to it.
+    assert stopping.index("[run] Kafka: embedded broker stopped") > max(
+        stopping.index(f"[run] {name} stopped") for name in ("web", "worker", "beat", "consumer")
+    ), stopping
+    assert not (stack.state_dir / "env").exists()
+    wait_for(lambda: not any(alive(pid) for pid in started), 30, "every process to be gone")
+    assert not (stack.state_dir / "postgres" / "data" / "postmaster.pid").exists()
