@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 from celery import Celery
 
 from config.startup import load_settings_or_exit
 
+# Before the app: Celery installs its Django fixup (django.setup() before the tasks are
+# imported) only when it finds the settings module named at construction.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("controlplane")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["commitlog"])

@@ -9,6 +9,7 @@ without indentation is a record this process wrote."""
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -37,6 +38,10 @@ def _quoted(arg: object) -> object:
 
 
 class KeyValueFormatter(logging.Formatter):
+    # ISO 8601 without a space (2026-12-01T10:00:00.000), so that `ts` is one field too.
+    default_time_format = "%Y-%m-%dT%H:%M:%S"
+    default_msec_format = "%s.%03d"
+
     def format(self, record: logging.LogRecord) -> str:
         original = record.args
         if isinstance(original, Mapping):
@@ -50,12 +55,46 @@ class KeyValueFormatter(logging.Formatter):
         return text.replace("\n", "\n\t")
 
 
+class DemotedToDebug(logging.Filter):
+    """Logs a logger's INFO records as DEBUG: Celery's per-task and per-schedule lines
+    (a relay run every few seconds), which it writes at INFO. Set on the logger that
+    writes them, which must let INFO through to reach the filter; the record then goes on
+    only when that logger's level lets DEBUG through."""
+
+    def __init__(self, only: str = "") -> None:
+        super().__init__()
+        # "module:NAME" of the one message format to demote (empty: every INFO record);
+        # imported at the first record, in the process that logs it (Celery's own).
+        self.only = only
+        self._message: object = None
+
+    def _demotes(self, record: logging.LogRecord) -> bool:
+        if not self.only:
+            return True
+        if self._message is None:
+            module, _, name = self.only.partition(":")
+            self._message = getattr(importlib.import_module(module), name)
+        return bool(record.msg == self._message)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO or not self._demotes(record):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
 def logging_config(level: str) -> dict[str, Any]:
-    quiet_below_debug = "DEBUG" if level == "DEBUG" else "WARNING"
+    def demoted() -> dict[str, Any]:
+        return {"filters": ["demoted_to_debug"], "level": level}
+
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"keyvalue": {"()": KeyValueFormatter, "format": FORMAT}},
+        "filters": {
+            "demoted_to_debug": {"()": DemotedToDebug},
+            "task_success_to_debug": {"()": DemotedToDebug, "only": "celery.app.trace:LOG_SUCCESS"},
+        },
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "keyvalue"}},
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
@@ -66,7 +105,10 @@ def logging_config(level: str) -> dict[str, Any]:
             # Axes writes the user name as sent, newlines included: controlplane.admin.login_audit
             # logs failures and lockouts in this format instead.
             "axes": {"level": "ERROR"},
-            "celery.app.trace": {"level": quiet_below_debug},
-            "celery.beat": {"level": quiet_below_debug},
+            # "Task ... received", "Task ... succeeded in ...s", "Sending due task ...":
+            # DEBUG lines, so an idle worker and beat stay quiet at INFO.
+            "celery.worker.strategy": demoted(),
+            "celery.app.trace": {"filters": ["task_success_to_debug"], "level": level},
+            "celery.beat": demoted(),
         },
     }

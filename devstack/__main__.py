@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from devstack import commands
+from devstack import commands, launch
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,9 +21,16 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument(
         "--demo", action="store_true", help="submit demo strategies and batches via the REST API"
     )
+    run.add_argument(
+        "--state-dir",
+        type=Path,
+        default=launch.STATE,
+        help="the run's state: embedded PostgreSQL's data, the local operator, the lock "
+        "(default .local/ of the checkout)",
+    )
     sub.add_parser("test", help="lint, type-check and run the test suite (args go to pytest)")
     parsed = parser.parse_args(args)
-    return commands.run(port=parsed.port, demo=parsed.demo)
+    return launch.run(port=parsed.port, demo=parsed.demo, state_dir=parsed.state_dir.resolve())
 
 
 if __name__ == "__main__":

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from devstack.kafka import EmbeddedKafka
-from devstack.redis import EmbeddedRedis, is_reachable
+from devstack.redis import EmbeddedRedis
 
 
 @contextlib.contextmanager
@@ -30,15 +29,13 @@ def kafka_for(purpose: str, *, state_dir: Path, configured: str) -> Iterator[str
 
 
 @contextlib.contextmanager
-def redis_for(purpose: str, *, state_dir: Path) -> Iterator[str]:
-    """CELERY_BROKER_URL when it answers, else an embedded Redis."""
-    configured = os.environ.get("CELERY_BROKER_URL", "").strip()
-    if configured and (not configured.startswith("redis") or is_reachable(configured)):
+def redis_for(purpose: str, *, state_dir: Path, configured: str) -> Iterator[str]:
+    """The configured CELERY_BROKER_URL (checked before: devstack.preflight), or an
+    embedded Redis started for the run's lifetime."""
+    if configured:
         print(f"[{purpose}] Celery broker: {configured} (configured)", flush=True)
         yield configured
         return
-    if configured:
-        print(f"[{purpose}] CELERY_BROKER_URL is not reachable; using embedded Redis", flush=True)
     server = EmbeddedRedis(state_dir)
     server.start()
     print(f"[{purpose}] Celery broker: embedded Redis on {server.url}", flush=True)

@@ -21,6 +21,26 @@ def embedded_only() -> bool:
 
 
 @contextlib.contextmanager
+def embedded_postgres(purpose: str, *, state_dir: Path, database: str) -> Iterator[str]:
+    """The URL of `database` on the embedded server of `state_dir`, started for the
+    context's lifetime; a server found already running there is used and left running
+    (it is not ours to stop)."""
+    server = EmbeddedPostgres(state_dir, durable=purpose == "run")
+    print(f"[{purpose}] PostgreSQL: starting embedded server in {state_dir}", flush=True)
+    server.start()
+    if server.reused:
+        print(f"[{purpose}] PostgreSQL: its server was already running on port {server.port}; "
+              "it is left running", flush=True)  # fmt: skip
+        yield server.ensure_database(database)
+        return
+    try:
+        yield server.ensure_database(database)
+    finally:
+        server.stop()
+        print(f"[{purpose}] PostgreSQL: embedded server stopped", flush=True)
+
+
+@contextlib.contextmanager
 def postgres_for(
     purpose: str, *, state_dir: Path, try_local_service: bool, database: str
 ) -> Iterator[str]:
@@ -39,12 +59,5 @@ def postgres_for(
         print(f"[{purpose}] PostgreSQL: local service at 127.0.0.1:5432", flush=True)
         yield LOCAL_SERVICE_URL
         return
-
-    server = EmbeddedPostgres(state_dir, durable=purpose == "run")
-    print(f"[{purpose}] PostgreSQL: starting embedded server in {state_dir}", flush=True)
-    server.start()
-    try:
-        yield server.ensure_database(database)
-    finally:
-        server.stop()
-        print(f"[{purpose}] PostgreSQL: embedded server stopped", flush=True)
+    with embedded_postgres(purpose, state_dir=state_dir, database=database) as url:
+        yield url

@@ -71,6 +71,9 @@ class EmbeddedKafka:
             stdout=output,
             stderr=subprocess.STDOUT,
             env={"PATH": "/usr/bin:/bin"},
+            # Out of the terminal's process group: Ctrl-C must not end the broker before
+            # the clients that talk to it; whoever started it stops it (stop()).
+            start_new_session=True,
         )
         if not wait_for_broker(self.bootstrap, ready_timeout_s):
             self.stop()

@@ -69,6 +69,9 @@ class EmbeddedPostgres:
         self.log = root / "server.log"
         self.durable = durable
         self.port: int | None = None
+        # True when start() found the data directory's server already running: someone
+        # else's, which whoever started it stops.
+        self.reused = False
         self._fixed_port = port
         self._user = _ensure_service_user() if os.geteuid() == 0 else None
 
@@ -131,6 +134,7 @@ class EmbeddedPostgres:
     def start(self) -> str:
         self._prepare()
         self.port = self._running_port()
+        self.reused = self.port is not None
         if self.port is not None:
             logger.info("event=embedded_postgres_reused port=%s", self.port)
             return self.url()

@@ -89,10 +89,11 @@ class ChildProcess:
 
         wait_for(seen, timeout_s, f"{fragment!r} from {self.name}")
 
-    def signal(self, signum: int) -> None:
+    def signal(self, signum: int, *, whole_group: bool = True) -> None:
+        """`signum` to the child, and with `own_group` to its whole group unless told not."""
         if not self.alive:
             return
-        if self.own_group:
+        if self.own_group and whole_group:
             os.killpg(self.pid, signum)
         else:
             assert self.process is not None

@@ -55,6 +55,7 @@ class EmbeddedRedis:
         self._process = subprocess.Popen(  # noqa: S603
             [_binary(), *self._options()],
             stdout=subprocess.DEVNULL,
+            start_new_session=True,  # as the embedded Kafka broker: stopped by stop() only
         )
         deadline = time.monotonic() + ready_timeout_s
         while not is_reachable(self.url):

@@ -1,4 +1,9 @@
-"""Child processes of a local run: started together, stopped together on Ctrl-C or SIGTERM."""
+"""Child processes of a local run: started together, stopped in order on Ctrl-C or SIGTERM.
+
+Each child runs in a session of its own, so the terminal's Ctrl-C reaches the launcher
+only: it stops the children one at a time, in the order they were started, each after the
+one before has exited, and only then are the servers they use stopped (the launcher's
+contexts), so no client sees its broker go away."""
 
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ class Supervisor:
     """Named children; `wait()` returns when one exits or a stop signal arrives."""
 
     def __init__(self) -> None:
-        self.children: dict[str, ChildProcess] = {}
+        self.children: dict[str, ChildProcess] = {}  # in start order, which is stop order
 
     def __enter__(self) -> Supervisor:
         # Installed explicitly: a launcher started in the background inherits SIGINT ignored.
@@ -35,7 +40,8 @@ class Supervisor:
         self.stop_all()
 
     def start(self, name: str, argv: Sequence[str], env: dict[str, str], cwd: str) -> None:
-        self.children[name] = ChildProcess(name, argv, env=env, cwd=cwd).start()
+        child = ChildProcess(name, argv, env=env, cwd=cwd, own_group=True)
+        self.children[name] = child.start()
 
     def wait(self) -> int:
         """Block until a child exits (its status) or a stop is requested (0)."""
@@ -52,16 +58,19 @@ class Supervisor:
             return 0
 
     def stop_all(self, timeout: float = 20.0) -> None:
-        # SIGTERM, not SIGINT: children may have inherited SIGINT as ignored.
+        """SIGTERM to each child in turn (its main process: Celery's stops its own pool),
+        waiting for it to exit, SIGKILL to its group after `timeout`. From here on the
+        launcher ignores Ctrl-C and SIGTERM: it is stopping, and still has its servers to
+        stop after the children (bounded waits each)."""
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        for child in self.children.values():
-            child.signal(signal.SIGTERM)
-        deadline = time.monotonic() + timeout
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for name, child in self.children.items():
+            if not child.alive:
+                continue
+            child.signal(signal.SIGTERM, whole_group=False)
             try:
-                if child.alive:
-                    child.wait(max(0.1, deadline - time.monotonic()))
+                child.wait(timeout)
             except subprocess.TimeoutExpired:
                 print(f"[run] {name} did not stop in {timeout:.0f}s; killing it", flush=True)
                 child.kill()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+            print(f"[run] {name} stopped", flush=True)

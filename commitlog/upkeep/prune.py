@@ -123,13 +123,18 @@ class PruneRun:
     def total(self) -> int:
         return sum(self.deleted.values())
 
+    def log_fields(self) -> tuple[str, tuple[object, ...]]:
+        """The run as key=value fields: a format of constant keys and its values, so that
+        each value is one field of the log line (the formatter quotes each on its own)."""
+        keys = ["cutoff=%s", *(f"{name.replace(' ', '_')}=%d" for name in self.deleted)]
+        keys += ["transactions=%d", "longest_transaction_ms=%.1f", "finished=%s"]
+        values = (self.cutoff.isoformat(), *self.deleted.values(), self.transactions,
+                  self.longest_transaction_s * 1000, self.finished)  # fmt: skip
+        return " ".join(keys), values
+
     def summary(self) -> str:
-        parts = " ".join(f"{name.replace(' ', '_')}={n}" for name, n in self.deleted.items())
-        return (
-            f"cutoff={self.cutoff.isoformat()} {parts} transactions={self.transactions} "
-            f"longest_transaction_ms={self.longest_transaction_s * 1000:.1f} "
-            f"finished={self.finished}"
-        )
+        text, values = self.log_fields()
+        return text % values
 
 
 def retention_cutoff(days: float | None = None) -> datetime:
@@ -239,5 +244,7 @@ def commitlog_prune(
             _prune_table(name, run, batch_size=size, deadline=deadline, progress=progress)
     # A run that found nothing to do says so only at DEBUG: beat runs it all day.
     quiet = not run.total and run.finished
-    logger.log(logging.DEBUG if quiet else logging.INFO, "event=commitlog_pruned %s", run.summary())
+    fields, values = run.log_fields()
+    level = logging.DEBUG if quiet else logging.INFO
+    logger.log(level, f"event=commitlog_pruned {fields}", *values)
     return run

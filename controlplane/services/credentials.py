@@ -73,9 +73,9 @@ def credential_limits(*, worlds: Iterable[str] = (), scopes: Iterable[str] = ())
     return Limits(clean_worlds, clean_scopes)
 
 
-def _limits_text(limits: Limits) -> str:
-    worlds = ",".join(limits.worlds) or "*"
-    return f"worlds={worlds} scopes={','.join(limits.scopes) or '*'}"
+def _limits_fields(limits: Limits) -> tuple[str, str]:
+    """The values of a log line's `worlds=%s scopes=%s` fields (`*`: any)."""
+    return ",".join(limits.worlds) or "*", ",".join(limits.scopes) or "*"
 
 
 def credential_issue(*, name: str, limits: Limits | None = None) -> IssuedCredential:
@@ -92,10 +92,10 @@ def credential_issue(*, name: str, limits: Limits | None = None) -> IssuedCreden
         allowed_scopes=limits.scopes,
     )
     logger.info(
-        "event=credential_issued credential_id=%s name=%s %s",
+        "event=credential_issued credential_id=%s name=%s worlds=%s scopes=%s",
         credential.pk,
         name,
-        _limits_text(limits),
+        *_limits_fields(limits),
     )
     return IssuedCredential(credential=credential, token=token)
 
@@ -108,7 +108,9 @@ def credential_set_limits(*, credential: ApiCredential, limits: Limits) -> ApiCr
     credential.refresh_from_db()
     _recent.pop(credential.key_hash, None)
     logger.info(
-        "event=credential_limits_changed credential_id=%s %s", credential.pk, _limits_text(limits)
+        "event=credential_limits_changed credential_id=%s worlds=%s scopes=%s",
+        credential.pk,
+        *_limits_fields(limits),
     )
     return credential
 
