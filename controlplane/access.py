@@ -5,6 +5,9 @@ admin; an empty list allows every world or every scope).
 - A rebalance batch may be sent when its world and its scope are allowed; the global
   batch's world is `global`, so a credential limited to worlds sends global orders only
   when `global` is among them.
+- A credential limited to worlds names in a `per_strategy` order only strategies it may
+  see: an unknown id is refused like another tenant's, so the answer does not tell
+  whether that strategy exists.
 - A credential sees (status reads, the id in a 409) what it sent and what it could have
   sent. Rows without a credential (written before attribution, rebuilt from the log) are
   seen by whoever is allowed all of their worlds.
@@ -66,3 +69,19 @@ def may_see_batch(
     return _sent_it(credential, sender_id) or (
         may_use_world(credential, world_id) and may_use_scope(credential, scope)
     )
+
+
+def is_limited_to_worlds(credential: ApiCredential | None) -> bool:
+    return credential is not None and bool(credential.allowed_worlds)
+
+
+def check_strategies_named(
+    credential: ApiCredential | None, named: Iterable[str], visible: set[str]
+) -> None:
+    """Raises Forbidden for the first strategy id in `named` not in `visible` (the ones
+    the credential may see), for a credential limited to worlds."""
+    if not is_limited_to_worlds(credential):
+        return
+    for strategy_id in named:
+        if strategy_id not in visible:
+            raise Forbidden(f"this credential may not send orders for strategy {strategy_id!r}")

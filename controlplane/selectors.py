@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from controlplane import access
 from controlplane.models import ApiCredential, RebalanceBatch, StrategySubmission
@@ -24,6 +25,24 @@ def strategy_status(*, strategy_id: str, viewer: ApiCredential | None = None) ->
         return None
     status: str = found[0]
     return status
+
+
+def strategies_visible_to(viewer: ApiCredential | None, strategy_ids: Iterable[str]) -> set[str]:
+    """Which of `strategy_ids` name a stored strategy the `viewer` may see (one query)."""
+    parsed = {}
+    for raw in strategy_ids:
+        try:
+            parsed[uuid.UUID(raw)] = raw
+        except ValueError:
+            continue  # not a UUID: no strategy of this service has that id
+    found = StrategySubmission.objects.filter(strategy_id__in=list(parsed)).values_list(
+        "strategy_id", "credential_id", "world_ids"
+    )
+    return {
+        parsed[strategy_id]
+        for strategy_id, sender_id, world_ids in found
+        if access.may_see_strategy(viewer, sender_id, world_ids)
+    }
 
 
 def batch_status(*, batch_id: str, viewer: ApiCredential | None = None) -> RebalanceBatch | None:

@@ -5,8 +5,9 @@ schema."""
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
@@ -244,3 +245,19 @@ class BatchStatusOut(serializers.Serializer[Any]):
     recorded_at = StampField(allow_null=True)
     commitlog_partition = serializers.IntegerField(allow_null=True)
     commitlog_offset = serializers.IntegerField(allow_null=True)
+
+
+_Out = TypeVar("_Out", bound=serializers.Serializer[Any])
+
+
+@functools.cache
+def _renderer(kind: type[_Out]) -> _Out:
+    return kind()
+
+
+def rendered(kind: type[serializers.Serializer[Any]], instance: Any) -> dict[str, Any]:
+    """`instance` as the output serializer `kind` describes it, through one instance per
+    kind and process: a new serializer deep-copies its fields, which cost more than the
+    rendering itself. Rendering reads the bound fields and changes nothing."""
+    body: dict[str, Any] = _renderer(kind).to_representation(instance)
+    return body

@@ -39,7 +39,9 @@ class StrategySubmitView(APIView):
         incoming = serializers.StrategySubmitIn(data=request.data)
         incoming.is_valid(raise_exception=True)
         ack = strategy_submit(request=incoming.validated_data, credential=_credential(request))
-        return Response(serializers.StrategyAckOut(ack).data, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            serializers.rendered(serializers.StrategyAckOut, ack), status=status.HTTP_202_ACCEPTED
+        )
 
 
 class StrategyStatusView(APIView):
@@ -55,7 +57,7 @@ class StrategyStatusView(APIView):
         found = selectors.strategy_status(strategy_id=strategy_id, viewer=_credential(request))
         if found is None:
             raise NotFound(f"no strategy {strategy_id}")
-        return Response(serializers.StrategyStatusOut({"status": found}).data)
+        return Response(serializers.rendered(serializers.StrategyStatusOut, {"status": found}))
 
 
 class RebalanceBatchView(APIView):
@@ -80,7 +82,8 @@ class RebalanceBatchView(APIView):
         incoming.is_valid(raise_exception=True)
         accepted = rebalance_submit(request=incoming.validated_data, claim=claim, credential=sender)
         response = Response(
-            serializers.RebalanceAckOut(accepted).data, status=status.HTTP_202_ACCEPTED
+            serializers.rendered(serializers.RebalanceAckOut, accepted),
+            status=status.HTTP_202_ACCEPTED,
         )
         if accepted.replayed:
             response["Idempotent-Replayed"] = "true"
@@ -100,7 +103,7 @@ class RebalanceBatchStatusView(APIView):
         found = selectors.batch_status(batch_id=batch_id, viewer=_credential(request))
         if found is None:
             raise NotFound(f"no rebalance batch {batch_id}")
-        return Response(serializers.BatchStatusOut(found).data)
+        return Response(serializers.rendered(serializers.BatchStatusOut, found))
 
 
 @csrf_exempt  # a POST to an unknown path hears 404, not a CSRF failure page

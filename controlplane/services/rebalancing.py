@@ -12,9 +12,9 @@ from django.db import transaction
 from commitlog.outbox.nudge import nudge_relay_on_commit
 from commitlog.outbox.write import outbox_enqueue_many
 from commitlog.records import CommitLogRecord
-from controlplane import access
+from controlplane import access, selectors
 from controlplane.domain.clock import now_stamp
-from controlplane.domain.orders import RebalanceRequest
+from controlplane.domain.orders import OrderGroup, RebalanceRequest
 from controlplane.domain.scopes import Scope
 from controlplane.models import ApiCredential, RebalanceBatch
 from controlplane.records import Event
@@ -40,6 +40,22 @@ def _replay(batch_ids: list[str]) -> RebalanceAccepted:
     return RebalanceAccepted([found[i] for i in batch_ids if i in found], replayed=True)
 
 
+def _check_strategies_named(
+    credential: ApiCredential | None, groups: tuple[OrderGroup, ...]
+) -> None:
+    if not access.is_limited_to_worlds(credential):
+        return  # no query for a credential that may name any strategy
+    named = [
+        entry["strategy_id"]
+        for group in groups
+        if group.scope is Scope.PER_STRATEGY
+        for entry in group.orders
+    ]
+    if named:
+        visible = selectors.strategies_visible_to(credential, named)
+        access.check_strategies_named(credential, named, visible)
+
+
 def rebalance_submit(
     *,
     request: RebalanceRequest,
@@ -55,6 +71,7 @@ def rebalance_submit(
     """
     groups, mode = request.groups, request.mode
     access.check_batches(credential, [(g.world_id, g.scope.value) for g in groups])
+    _check_strategies_named(credential, groups)
     if claim is not None and (earlier := claim.earlier()) is not None:
         return _replay(earlier)
 

@@ -119,8 +119,7 @@ def test_a_world_limited_credential_cannot_send_orders_elsewhere(body: dict[str,
 ALLOWED_IN_A = [
     {"world_id": "A", "scope": "per_world", "orders": [ORDER]},
     {"per_world": {"A": [ORDER]}, "per_strategy": []},
-    {"per_strategy": [{"world_id": "A", "strategy_id": "s", "order": ORDER}]},
-]
+]  # per_strategy orders of a limited credential: test_tenancy_strategies
 
 
 @pytest.mark.parametrize("body", ALLOWED_IN_A)
