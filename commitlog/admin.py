@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from commitlog.conf import commitlog_settings
 from commitlog.models import (
     ConsumedRecord,
     InvalidRecord,
@@ -46,8 +47,13 @@ def _by_key(queryset: QuerySet[Any], search_term: str) -> QuerySet[Any]:
     return queryset.filter(found)
 
 
-# The events are a closed set: a field filter would run a DISTINCT over every mark.
+# Field filters on these CharFields would list their choices with a DISTINCT over the
+# whole table on every page. The events are those the apps registered; the topic is the
+# one this deployment reads (a record of another topic is still found by its key).
 EventFilter = closed_choices_filter("event", "event", registered_events)
+TopicFilter = closed_choices_filter(
+    "topic", "topic", lambda: [commitlog_settings().commitlog_topic]
+)
 
 
 def _decoded_value(raw: bytes | memoryview | None) -> SafeString:
@@ -96,7 +102,7 @@ class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[OutboxEvent]):
         "published_at",
         "position",
     )
-    list_filter = ("state", "event", LastErrorFilter)
+    list_filter = ("state", EventFilter, LastErrorFilter)
     search_fields = ("=id", "=key")  # as get_search_results reads them
     search_help_text = (
         "An outbox id, or a record key or a strategy or batch id, or their first characters."
@@ -198,7 +204,7 @@ class ConsumedRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[ConsumedRecord]):
 @admin.register(InvalidRecord)
 class InvalidRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[InvalidRecord]):
     list_display = ("id", "topic", "partition", "offset", "error", "received_at")
-    list_filter = ("topic",)
+    list_filter = (TopicFilter,)
     search_fields = ("error",)
     fields = ("topic", "partition", "offset", "error", "received_at", "key_text", "value_text")
     readonly_fields = fields
@@ -215,7 +221,7 @@ class InvalidRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[InvalidRecord]):
 @admin.register(RecordConflict)
 class RecordConflictAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[RecordConflict]):
     list_display = ("key", "record", "reason", "topic", "partition", "offset", "detected_at")
-    list_filter = ("event", "topic")
+    list_filter = (EventFilter, TopicFilter)
     search_fields = ("=key",)  # as get_search_results reads them
     search_help_text = "A record key or a strategy or batch id, or their first characters."
     fields = (

@@ -27,9 +27,15 @@ def planner_estimate(queryset: QuerySet[Any]) -> int:
 
 
 def counted(queryset: QuerySet[Any]) -> tuple[int, bool]:
-    """COUNT(*) when the planner expects few rows, else its estimate; and which it is."""
+    """COUNT(*) when the planner expects few rows, else its estimate; and which it is.
+
+    The exact count reads at most EXACT_BELOW rows (a LIMIT under it): statistics from
+    before a bulk load may expect few rows of a table that holds many."""
     estimate = planner_estimate(queryset)
-    return (queryset.count(), False) if estimate < EXACT_BELOW else (estimate, True)
+    if estimate >= EXACT_BELOW:
+        return estimate, True
+    exact = queryset.order_by()[:EXACT_BELOW].count()
+    return (exact, False) if exact < EXACT_BELOW else (max(estimate, exact), True)
 
 
 def row_count(queryset: QuerySet[Any]) -> int:

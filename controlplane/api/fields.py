@@ -62,3 +62,15 @@ class StrictBooleanField(serializers.BooleanField):
         if not isinstance(data, bool):
             self.fail("invalid", input=data)
         return data
+
+
+class StringOrObjectField(StrictCharField):
+    """A string (as StrictCharField takes it) or a JSON object, passed on as parsed: the
+    body parser has already held the object to the body's bounds."""
+
+    default_error_messages = {"invalid": "Not a string or a JSON object."}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            return data
+        return super().to_internal_value(data)

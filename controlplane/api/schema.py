@@ -70,6 +70,32 @@ STRATEGY_ENTRY = {
     "additionalProperties": True,
 }
 
+DAG_JSON = {
+    "description": (
+        "The DAG: a JSON object, or a string holding its JSON text or base64 of that text."
+    ),
+    "oneOf": [
+        {"type": "string", "minLength": 1},
+        {
+            "type": "object",
+            "required": ["nodes"],
+            "properties": {
+                "nodes": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "required": ["node_id"],
+                        "properties": {"node_id": {"type": "string", "minLength": 1}},
+                        "additionalProperties": True,
+                    },
+                }
+            },
+            "additionalProperties": True,
+        },
+    ],
+}
+
 _CONTEXT_VALUE = {"description": "A string or a number; any other value counts as absent."}
 
 META = {

@@ -18,8 +18,8 @@ from controlplane.api import schema
 from controlplane.api.fields import (
     IdentifierField,
     StrictBooleanField,
-    StrictCharField,
     StrictIntegerField,
+    StringOrObjectField,
 )
 from controlplane.domain import widths
 from controlplane.domain.compute_context import DowngradeReason
@@ -98,8 +98,13 @@ class CountsOut(serializers.Serializer[Any]):
     reduce_only = serializers.IntegerField(min_value=0, source="reduce_only_orders")
 
 
+@extend_schema_field(schema.DAG_JSON)
+class DagJsonField(StringOrObjectField):
+    pass
+
+
 class StrategySubmitIn(serializers.Serializer[Any]):
-    dag_json = StrictCharField(trim_whitespace=False, help_text="base64 of the DAG JSON, or JSON")
+    dag_json = DagJsonField(trim_whitespace=False)
     meta = MetaField(required=False, allow_null=True, default=None)
     world_ids = WorldIdsField(
         child=IdentifierField(allow_blank=True, trim_whitespace=False),

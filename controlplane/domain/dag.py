@@ -23,13 +23,7 @@ def _refuse_too_large(token: str) -> None:
     raise InvalidDag(_NOT_A_JSON_NUMBER.format(f"{shown} (beyond a double)"))
 
 
-def decode_dag_json(dag_json: str, *, max_depth: int) -> dict[str, Any]:
-    """Parse `dag_json`: base64 of the DAG JSON, or the JSON itself, nesting at most
-    `max_depth` levels (the request body's bound, which a DAG inside a string escapes).
-
-    A JSON object starts with `{`, which is not a base64 character, so the two
-    forms cannot be confused.
-    """
+def _dag_text(dag_json: str) -> str:
     text = dag_json.strip()
     if not text:
         raise InvalidDag("dag_json is empty")
@@ -38,6 +32,28 @@ def decode_dag_json(dag_json: str, *, max_depth: int) -> dict[str, Any]:
             text = base64.b64decode(text, validate=True).decode("utf-8")
         except (binascii.Error, ValueError) as exc:
             raise InvalidDag("dag_json is neither base64 nor a JSON object") from exc
+    return text
+
+
+def decode_dag_json(dag_json: str | Mapping[str, Any], *, max_depth: int) -> dict[str, Any]:
+    """Parse `dag_json`: base64 of the DAG JSON, or the JSON itself, nesting at most
+    `max_depth` levels (the request body's bound, which a DAG inside a string escapes),
+    or the DAG as a parsed object.
+
+    A JSON object starts with `{`, which is not a base64 character, so the two
+    forms cannot be confused. An object is judged as its JSON text would be: encoded and
+    parsed again, so one set of bounds holds for every form (a NaN, a number beyond a
+    double, a NUL or a lone surrogate becomes an escape or a token the parse refuses).
+    """
+    if isinstance(dag_json, Mapping):
+        try:
+            text = json.dumps(dag_json, allow_nan=False)
+        except ValueError:
+            raise InvalidDag(_NOT_A_JSON_NUMBER.format("NaN or Infinity")) from None
+        except RecursionError:
+            raise InvalidDag(f"the DAG nests deeper than {max_depth} levels") from None
+    else:
+        text = _dag_text(dag_json)
     try:
         dag = bounded_loads(text, max_depth=max_depth, too_large=_refuse_too_large)
     except JsonBoundError as exc:

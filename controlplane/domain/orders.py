@@ -4,9 +4,9 @@ group per batch to be. Orders are kept exactly as given."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from controlplane.domain import widths
 from controlplane.domain.compute_context import normalize_execution_domain
@@ -14,7 +14,13 @@ from controlplane.domain.identifiers import check_identifier
 from controlplane.domain.json_values import coerce_json
 from controlplane.domain.request_caps import Caps, cap_groups, cap_multi_form, cap_orders
 from controlplane.domain.scopes import Scope
-from controlplane.errors import InvalidOrders, InvalidRequest, ShadowOrdersBlocked
+from controlplane.errors import (
+    ApplicationError,
+    InvalidIdentifier,
+    InvalidOrders,
+    InvalidRequest,
+    ShadowOrdersBlocked,
+)
 from controlplane.errors import codes as error_codes
 
 GLOBAL_WORLD = "global"
@@ -116,6 +122,39 @@ def _strategy_entry(entry: object, where: str) -> tuple[str, dict[str, Any]]:
     return world, cleaned
 
 
+# How many bad orders one refusal names: enough to fix a request in a round trip, few
+# enough that a request of 10,000 bad orders is not answered with all of them.
+MAX_ORDER_ERRORS = 50
+T = TypeVar("T")
+
+
+class _Errors:
+    """The refusals of a request's orders, gathered so that one answer names each."""
+
+    def __init__(self) -> None:
+        self.found: list[ApplicationError] = []
+
+    def check(self, judge: Callable[..., T], *args: Any) -> T | None:
+        try:
+            return judge(*args)
+        except (InvalidOrders, InvalidIdentifier) as exc:
+            self.found.append(exc)
+            if len(self.found) >= MAX_ORDER_ERRORS:
+                raise ApplicationError.gathered(self.found) from None
+            return None
+
+    def raise_any(self) -> None:
+        if self.found:
+            raise ApplicationError.gathered(self.found)
+
+
+def _single_entry(world: str, order: object, where: str) -> dict[str, Any]:
+    entry_world, entry = _strategy_entry(order, where)
+    if entry_world != world:
+        raise InvalidOrders(f"{where}.world_id differs from world_id", field=f"{where}.world_id")
+    return entry
+
+
 def _group(groups: dict[tuple[str, Scope], OrderGroup], world_id: str, scope: Scope) -> OrderGroup:
     return groups.setdefault((world_id, scope), OrderGroup(world_id, scope))
 
@@ -138,17 +177,16 @@ def group_single(
         world = _world(world_id, "world_id")
     cap_orders(caps, orders, "orders")
     group = OrderGroup(world, parsed_scope)
+    errors = _Errors()
     for index, order in enumerate(orders):
         where = f"orders[{index}]"
         if parsed_scope is Scope.PER_STRATEGY:
-            entry_world, entry = _strategy_entry(order, where)
-            if entry_world != world:
-                raise InvalidOrders(
-                    f"{where}.world_id differs from world_id", field=f"{where}.world_id"
-                )
-            group.orders.append(entry)
+            cleaned = errors.check(_single_entry, world, order, where)
         else:
-            group.orders.append(clean_order(order, where))
+            cleaned = errors.check(clean_order, order, where)
+        if cleaned is not None:
+            group.orders.append(cleaned)
+    errors.raise_any()
     cap_groups(caps, [group])
     return [group]
 
@@ -163,17 +201,22 @@ def group_multi(
     """The multi-world form; groups come out in request order, empty ones dropped."""
     cap_multi_form(caps, per_world or {}, global_orders or [], per_strategy or [])
     groups: dict[tuple[str, Scope], OrderGroup] = {}
+    errors = _Errors()
     for raw_world, orders in (per_world or {}).items():
-        world = _world(raw_world, f"per_world key {raw_world!r}")
+        world = errors.check(_world, raw_world, f"per_world key {raw_world!r}")
         for index, order in enumerate(orders):
-            cleaned = clean_order(order, f"per_world[{raw_world!r}][{index}]")
-            _group(groups, world, Scope.PER_WORLD).orders.append(cleaned)
+            cleaned = errors.check(clean_order, order, f"per_world[{raw_world!r}][{index}]")
+            if world is not None and cleaned is not None:
+                _group(groups, world, Scope.PER_WORLD).orders.append(cleaned)
     for index, order in enumerate(global_orders or []):
-        cleaned = clean_order(order, f"global[{index}]")
-        _group(groups, GLOBAL_WORLD, Scope.GLOBAL).orders.append(cleaned)
+        cleaned = errors.check(clean_order, order, f"global[{index}]")
+        if cleaned is not None:
+            _group(groups, GLOBAL_WORLD, Scope.GLOBAL).orders.append(cleaned)
     for index, raw_entry in enumerate(per_strategy or []):
-        world, entry = _strategy_entry(raw_entry, f"per_strategy[{index}]")
-        _group(groups, world, Scope.PER_STRATEGY).orders.append(entry)
+        judged = errors.check(_strategy_entry, raw_entry, f"per_strategy[{index}]")
+        if judged is not None:
+            _group(groups, judged[0], Scope.PER_STRATEGY).orders.append(judged[1])
+    errors.raise_any()
     found = [group for group in groups.values() if group.orders]
     cap_groups(caps, found)
     return found

@@ -43,7 +43,7 @@ def _check_context_keys(context: Mapping[str, Any] | None) -> None:
 
 def strategy_request(
     *,
-    dag_json: str,
+    dag_json: str | Mapping[str, Any],
     node_ids_crc32: int,
     world_ids: WorldIds,
     meta: Mapping[str, Any] | None,

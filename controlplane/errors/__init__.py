@@ -21,6 +21,14 @@ class ApplicationError(Exception):
             self.code = code
         self.field = field
         self.extra = extra
+        self.others: list[ApplicationError] = []  # more errors of the same request
+
+    @classmethod
+    def gathered(cls, errors: list[ApplicationError]) -> ApplicationError:
+        """One error for several: the first's code and message, each one in `errors`."""
+        first = errors[0]
+        first.others = errors[1:]
+        return first
 
     @property
     def status_code(self) -> int:
@@ -28,8 +36,12 @@ class ApplicationError(Exception):
 
     def as_body(self) -> dict[str, Any]:
         body = {"code": self.code, "message": self.message, **self.extra}
-        if self.field is not None:  # the same shape as a serializer's field errors
-            body["errors"] = [{"field": self.field, "code": self.code, "message": self.message}]
+        listed = [error for error in (self, *self.others) if error.field is not None]
+        if listed:  # the same shape as a serializer's field errors
+            body["errors"] = [
+                {"field": error.field, "code": error.code, "message": error.message}
+                for error in listed
+            ]
         return body
 
 
