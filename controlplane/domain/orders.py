@@ -70,6 +70,11 @@ def _check_quantity(order: Mapping[str, Any], where: str) -> None:
     raise InvalidOrders(f"{where} needs a quantity ({' or '.join(QUANTITY_KEYS)})", field=where)
 
 
+def _check_width(value: object, limit: int, where: str) -> None:
+    if isinstance(value, str) and len(value) > limit:
+        raise InvalidOrders(f"{where} is longer than {limit} characters", field=where)
+
+
 def clean_order(order: object, where: str) -> dict[str, Any]:
     """Validate one order; it is kept exactly as given (`reduce_only` absent means false)."""
     if not isinstance(order, dict):
@@ -79,6 +84,7 @@ def clean_order(order: object, where: str) -> dict[str, Any]:
         raise InvalidOrders(f"{where}.symbol must be a non-empty string", field=f"{where}.symbol")
     for key in ("symbol", *ORDER_ID_KEYS):
         check_identifier(order.get(key), f"{where}.{key}")
+        _check_width(order.get(key), widths.ORDER_IDS[key], f"{where}.{key}")
     _check_quantity(order, where)
     if not isinstance(order.get("reduce_only", False), bool):
         raise InvalidOrders(
@@ -111,6 +117,7 @@ def _strategy_entry(entry: object, where: str) -> tuple[str, dict[str, Any]]:
             f"{where}.strategy_id must be a non-empty string", field=f"{where}.strategy_id"
         )
     check_identifier(strategy_id, f"{where}.strategy_id")
+    _check_width(strategy_id, widths.STRATEGY_ID, f"{where}.strategy_id")
     order = clean_order(entry.get("order"), f"{where}.order")
     if order.get("strategy_id", strategy_id) != strategy_id:
         raise InvalidOrders(

@@ -17,7 +17,7 @@ from controlplane.domain.compute_context import (
 from controlplane.domain.identifiers import check_identifier
 from controlplane.domain.json_values import coerce_json
 from controlplane.domain.worlds import WorldIds
-from controlplane.errors import InvalidContext
+from controlplane.errors import InvalidContext, InvalidRequest
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,27 @@ def _check_context_keys(context: Mapping[str, Any] | None) -> None:
         )
 
 
+def _check_free_form(value: Mapping[str, Any] | None, name: str) -> None:
+    """meta and context: at most widths.META_KEYS keys in all, and no key or string
+    longer than widths.META_STRING characters."""
+    keys = 0
+    stack: list[object] = [value] if value else []
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            keys += len(item)
+            if keys > widths.META_KEYS:
+                raise InvalidRequest(f"{name} holds more than {widths.META_KEYS} keys", field=name)
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and len(item) > widths.META_STRING:
+            raise InvalidRequest(
+                f"{name} holds a string longer than {widths.META_STRING} characters", field=name
+            )
+
+
 def strategy_request(
     *,
     dag_json: str | Mapping[str, Any],
@@ -58,6 +79,8 @@ def strategy_request(
     submitted = dags.decode_dag_json(dag_json, max_depth=max_depth)
     dags.verify_checksum(dags.node_ids(submitted), node_ids_crc32)
     _check_context_keys(context)
+    _check_free_form(meta, "meta")
+    _check_free_form(context, "context")
     clean_meta = coerce_json(meta) if meta is not None else None
     compute_context = build_compute_context(
         world_ids=world_ids,
