@@ -33,7 +33,7 @@ urlpatterns = [
     ),
     path("rebalancing/batches", api.RebalanceBatchView.as_view(), name="rebalance-batches"),
     path(
-        "rebalancing/batches/<str:batch_id>",
+        "rebalancing/batches/<path:batch_id>",
         api.RebalanceBatchStatusView.as_view(),
         name="rebalance-batch-status",
     ),

@@ -16,6 +16,7 @@ __all__ = [
     "AXES_RESET_ON_SUCCESS",
     "AXES_VERBOSE",
     "CONTENT_SECURITY_POLICY",
+    "LOGIN_REDIRECT_URL",
     "SILENCED_SYSTEM_CHECKS",
     "read_security_settings",
 ]
@@ -40,6 +41,9 @@ AXES_VERBOSE = False  # controlplane.admin.login_audit writes one key=value line
 # No row per successful login (a table that would grow with every login ever made); the
 # failures axes counts are pruned with the log's bookkeeping (controlplane.apps).
 AXES_DISABLE_ACCESS_LOG = True
+# Where a login goes when its `next` is missing or refused as unsafe (Django's default,
+# /accounts/profile/, is no page here).
+LOGIN_REDIRECT_URL = "admin:index"
 
 # Every response. Scripts only from this origin (the Swagger UI page loads its start-up
 # script from the server too: ApiDocsView). Styles may be inline: Django's admin and

@@ -33,3 +33,14 @@ def check_identifier(value: object, field: str) -> None:
     """Refuse (422 E_INVALID_ID, naming `field`) a string id holding a refused character."""
     if isinstance(value, str) and (char := unsafe_character(value)) is not None:
         raise InvalidIdentifier(unsafe_message(field, char), field=field)
+
+
+def check_canonical(value: str, field: str) -> None:
+    """Refuse (422 E_INVALID_ID) a world id that Unicode compatibility folding (NFKC)
+    changes: `wb` in fullwidth letters (U+FF57 U+FF42) would be a world distinct from
+    `wb` that looks the same in the admin."""
+    folded = unicodedata.normalize("NFKC", value)
+    if folded != value:
+        raise InvalidIdentifier(
+            f"{field} is not in Unicode NFKC form: write it as {folded!r}", field=field
+        )

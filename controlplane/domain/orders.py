@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from controlplane.domain import widths
 from controlplane.domain.compute_context import normalize_execution_domain
-from controlplane.domain.identifiers import check_identifier
+from controlplane.domain.identifiers import check_canonical, check_identifier
 from controlplane.domain.json_values import coerce_json
 from controlplane.domain.request_caps import Caps, cap_groups, cap_multi_form, cap_orders
 from controlplane.domain.scopes import Scope
@@ -99,6 +99,7 @@ def _world(value: object, where: str) -> str:
         raise InvalidOrders(f"{where} must be a non-empty string", field=where)
     check_identifier(value, where)
     world_id = value.strip()
+    check_canonical(world_id, where)
     if len(world_id) > widths.WORLD_ID:
         raise InvalidOrders(f"{where} is longer than {widths.WORLD_ID} characters", field=where)
     return world_id

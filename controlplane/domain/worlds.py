@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import NewType
 
 from controlplane.domain import widths
-from controlplane.domain.identifiers import check_identifier
+from controlplane.domain.identifiers import check_canonical, check_identifier
 from controlplane.domain.request_caps import Caps, cap_world_ids
 from controlplane.errors import WorldIdsRequired
 
@@ -23,6 +23,7 @@ def normalize_world_ids(world_ids: Iterable[str], *, caps: Caps) -> WorldIds:
         world_id = raw.strip()
         if not world_id:
             continue
+        check_canonical(world_id, f"world_ids[{index}]")
         if len(world_id) > widths.WORLD_ID:
             raise WorldIdsRequired(f"world id longer than {widths.WORLD_ID} characters")
         unique.setdefault(world_id, None)
