@@ -43,7 +43,7 @@ SECTION = "consumer_throughput"
 IN_PROCESS_RECORDS = 20_000
 BATCH = 500
 _BATCH_LINE = re.compile(
-    r"ts=(\S+ \S+) level=INFO logger=commitlog.consumer.loop event=consumer_batch "
+    r"ts=(\S+) level=INFO logger=commitlog.consumer.loop event=consumer_batch "
     r"records=(\d+) applied=(\d+) duplicates=(\d+)"
 )
 
@@ -61,7 +61,7 @@ class ConsumerRun:
 def _batches(log: str) -> list[tuple[float, int, int, int]]:
     found = []
     for match in _BATCH_LINE.finditer(log):
-        stamp = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+        stamp = datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S.%f").timestamp()
         found.append((stamp, int(match.group(2)), int(match.group(3)), int(match.group(4))))
     return found
 
