@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 from celery import Celery
 
@@ -15,8 +17,20 @@ app = Celery("controlplane")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["commitlog"])
 
-# The entry point of `celery -A config worker|beat`: a configuration that must not start
-# is reported as lines here, before Celery's command line reads the settings. In a Django
-# process they are loaded already and this returns at once. After `app`, because loading
-# the settings imports controlplane, which imports `app` from here.
-load_settings_or_exit()
+
+def _run_by_celery_command() -> bool:
+    """Whether this process is `celery ...` (the console script or `python -m celery`)."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    return (spec is not None and spec.name == "celery.__main__") or Path(
+        sys.argv[0]
+    ).name == "celery"
+
+
+# `celery -A config worker|beat`: a configuration that must not start is reported as
+# lines here, before Celery's command line reads the settings and would print a
+# traceback. Only there: a Django process imports this module (through controlplane) and
+# loads its settings at its own time. After `app`, because loading the settings imports
+# controlplane, which imports `app` from here.
+if _run_by_celery_command():
+    load_settings_or_exit()

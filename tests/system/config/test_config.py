@@ -122,3 +122,16 @@ def test_celery_reports_a_bad_configuration_as_lines(role: str) -> None:
     assert result.stderr.strip().splitlines() == [
         "controlplane: configuration error: RELAY_MAX_ATTEMPTS=-1 is below its minimum of 1"
     ]
+
+
+def test_importing_the_code_loads_no_settings() -> None:
+    # Only an entry point (manage.py, wsgi, gunicorn, `celery`) reads the configuration:
+    # importing a module with a bad one neither exits nor raises.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COMMITLOG_", "PROFILE"))}
+    env["RELAY_MAX_ATTEMPTS"] = "-1"
+    code = "import controlplane.domain.dag, config.celery, django.conf as c\n"
+    code += "print(c.settings.configured)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, "False"), result.stderr
