@@ -6,6 +6,10 @@ from typing import Any
 
 from config.startup import load_settings_or_exit
 
+# The access log (`--access-logfile -`) in the escaping key=value format, never a raw
+# value a client sent (config.gunicorn_access).
+logger_class = "config.gunicorn_access.AccessLogger"
+
 
 def on_starting(server: Any) -> None:
     load_settings_or_exit()

@@ -10,11 +10,15 @@ needs no nudge of its own: that run starts after the commit, so its claims see t
 commit's rows. So under load one nudge waits in the queue and one goes out per relay
 run, for the price of one Redis round trip per commit; the key's time to live bounds
 what a nudge lost after being marked costs. With another broker every commit sends.
+
+No request waits for any of it: the commit asks the process's sender thread
+(commitlog.outbox.nudge_sender), which does the mark's round trip and the send. A broker
+that is away is logged once per outage (`event=relay_nudge_broker_unavailable`, then
+`..._recovered`), not once per commit.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 
 import redis
@@ -22,12 +26,14 @@ from celery import current_app
 from django.db import transaction
 
 from commitlog.conf import commitlog_settings
-
-logger = logging.getLogger(__name__)
+from commitlog.outbox.nudge_sender import NudgeSender
+from commitlog.telemetry.degraded import Outage
 
 RELAY_TASK = "commitlog.relay_outbox"
 # Brokers whose Redis also holds the queued-nudge mark.
 _REDIS_SCHEMES = ("redis://", "rediss://")
+# The Celery broker and the mark's Redis (the same server), as this process finds them.
+broker_outage = Outage("relay_nudge_broker_unavailable", during="beat_relays_the_outbox")
 
 
 def _send_nudge(mark: QueuedNudgeMark | None = None) -> None:
@@ -38,9 +44,11 @@ def _send_nudge(mark: QueuedNudgeMark | None = None) -> None:
             RELAY_TASK, expires=commitlog_settings().relay_nudge_expires_seconds, retry=False
         )
     except Exception as exc:  # a Celery broker outage must never fail a REST call
-        logger.warning("event=relay_nudge_failed error=%s", exc)
+        broker_outage.failed(exc)
         if mark is not None:
             mark.clear()  # nothing is queued: the next commit must send
+    else:
+        broker_outage.recovered()
 
 
 def relay_run_starting() -> None:
@@ -74,7 +82,7 @@ class QueuedNudgeMark:
         try:
             return bool(self._redis().set(self.key, b"1", nx=True, px=self._ttl_ms))
         except redis.RedisError as exc:
-            logger.warning("event=relay_nudge_mark_failed error=%s", exc)
+            broker_outage.failed(exc)
             return True  # fail open: a nudge too many costs a relay run
 
     def clear(self) -> None:
@@ -82,7 +90,7 @@ class QueuedNudgeMark:
             self._redis().delete(self.key)
         except redis.RedisError as exc:
             # The key expires on its own; until then commits leave the nudge to beat.
-            logger.warning("event=relay_nudge_mark_failed error=%s", exc)
+            broker_outage.failed(exc)
 
 
 _marks: dict[tuple[str, str], QueuedNudgeMark] = {}
@@ -113,6 +121,9 @@ def _nudge_after_commit() -> None:
     # Otherwise the nudge already queued starts a relay run after this commit.
 
 
+sender = NudgeSender(_nudge_after_commit)
+
+
 def nudge_relay_on_commit() -> None:
     if commitlog_settings().relay_nudge_enabled and commitlog_settings().writer_enabled:
-        transaction.on_commit(_nudge_after_commit, robust=True)
+        transaction.on_commit(sender.request, robust=True)

@@ -18,9 +18,9 @@ import environ
 from commitlog.conf import declarations
 from config.env import EnvReader
 from config.logs import logging_config
-from config.settings.cache import cache_settings
+from config.settings.cache import REDIS_BACKEND, cache_settings
 from config.settings.kafka import commitlog_client_config
-from config.settings.production import refuse_weak_prod_settings
+from config.settings.production import ProdValues, refuse_weak_prod_settings
 from config.settings.rest import REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: F401
 from config.settings.security import *  # noqa: F403 (lockout, CSP: fixed settings)
 from config.yaml_file import ConfigError, load_gateway_config
@@ -59,8 +59,6 @@ ALLOWED_HOSTS: list[str] = read.items(
 )
 if IS_PROD and not ALLOWED_HOSTS:
     read.problem("profile prod requires DJANGO_ALLOWED_HOSTS")
-if IS_PROD:
-    refuse_weak_prod_settings(read, debug=DEBUG, secret_key=SECRET_KEY, allowed_hosts=ALLOWED_HOSTS)
 CSRF_TRUSTED_ORIGINS: list[str] = read.items("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 _DEV_DATABASE = "postgres://postgres@127.0.0.1:5432/controlplane"
@@ -261,6 +259,31 @@ LOG_LEVEL = read.text("LOG_LEVEL", "INFO").upper()
 LOGGING = logging_config(LOG_LEVEL)
 # Celery logs through the same configuration instead of installing its own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- What prod refuses (config.settings.production) -------------------------------------
+
+if IS_PROD:
+    # What was given (an absent setting is already reported missing); each Redis URL
+    # once: the cache falls back to the broker's.
+    _redis_urls = {"CELERY_BROKER_URL": read.text("CELERY_BROKER_URL", "")}
+    if CACHES["default"]["BACKEND"] == REDIS_BACKEND:
+        _redis_urls.setdefault("CACHE_URL", CACHES["default"]["LOCATION"])
+        if _redis_urls["CACHE_URL"] == CELERY_BROKER_URL:
+            del _redis_urls["CACHE_URL"]
+    _prod_values = ProdValues(
+        secret_key=read.text("DJANGO_SECRET_KEY", ""),
+        allowed_hosts=ALLOWED_HOSTS,
+        database_url=read.text("DATABASE_URL", ""),
+        redis_urls={k: v for k, v in _redis_urls.items() if v.startswith("redis")},
+        signing_keys=_security.signing_keys,
+        lockout_minutes=_security.login_lockout.total_seconds() / 60,
+        throttle_rates={
+            "API_THROTTLE_WRITE_RATE": API_LIMITS.write_rate,
+            "API_THROTTLE_READ_RATE": API_LIMITS.read_rate,
+        },
+        hsts_seconds=SECURE_HSTS_SECONDS,
+    )
+    refuse_weak_prod_settings(read, _prod_values, debug=DEBUG)
 
 # Last: every problem found above, one line each, and the process stops.
 read.finish()

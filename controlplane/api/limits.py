@@ -21,6 +21,10 @@ class ApiLimits:
     # Calls per credential (controlplane.api.throttling); None counts nothing.
     write_rate: Rate | None
     read_rate: Rate | None
+    # While the shared counters do not answer: each process counts alone against the rate
+    # divided by this (the number of web processes), unless fail_open lets every call by.
+    local_divisor: int = 1
+    fail_open: bool = False
 
 
 _CAP_DEFAULTS = {"max_worlds": 100, "max_batches": 100, "max_orders": 10_000,
@@ -36,4 +40,7 @@ def read_api_limits(read: EnvReader) -> ApiLimits:
         **caps,
         write_rate=read.rate("API_THROTTLE_WRITE_RATE", "120/min"),
         read_rate=read.rate("API_THROTTLE_READ_RATE", "1200/min"),
+        # compose's `web` runs four gunicorn workers.
+        local_divisor=read.integer("API_THROTTLE_LOCAL_DIVISOR", 4, minimum=1),
+        fail_open=read.flag("API_THROTTLE_FAIL_OPEN", False),
     )

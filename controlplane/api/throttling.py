@@ -3,7 +3,13 @@ windows of the rate's period, in Django's cache, which is Redis (shared by every
 process) whenever one is configured. Beyond the rate a call hears 429 E_THROTTLED with
 `Retry-After` before its view runs, so it writes nothing. DRF runs this in `initial()`,
 after authentication: a call without a credential (dev's anonymous access) is not
-counted here."""
+counted here.
+
+When Redis does not answer, each process counts alone (controlplane.api.local_counts)
+against the rate divided by API_THROTTLE_LOCAL_DIVISOR, so the web tier as a whole still
+holds about the rate; it says so once per outage (`event=throttle_local_fallback` and
+`controlplane_degraded_total`), and asks Redis again after RETRY_SHARED_S.
+API_THROTTLE_FAIL_OPEN=true lets calls through instead."""
 
 from __future__ import annotations
 
@@ -18,13 +24,22 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
+from commitlog.telemetry.degraded import Outage
 from config.settings.cache import REDIS_BACKEND
+from controlplane.api.local_counts import LocalCounts
 from controlplane.models import ApiCredential
 
 if TYPE_CHECKING:
     from rest_framework.views import APIView
 
 logger = logging.getLogger(__name__)
+
+# While Redis is away, a call asks it again at most this often (the others count locally
+# at once instead of each waiting for the cache's timeout).
+RETRY_SHARED_S = 5.0
+shared_outage = Outage("throttle_local_fallback", during="counting_per_process")
+_local = LocalCounts()
+_retry_shared_at = 0.0
 
 
 class CredentialRateThrottle(BaseThrottle):
@@ -45,8 +60,14 @@ class CredentialRateThrottle(BaseThrottle):
         window = int(now // period)
         # By the token's hash, not the row id: databases sharing one Redis (a staging copy,
         # test runs) have the same ids for other credentials.
-        count = _count(f"throttle:{kind}:{credential.key_hash[:32]}:{window}", period)
-        if count is None or count <= limit:
+        key = f"throttle:{kind}:{credential.key_hash[:32]}"
+        count = _count(f"{key}:{window}", period)
+        if count is None:
+            if limits.fail_open:
+                return True
+            count = _local.count(key, window)
+            limit = max(1, limit // limits.local_divisor)
+        if count <= limit:
             return True
         self._wait = (window + 1) * period - now
         return False
@@ -56,9 +77,10 @@ class CredentialRateThrottle(BaseThrottle):
 
 
 def _count(key: str, period: float) -> int | None:
-    """This call's number in its window; None when the counters do not answer, and the
-    call goes through: a counter outage must not stop the API, whose database and size
-    bounds still hold."""
+    """This call's number in its window; None when the shared counters do not answer."""
+    global _retry_shared_at
+    if shared_outage.down and time.monotonic() < _retry_shared_at:
+        return None
     ttl = int(period) + 1
     try:
         client = _redis_client()
@@ -70,10 +92,13 @@ def _count(key: str, period: float) -> int | None:
         pipe = client.pipeline(transaction=True)
         pipe.set(counter, 0, ex=ttl, nx=True)
         pipe.incr(counter)
-        return int(pipe.execute()[1])
+        count = int(pipe.execute()[1])
     except Exception as exc:  # whatever the cache client raises (connection, timeout)
-        logger.warning("event=throttle_cache_unavailable error=%s", type(exc).__name__)
+        _retry_shared_at = time.monotonic() + RETRY_SHARED_S
+        shared_outage.failed(type(exc).__name__)
         return None
+    shared_outage.recovered()
+    return count
 
 
 # One client per process and Redis URL. Django's Redis cache builds a client object for

@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from commitlog.models import MetricCounter
 from commitlog.telemetry.counters import RELAY_BATCH_BUCKETS
+from commitlog.telemetry.degraded import COUNTER as DEGRADED_COUNTER
 from controlplane.admin.dashboard.overview import overview
 from controlplane.ops import response_counts
 
@@ -107,6 +108,15 @@ class DatabaseCollector(Collector):
                 status, _, code = label.partition(":")
                 responses.add_metric([status, code], value)
         yield responses
+        degraded = CounterMetricFamily(
+            f"{PREFIX}_degraded",
+            "Outages of a dependency met by a process (once per outage)",
+            labels=["event"],
+        )
+        for (name, label), value in sorted(counters.items()):
+            if name == DEGRADED_COUNTER:
+                degraded.add_metric([label], value)
+        yield degraded
         yield GaugeMetricFamily(
             f"{PREFIX}_invalid_records", "Undecodable records stored", value=view.invalid_records
         )

@@ -27,12 +27,19 @@ def manage(*args: str, **environ: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+# Strong in every respect profile prod checks (config.settings.production); a test that
+# runs a prod process on the test machine's passwordless database or Redis says so with
+# PROD_ALLOW_WEAK (TRUSTED_TEST_MACHINE).
 PROD_ENV = {
     "PROFILE": "prod",
     "DJANGO_SECRET_KEY": "a-long-random-secret-key-for-the-test-0123456789-abcdefghijklmnop",
     "DJANGO_ALLOWED_HOSTS": "controlplane.example",
-    "CELERY_BROKER_URL": "redis://redis.example:6379/0",
+    "DATABASE_URL": "postgres://controlplane:pg-7Hq2vX9mRkLw4Tz8@db.example:5432/controlplane",
+    "CELERY_BROKER_URL": "redis://:redis-Vb3nQ8sLx2Wd6Kp1@redis.example:6379/0",
+    "COMMITLOG_SIGNING_KEY": "sign-Jf83kQp2Lz7Xw1Nc5Rb9Tv4Hy6Md0Gs",
 }
+# The test machine's PostgreSQL and Redis have no password.
+TRUSTED_TEST_MACHINE = {"PROD_ALLOW_WEAK": "database_password,redis_password"}
 
 
 def ensure_topic_command(*args: str) -> tuple[str, str]:

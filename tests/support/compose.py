@@ -44,4 +44,5 @@ REQUIRED_SECRETS = {
     "KAFKA_RELAY_PASSWORD": "relay-" + secrets.token_hex(8),
     "KAFKA_READER_PASSWORD": "reader-" + secrets.token_hex(8),
     "KAFKA_CLUSTER_ID": "MkU3OEVBNTcwNTJENDM2Qk",
+    "COMMITLOG_SIGNING_KEY": "sign-" + secrets.token_urlsafe(32),
 }

@@ -54,8 +54,10 @@ def gunicorn(env: dict[str, str], workers: int = 1) -> Iterator[tuple[str, Child
     port = free_port()
     env = {"PROFILE": "dev", "DJANGO_DEBUG": "false", "DATABASE_URL": database_url(),
            "COMMITLOG_BOOTSTRAP": "", "RELAY_NUDGE_ENABLED": "false", **env}  # fmt: skip
-    args = ["-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-            "--workers", str(workers)]  # fmt: skip
+    # compose's configuration module and its access log on stdout, as compose's `web`.
+    args = ["-m", "gunicorn", "-c", "python:config.gunicorn", "config.wsgi:application",
+            "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+            "--access-logfile", "-"]  # fmt: skip
     server = service_process(args, env)
     base = f"http://127.0.0.1:{port}"
 

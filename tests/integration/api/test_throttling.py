@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -12,7 +13,9 @@ import pytest
 import redis
 from rest_framework.test import APIClient
 
-from commitlog.models import OutboxEvent
+from commitlog.models import MetricCounter, OutboxEvent
+from commitlog.telemetry.degraded import COUNTER as DEGRADED_COUNTER
+from controlplane.api import throttling
 from controlplane.models import RebalanceBatch, StrategySubmission
 from controlplane.services.credentials import credential_issue
 from devstack.net import free_port
@@ -97,9 +100,9 @@ def test_each_credential_has_its_own_count(api: APIClient, redis_cache: str) -> 
     assert RebalanceBatch.objects.count() == WRITES + 1
 
 
-def test_an_unreachable_cache_lets_calls_through_and_says_so(
-    api: APIClient, settings: Any, caplog: pytest.LogCaptureFixture
-) -> None:
+@pytest.fixture
+def refused_cache(settings: Any) -> Iterator[None]:
+    """Django's cache at a port nothing listens on; the outage ends with the test."""
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -107,11 +110,40 @@ def test_an_unreachable_cache_lets_calls_through_and_says_so(
             "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0},
         }
     }
-    limits(settings, write_rate=(1, 86400.0))
-    with caplog.at_level(logging.WARNING, logger="controlplane.api.throttling"):
-        responses = [batch(api) for _ in range(3)]
-    assert [r.status_code for r in responses] == [202] * 3
-    assert "event=throttle_cache_unavailable" in caplog.text
+    throttling.shared_outage.recovered()
+    yield
+    throttling.shared_outage.recovered()
+
+
+@pytest.mark.parametrize("divisor", [1, 2])
+def test_without_redis_each_process_holds_its_share_of_the_read_rate_and_says_so_once(
+    api: APIClient, refused_cache: None, settings: Any, caplog: pytest.LogCaptureFixture,
+    divisor: int,
+) -> None:  # fmt: skip
+    limits(settings, read_rate=(READS * 2, 86400.0), local_divisor=divisor)
+    share = READS * 2 // divisor
+    with caplog.at_level(logging.INFO):
+        reads = [api.get("/strategies/unknown/status") for _ in range(share)]
+        assert [r.status_code for r in reads] == [404] * share
+        assert_throttled(api.get("/strategies/unknown/status"))
+    fallbacks = [r for r in caplog.records if "event=throttle_local_fallback " in r.getMessage()]
+    assert len(fallbacks) == 1, caplog.text  # once for the outage, not per call
+    counted = MetricCounter.objects.get(name=DEGRADED_COUNTER, label="throttle_local_fallback")
+    assert counted.value >= 1
+
+
+def test_fail_open_lets_calls_through_without_redis(
+    api: APIClient, refused_cache: None, settings: Any
+) -> None:
+    limits(settings, write_rate=(1, 86400.0), fail_open=True)
+    assert [batch(api).status_code for _ in range(3)] == [202] * 3
+
+
+def test_redis_back_is_shared_again(api: APIClient, redis_cache: str) -> None:
+    throttling.shared_outage.failed("a test's outage")
+    throttling._retry_shared_at = 0.0  # the retry is due
+    assert batch(api).status_code == 202
+    assert not throttling.shared_outage.down
 
 
 def test_rates_off_count_nothing(api: APIClient, redis_cache: str, settings: Any) -> None:

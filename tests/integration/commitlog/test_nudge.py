@@ -73,7 +73,7 @@ def test_the_queued_mark_lapses_after_its_time_to_live(celery_broker_url: str) -
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_commit_sends_its_nudge_before_it_returns_when_none_is_queued(
+def test_a_commit_has_its_nudge_sent_after_it_when_none_is_queued(
     broker: redis.Redis, celery_queue: str, settings: Any
 ) -> None:
     # The writer is enabled by a bootstrap and a topic; nothing is published here.
@@ -84,14 +84,16 @@ def test_a_commit_sends_its_nudge_before_it_returns_when_none_is_queued(
     with transaction.atomic():
         nudge.nudge_relay_on_commit()
         assert broker.llen(celery_queue) == 0  # not before the commit
-    # Sent by the committing thread (no background thread with a Redis broker).
-    assert broker.llen(celery_queue) == 1
+        assert not nudge.sender.sending.is_set()
+    # Sent by the process's sender thread (commitlog.outbox.nudge_sender), after the commit.
+    wait_for(lambda: broker.llen(celery_queue) == 1, 30, "the commit's nudge")
     for _ in range(5):
         with transaction.atomic():
             nudge.nudge_relay_on_commit()
+    wait_for(lambda: not nudge.sender.sending.is_set(), 30, "the sender to be idle")
     assert broker.llen(celery_queue) == 1  # the queued nudge covers these commits
-    # A run starts: the next commit sends at once, however recent the last nudge was.
+    # A run starts: the next commit sends, however recent the last nudge was.
     nudge.relay_run_starting()
     with transaction.atomic():
         nudge.nudge_relay_on_commit()
-    assert broker.llen(celery_queue) == 2
+    wait_for(lambda: broker.llen(celery_queue) == 2, 30, "the next commit's nudge")

@@ -25,7 +25,7 @@ from controlplane.models import StrategySubmission
 from controlplane.services.credentials import credential_issue, credential_revoke
 from devstack.net import free_port
 from tests.support.bodies import crc_of, make_dag
-from tests.support.commands import PROD_ENV
+from tests.support.commands import PROD_ENV, TRUSTED_TEST_MACHINE
 from tests.support.processes import ChildProcess, database_url, retire, service_process, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,6 +36,7 @@ def prod_server(commitlog: CommitLogSettings, celery_broker_url: str) -> Iterato
     port = free_port()
     env = {
         **PROD_ENV,
+        **TRUSTED_TEST_MACHINE,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback, for the test
         "DATABASE_URL": database_url(),

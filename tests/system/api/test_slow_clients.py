@@ -42,6 +42,7 @@ COMPOSE_GIVEN = {
     "KAFKA_RELAY_PASSWORD": "relay-test-password",
     "KAFKA_READER_PASSWORD": "reader-test-password",
     "KAFKA_ADMIN_PASSWORD": "admin-test-password",
+    "COMMITLOG_SIGNING_KEY": secrets.token_urlsafe(32),
 }
 
 
@@ -65,6 +66,7 @@ def compose_web() -> Iterator[tuple[int, int]]:
         for key, value in SERVICES["web"]["environment"].items()
     }
     env["DATABASE_URL"] = database_url()
+    env["PROD_ALLOW_WEAK"] = "database_password"  # the test machine's, without a password
     server = service_process(args, env)
     try:
         wait_for(lambda: _answers(port, server), 60, "gunicorn to answer")

@@ -4,16 +4,19 @@ clients' security options are read whole or refused."""
 
 from __future__ import annotations
 
+import os
 import secrets
+import subprocess
+import sys
 
 import pytest
 
 from tests.support.commands import PROD_ENV, manage
+from tests.support.paths import ROOT
 
 COMPLETE_PROD = {
     **PROD_ENV,
     "COMMITLOG_BOOTSTRAP": "k:9092",
-    "DATABASE_URL": "postgres://controlplane@db.example:5432/controlplane",
 }
 
 
@@ -35,7 +38,7 @@ def refusal(**environ: str) -> str:
         ({"DJANGO_SECRET_KEY": "changeme"}, "DJANGO_SECRET_KEY looks like a placeholder"),
         ({"DJANGO_SECRET_KEY": "s3cr3t-but-short"}, "DJANGO_SECRET_KEY is 16 characters"),
         ({"DJANGO_SECRET_KEY": "django-insecure-" + "x1y2" * 15}, "django-insecure-"),
-        ({"DJANGO_SECRET_KEY": "ab" * 40}, "DJANGO_SECRET_KEY repeats"),
+        ({"DJANGO_SECRET_KEY": "ab" * 40}, "DJANGO_SECRET_KEY is too predictable"),
         ({"DJANGO_ALLOWED_HOSTS": "*"}, "DJANGO_ALLOWED_HOSTS cannot hold a wildcard (*)"),
         ({"DJANGO_ALLOWED_HOSTS": "ok.example,*.example"}, "wildcard (*.example)"),
         (
@@ -61,6 +64,50 @@ def test_prod_names_every_weak_setting_at_once() -> None:
         "DJANGO_SECRET_KEY",
         "DJANGO_ALLOWED_HOSTS",
     ], lines
+
+
+# One weak value per check of config.settings.production, in its order.
+EVERY_WEAKNESS = {
+    "DJANGO_SECRET_KEY": "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "DJANGO_ALLOWED_HOSTS": ".co.uk",
+    "DATABASE_URL": "postgres://postgres:postgres@db.example:5432/controlplane",
+    "CELERY_BROKER_URL": "redis://redis.example:6379/0",
+    "COMMITLOG_SIGNING_KEY": "",
+    "ADMIN_LOGIN_LOCKOUT_MINUTES": "0",
+    "API_THROTTLE_WRITE_RATE": "off",
+    "DJANGO_SECURE_HSTS_SECONDS": "0",
+}
+
+
+@pytest.mark.parametrize("entry", [["manage.py", "check"], ["-m", "gunicorn"]])
+def test_a_prod_start_with_weak_settings_exits_2_naming_each(entry: list[str]) -> None:
+    if entry[0] == "manage.py":
+        result = manage("check", **{**COMPLETE_PROD, **EVERY_WEAKNESS})
+    else:  # gunicorn as compose starts it: the arbiter reports, before any worker
+        result = gunicorn_start({**COMPLETE_PROD, **EVERY_WEAKNESS})
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = [line for line in result.stderr.splitlines() if "configuration error" in line]
+    named = [line.split(": ")[2].split()[0].split("=")[0] for line in lines]
+    assert named == list(EVERY_WEAKNESS), lines
+    checks = [line.rsplit("PROD_ALLOW_WEAK=", 1)[1].split()[0] for line in lines]
+    assert checks == [
+        "secret_key", "allowed_hosts", "database_password", "redis_password",
+        "signing_key", "login_lockout", "throttling", "hsts",
+    ]  # fmt: skip
+    assert "Traceback" not in result.stderr
+    # Named in PROD_ALLOW_WEAK, every one is accepted.
+    allowed = manage("check", **{**COMPLETE_PROD, **EVERY_WEAKNESS,
+                                 "PROD_ALLOW_WEAK": ",".join(checks)})  # fmt: skip
+    assert allowed.returncode == 0, allowed.stderr
+
+
+def gunicorn_start(environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COMMITLOG_", "PROFILE"))}
+    return subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "python:config.gunicorn",
+         "config.wsgi:application", "--bind", "127.0.0.1:0"],
+        env={**env, **environ}, capture_output=True, text=True, timeout=60, cwd=ROOT,
+    )  # fmt: skip
 
 
 def test_dev_keeps_its_debug_and_development_key() -> None:

@@ -3,6 +3,7 @@ output), and the admin's links survive any stored id (real PostgreSQL)."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 
 import httpx
@@ -33,3 +34,31 @@ def test_a_served_request_cannot_forge_a_log_line(web_server: tuple[str, ChildPr
     assert 'path="/strategies/x\\nts=2026-12-01T' in refused
     assert 'credential="evil\\nts=2026-12-01T' in refused
     assert not [line for line in lines if line.startswith(FORGED)], lines
+
+
+def test_a_basic_user_name_cannot_forge_an_access_log_line(
+    web_server: tuple[str, ChildProcess],
+) -> None:
+    """gunicorn's access log (`--access-logfile -`, as compose runs it) prints the Basic
+    user name it decodes: newlines in it would start lines of the client's choosing."""
+    base, server = web_server
+    # gunicorn's user name ends at the first colon: a forged line without one.
+    forged = FORGED.replace(":", ".")
+    user = f"x\n{forged}\n"
+    basic = base64.b64encode(f"{user}:cp_x".encode()).decode()
+    response = httpx.get(
+        f"{base}/strategies/x/status", headers={"Authorization": f"Basic {basic}"}, timeout=10
+    )
+    assert response.status_code == 401
+
+    def access_logged() -> bool:  # the request line, which only the access log prints
+        return any(
+            "/strategies/x/status" in line and "HTTP/1.1" in line
+            for line in server.output().splitlines()
+        )
+
+    wait_for(access_logged, 30, "the access log's line")
+    lines = server.output().splitlines()
+    assert not [line for line in lines if line.startswith(forged)], lines
+    [access] = [line for line in lines if "event=http_request" in line and "/status" in line]
+    assert 'user="x\\nts=2026-12-01' in access
