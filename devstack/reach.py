@@ -4,6 +4,7 @@ did not answer: bin/run uses what is configured or stops, never a silent stand-i
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import psycopg
@@ -53,43 +54,54 @@ def _address(url: str) -> tuple[str, int] | str:
     return parts.hostname, port
 
 
-def database_problem(url: str) -> str | None:
-    """Why DATABASE_URL's PostgreSQL cannot be used, or None."""
+def _service_problem(
+    setting: str,
+    service: str,
+    url: str,
+    handshake: Callable[[], object] | None,
+    errors: type[Exception],
+) -> str | None:
+    """Why `url` (the value of `setting`) does not reach `service`, or None: its port must
+    accept a connection, and then `handshake` (a login, a PING), if any, succeed."""
     where = _address(url)
     if isinstance(where, str):
-        return f"DATABASE_URL: cannot reach PostgreSQL: {where}"
+        return f"{setting}: cannot reach {service}: {where}"
     host, port = where
     reason = _tcp_reason(host, port)
-    if reason is None:
+    if reason is None and handshake is not None:
         try:
-            psycopg.connect(url, connect_timeout=int(TIMEOUT_S)).close()
-        except psycopg.Error as exc:
+            handshake()
+        except errors as exc:
             reason = _first_line(exc)
     if reason is None:
         return None
-    return f"DATABASE_URL: cannot reach PostgreSQL at {host}:{port}: {reason}"
+    return f"{setting}: cannot reach {service} at {host}:{port}: {reason}"
+
+
+def database_problem(url: str) -> str | None:
+    """Why DATABASE_URL's PostgreSQL cannot be used, or None."""
+
+    def login() -> None:
+        psycopg.connect(url, connect_timeout=int(TIMEOUT_S)).close()
+
+    return _service_problem("DATABASE_URL", "PostgreSQL", url, login, psycopg.Error)
 
 
 def celery_broker_problem(url: str) -> str | None:
     """Why CELERY_BROKER_URL cannot be used, or None (Redis is asked a PING; another
     broker's port must accept a connection)."""
-    where = _address(url)
-    if isinstance(where, str):
-        return f"CELERY_BROKER_URL: cannot reach the Celery broker: {where}"
-    host, port = where
-    reason = _tcp_reason(host, port)
-    if reason is None and urlsplit(url).scheme.startswith("redis"):
-        try:
-            client = redis.Redis.from_url(
-                url, socket_connect_timeout=TIMEOUT_S, socket_timeout=TIMEOUT_S
-            )
-            client.ping()
-            client.close()
-        except redis.RedisError as exc:
-            reason = _first_line(exc)
-    if reason is None:
-        return None
-    return f"CELERY_BROKER_URL: cannot reach the Celery broker at {host}:{port}: {reason}"
+
+    def ping() -> None:
+        client = redis.Redis.from_url(
+            url, socket_connect_timeout=TIMEOUT_S, socket_timeout=TIMEOUT_S
+        )
+        client.ping()
+        client.close()
+
+    handshake = ping if urlsplit(url).scheme.startswith("redis") else None
+    return _service_problem(
+        "CELERY_BROKER_URL", "the Celery broker", url, handshake, redis.RedisError
+    )
 
 
 def kafka_problem(bootstrap: str) -> str | None:
