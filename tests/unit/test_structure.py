@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from tests.support.imports import imported_modules, runtime_imports
 from tests.support.paths import ROOT
 
 PACKAGES = ("config", "controlplane", "commitlog", "adminkit", "devstack", "reliability", "bench")
@@ -115,20 +116,6 @@ def test_no_import_cycle_among_the_projects_modules() -> None:
     assert cycles(import_graph()) == []
 
 
-def runtime_imports(tree: ast.AST) -> set[str]:
-    """Modules named to importlib.import_module or __import__ as a constant string."""
-    return {
-        node.args[0].value
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and (getattr(node.func, "attr", None) or getattr(node.func, "id", None))
-        in ("import_module", "__import__")
-        and node.args
-        and isinstance(node.args[0], ast.Constant)
-        and isinstance(node.args[0].value, str)
-    }
-
-
 def log_machinery_offences() -> dict[str, list[str]]:
     """commitlog's modules that import controlplane or config (at module level, in a
     function, or by name through importlib)."""
@@ -136,13 +123,7 @@ def log_machinery_offences() -> dict[str, list[str]]:
     for name, path in project_modules().items():
         if name.split(".")[0] != LOG_MACHINERY:
             continue
-        tree = ast.parse(path.read_text())
-        named: set[str] = runtime_imports(tree)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                named.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                named.add(node.module)
+        named = imported_modules(ast.parse(path.read_text()))
         bad = sorted(
             n
             for n in named
