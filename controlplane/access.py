@@ -75,13 +75,10 @@ def is_limited_to_worlds(credential: ApiCredential | None) -> bool:
     return credential is not None and bool(credential.allowed_worlds)
 
 
-def check_strategies_named(
-    credential: ApiCredential | None, named: Iterable[str], visible: set[str]
-) -> None:
+def check_strategies_named(named: Iterable[str], visible: set[str]) -> None:
     """Raises Forbidden for the first strategy id in `named` not in `visible` (the ones
-    the credential may see), for a credential limited to worlds."""
-    if not is_limited_to_worlds(credential):
-        return
+    the credential may see). For a credential limited to worlds: any other may name any
+    strategy, and its caller need not look the strategies up."""
     for strategy_id in named:
         if strategy_id not in visible:
             raise Forbidden(f"this credential may not send orders for strategy {strategy_id!r}")

@@ -125,5 +125,6 @@ sender = NudgeSender(_nudge_after_commit)
 
 
 def nudge_relay_on_commit() -> None:
-    if commitlog_settings().relay_nudge_enabled and commitlog_settings().writer_enabled:
+    conf = commitlog_settings()
+    if conf.relay_nudge_enabled and conf.writer_enabled:
         transaction.on_commit(sender.request, robust=True)

@@ -53,7 +53,7 @@ def _check_strategies_named(
     ]
     if named:
         visible = selectors.strategies_visible_to(credential, named)
-        access.check_strategies_named(credential, named, visible)
+        access.check_strategies_named(named, visible)
 
 
 def rebalance_submit(
