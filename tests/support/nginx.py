@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import os
 import re
+import resource
 import shutil
 import socket
 import string
@@ -102,6 +103,24 @@ def check(directory: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "syntax is ok" in result.stderr
+
+
+def worker_connections() -> int:
+    """The image's `worker_connections`: how many connections each worker may hold."""
+    found = re.search(r"^\s*worker_connections\s+(\d+);", IMAGE_CONF.read_text(), re.M)
+    assert found is not None
+    return int(found[1])
+
+
+def make_room_for(descriptors: int) -> None:
+    """Raise this process's soft limit on open files (nginx started from it inherits it) to
+    at least `descriptors`, within the hard limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = descriptors if hard == resource.RLIM_INFINITY else min(descriptors, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    if wanted < descriptors:
+        pytest.skip(f"the hard limit on open files ({hard}) is below {descriptors}")
 
 
 def require_nginx() -> None:
