@@ -36,8 +36,7 @@ TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 def compose_settings() -> dict[str, str]:
     """The `proxy` service's environment, its ${VAR:-default}s as an unset shell leaves them."""
     return {
-        key: interpolate(str(value), {})
-        for key, value in SERVICES["proxy"]["environment"].items()
+        key: interpolate(str(value), {}) for key, value in SERVICES["proxy"]["environment"].items()
     }
 
 

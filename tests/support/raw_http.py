@@ -29,7 +29,9 @@ class _Deadline:
 
 def connect(port: int, source: str, timeout: float) -> socket.socket:
     """A connection to 127.0.0.1:port from `source` (any 127.x address is this host's)."""
-    return socket.create_connection(("127.0.0.1", port), timeout=timeout, source_address=(source, 0))
+    return socket.create_connection(
+        ("127.0.0.1", port), timeout=timeout, source_address=(source, 0)
+    )
 
 
 def _read_until(sock: socket.socket, data: bytes, done: int | bytes, deadline: _Deadline) -> bytes:
@@ -46,7 +48,9 @@ def _read_until(sock: socket.socket, data: bytes, done: int | bytes, deadline: _
     return data
 
 
-def exchange(port: int, request: bytes, *, source: str = "127.0.0.1", deadline_s: float = 10.0) -> Answer:
+def exchange(
+    port: int, request: bytes, *, source: str = "127.0.0.1", deadline_s: float = 10.0
+) -> Answer:
     """Send `request` as it is and read one answer: its head, then Content-Length bytes."""
     deadline = _Deadline(deadline_s)
     with connect(port, source, deadline.left()) as sock:
@@ -65,7 +69,9 @@ def exchange(port: int, request: bytes, *, source: str = "127.0.0.1", deadline_s
         return Answer(int(lines[0].split()[1]), headers, body)
 
 
-def get(port: int, path: str, *, source: str = "127.0.0.1", headers: str = "", deadline_s: float = 10.0) -> Answer:
+def get(
+    port: int, path: str, *, source: str = "127.0.0.1", headers: str = "", deadline_s: float = 10.0
+) -> Answer:
     request = f"GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{headers}\r\n"
     return exchange(port, request.encode(), source=source, deadline_s=deadline_s)
 
@@ -75,5 +81,7 @@ def get_within(port: int, path: str, deadline_s: float, source: str = "127.0.0.1
     `deadline_s`; TimeoutError when that passes."""
     deadline = _Deadline(deadline_s)
     with connect(port, source, deadline.left()) as sock:
-        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+        sock.sendall(
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
+        )
         return _read_until(sock, b"", b"\r\n", deadline).split(b"\r\n", 1)[0]

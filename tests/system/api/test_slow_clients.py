@@ -65,7 +65,11 @@ class SlowClients:
         self.sockets: list[tuple[socket.socket, bytes]] = []
         self.refused = 0
         for index in range(headers + bodies):
-            sock = connect(port, source, 5)
+            try:
+                sock = connect(port, source, 5)
+            except OSError:  # a full accept queue on a loaded host: one attacker fewer
+                self.refused += 1
+                continue
             try:
                 if index < headers:
                     sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
@@ -146,17 +150,22 @@ def test_slow_headers_from_one_address_leave_room_for_the_others(
     flood = max(FLOOD, proxy.workers() * worker_connections() + 256)
     slow = SlowClients(proxy.port, headers=flood, bodies=0, source="127.0.0.2")
     try:
-        held = slow.still_open()
+        delays = []
         for _ in range(5):
+            started = time.monotonic()
             # A generous deadline: the attack must not make it fail, however slow the host.
             assert get_within(proxy.port, "/healthz", 10.0, "127.0.0.1") == b"HTTP/1.1 200 OK"
-        assert held <= cap
+            delays.append(time.monotonic() - started)
+        # nginx may still be accepting (and closing) the last of them on a busy host.
+        wait_for(lambda: slow.still_open() <= cap, 30, "the connections over the cap closed")
+        held = slow.still_open()
     finally:
         slow.close()
     record_property("flood_held", held)
     print(
         f"[slow clients] {flood} slow-header connections from 127.0.0.2: {held} held "
-        f"(cap {cap}), {slow.refused} refused at once, 127.0.0.1 answered", file=sys.stderr
+        f"(cap {cap}), {slow.refused} not connected; 127.0.0.1 answered in "
+        f"{min(delays) * 1000:.1f}-{max(delays) * 1000:.1f} ms", file=sys.stderr
     )  # fmt: skip
 
 
