@@ -123,8 +123,10 @@ def make_room_for(descriptors: int) -> None:
 
 
 def require_nginx() -> None:
+    """Skip unless nginx is here with its stream module."""
     if not Path(NGINX).exists():
         pytest.skip("nginx is not installed (bin/test installs Debian's nginx)")
+    _stream_module()
 
 
 @dataclass

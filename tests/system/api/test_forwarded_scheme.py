@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.compose_web import compose_web
-from tests.support.nginx import Proxy, running_proxy
+from tests.support.nginx import Proxy, require_nginx, running_proxy
 from tests.support.processes import wait_for
 from tests.support.raw_http import get
 
@@ -25,6 +25,7 @@ FORWARDED = f"X-Forwarded-Proto: https\r\nX-Forwarded-For: {CLIENT}\r\n"
 
 @pytest.fixture(scope="module")
 def proxy() -> Iterator[Proxy]:
+    require_nginx()  # before gunicorn starts for nothing
     with (
         compose_web(DJANGO_SECURE_SSL_REDIRECT="true") as (port, _),
         running_proxy(f"127.0.0.1:{port}", PROXY_TRUSTED_ADDRESS=f"{TERMINATOR}/32") as nginx,

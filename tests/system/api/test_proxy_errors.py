@@ -50,6 +50,9 @@ class Blackhole:
             self.arrived.set()
 
     def close(self) -> None:
+        # shutdown() wakes the accept() blocked in the thread; close() alone does not.
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
         self.listener.close()
         self._thread.join(timeout=5)
         for conn in self.held:
