@@ -21,6 +21,12 @@ DEBIAN_TOOLS = (
     (CHROMIUM, "chromium", "the browser test"),
     ("/usr/bin/promtool", "prometheus", "the alerting rules' tests"),
     ("/usr/sbin/nginx", "nginx", "the slow-client test (the proxy of docker-compose.yml)"),
+    # The official image has it built in; Debian's nginx loads it (tests/support/nginx.py).
+    (
+        "/usr/lib/nginx/modules/ngx_stream_module.so",
+        "libnginx-mod-stream",
+        "the proxy tests (its per-address connection cap is a stream server)",
+    ),
 )
 
 

@@ -185,16 +185,39 @@ def test_only_the_proxy_is_published_and_it_buffers_with_deadlines() -> None:
     assert published == {"proxy"}
     assert SERVICES["proxy"]["ports"] == ["8000:8000"]
     assert resolved_environment("proxy")["CONTROLPLANE_UPSTREAM"] == "web:8000"
-    template = (ROOT / "deploy" / "nginx" / "default.conf.template").read_text()
+    template = (NGINX_DIR / "default.conf.template").read_text()
     for directive in (
         "client_header_timeout 10s;",
         "client_body_timeout 10s;",
         "proxy_request_buffering on;",
-        "proxy_set_header X-Forwarded-Proto $scheme;",
+        "proxy_set_header X-Forwarded-Proto $controlplane_scheme;",
+        # Everyone's but the terminator's: nginx's own scheme.
+        "set $controlplane_scheme $scheme;",
     ):
         assert directive in template
-    # Only the proxy reaches gunicorn, and it overwrites X-Forwarded-Proto: trusted.
+    # Only the proxy reaches gunicorn, and it sets X-Forwarded-Proto itself: trusted.
     assert resolved_environment("web")["DJANGO_TRUSTED_PROXY"] == "true"
+
+
+NGINX_DIR = ROOT / "deploy" / "nginx"
+
+
+def test_the_proxy_is_given_every_setting_of_its_templates() -> None:
+    """The image's templates step substitutes only variables its environment defines: any
+    other ${VAR} would reach nginx as it is and stop it."""
+    environment = resolved_environment("proxy")
+    mounted = {volume.split(":")[1] for volume in SERVICES["proxy"]["volumes"]}
+    for template in NGINX_DIR.iterdir():
+        assert f"/etc/nginx/templates/{template.name}" in mounted, template.name
+        for name in re.findall(r"\$\{(\w+)\}", template.read_text()):
+            assert name in environment, f"{template.name}: ${{{name}}}"
+    # The stream server's template is rendered into the stream block (and must end .conf).
+    assert "/etc/nginx/templates/controlplane.conf.stream-template" in mounted
+    # The local sockets between the stream and http servers live on a fresh tmpfs.
+    assert SERVICES["proxy"]["tmpfs"] == [environment["PROXY_SOCKET_DIR"]]
+    assert int(environment["PROXY_CONNECTIONS_PER_ADDRESS"]) > int(
+        environment["PROXY_REQUESTS_PER_ADDRESS"]
+    )
 
 
 def test_every_image_is_pinned_by_digest_but_prometheus() -> None:
