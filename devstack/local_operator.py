@@ -62,7 +62,7 @@ def local_operator_ensure(*, state_file: Path) -> LocalOperator:
     return LocalOperator(username=ADMIN_USERNAME, password=password, token=token)
 
 
-def _usage(base: str, operator: LocalOperator) -> str:
+def usage(base: str, operator: LocalOperator) -> str:
     return (
         "Local operator ready:"
         f"\n  admin:     {base}/admin/  user {operator.username}  password {operator.password}"
@@ -72,7 +72,10 @@ def _usage(base: str, operator: LocalOperator) -> str:
         f" -H 'Authorization: Bearer {operator.token}'"
         " -H 'Content-Type: application/json'"
         ' -d \'{"dag_json": "{\\"nodes\\": [{\\"node_id\\": \\"n1\\"}]}",'
-        ' "node_ids_crc32": 3950597356, "world_ids": ["demo"]}\''
+        ' "node_ids_crc32": 3950597356, "world_ids": ["demo"],'
+        # The execution domain qmtl's SDK sends: without one the record is downgraded
+        # to a safe-mode backtest (docs/API.md, "Compute context").
+        ' "meta": {"execution_domain": "live"}}\''
     )
 
 
@@ -96,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
     operator = local_operator_ensure(state_file=args.state_file)
-    print(_usage(args.base_url.rstrip("/"), operator))
+    print(usage(args.base_url.rstrip("/"), operator))
     return 0
 
 
