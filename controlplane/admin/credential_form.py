@@ -1,11 +1,15 @@
-"""The admin form that issues a credential or edits its limits (worlds and scopes)."""
+"""The admin form that issues a credential or edits its limits (worlds and scopes), and
+what the page showing a newly issued token offers next."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
+from django.http import HttpRequest
+from django.urls import reverse
 
+from controlplane.api.examples import curl_submit
 from controlplane.domain.scopes import Scope
 from controlplane.models import ApiCredential
 from controlplane.services.credentials import credential_limits
@@ -55,3 +59,19 @@ class CredentialForm(forms.ModelForm[ApiCredential]):
         cleaned["allowed_worlds"] = self.limits.worlds
         cleaned["allowed_scopes"] = self.limits.scopes
         return cleaned
+
+
+def issued_next_step(request: HttpRequest, credential: ApiCredential) -> tuple[str, str] | None:
+    """Where the form's "Save and add another" / "Save and continue editing" lead, as a
+    link under the token (a redirect would lose it): (url, label); None for "Save"."""
+    if "_addanother" in request.POST:
+        return reverse("admin:controlplane_apicredential_add"), "Add another credential"
+    if "_continue" in request.POST:
+        change = reverse("admin:controlplane_apicredential_change", args=[credential.pk])
+        return change, "Continue editing this credential"
+    return None
+
+
+def issued_curl(request: HttpRequest, token: str) -> str:
+    """The example request shown with a new token, addressed to the server that issued it."""
+    return curl_submit(request.build_absolute_uri("/"), token)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,6 +16,7 @@ from urllib.parse import urlsplit
 @dataclass(frozen=True)
 class CurlRequest:
     method: str
+    url: str
     path: str
     headers: dict[str, str]
     body: Any  # the JSON of `-d`, None without one
@@ -39,7 +42,7 @@ def curl_request(command: str) -> CurlRequest:
             url = word
         else:
             assert word == "-s", f"an option the samples do not use: {word}"
-    return CurlRequest(method, urlsplit(url).path, headers, body)
+    return CurlRequest(method, url, urlsplit(url).path, headers, body)
 
 
 def curl_commands(text: str) -> list[str]:
@@ -53,6 +56,22 @@ def curl_commands(text: str) -> list[str]:
             command += "\n" + rest.pop(0)
         found.append(command)
     return found
+
+
+def send_over_http(sample: CurlRequest) -> tuple[int, Any]:
+    """`sample` sent to its URL (a live test server's), as curl would: status, JSON answer."""
+    assert sample.url.startswith("http://"), sample.url
+    request = urllib.request.Request(  # noqa: S310 (the test's own server)
+        sample.url,
+        method=sample.method,
+        headers=sample.headers,
+        data=json.dumps(sample.body).encode() if sample.body is not None else None,
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+            return int(answer.status), json.loads(answer.read())
+    except urllib.error.HTTPError as refused:
+        return int(refused.code), json.loads(refused.read())
 
 
 def send(client: Any, sample: CurlRequest) -> Any:
