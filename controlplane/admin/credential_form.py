@@ -7,7 +7,9 @@ from typing import Any
 
 from django import forms
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 
 from controlplane.api.examples import curl_submit
 from controlplane.domain.scopes import Scope
@@ -61,17 +63,32 @@ class CredentialForm(forms.ModelForm[ApiCredential]):
         return cleaned
 
 
-def issued_next_step(request: HttpRequest, credential: ApiCredential) -> tuple[str, str] | None:
-    """Where the form's "Save and add another" / "Save and continue editing" lead, as a
-    link under the token (a redirect would lose it): (url, label); None for "Save"."""
+def issued_token_page(
+    request: HttpRequest, context: dict[str, Any], credential: ApiCredential, token: str
+) -> TemplateResponse:
+    """The one page that shows a newly issued token (never cached), with a curl example
+    addressed to the server that issued it, then where the form's button asked to go."""
+    page = {
+        **context,
+        "title": "Credential issued",
+        "credential": credential,
+        "token": token,
+        "curl": curl_submit(request.build_absolute_uri("/"), token),
+    }
+    next_step = _next_step(request, credential)
+    if next_step is not None:
+        page["next_url"], page["next_label"] = next_step
+    response = TemplateResponse(request, "admin/controlplane/credential_issued.html", page)
+    add_never_cache_headers(response)
+    return response
+
+
+def _next_step(request: HttpRequest, credential: ApiCredential) -> tuple[str, str] | None:
+    """Where "Save and add another" / "Save and continue editing" lead, as a link under
+    the token (a redirect would lose it): (url, label); None for "Save"."""
     if "_addanother" in request.POST:
         return reverse("admin:controlplane_apicredential_add"), "Add another credential"
     if "_continue" in request.POST:
         change = reverse("admin:controlplane_apicredential_change", args=[credential.pk])
         return change, "Continue editing this credential"
     return None
-
-
-def issued_curl(request: HttpRequest, token: str) -> str:
-    """The example request shown with a new token, addressed to the server that issued it."""
-    return curl_submit(request.build_absolute_uri("/"), token)
