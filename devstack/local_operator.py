@@ -64,7 +64,7 @@ def local_operator_ensure(*, state_file: Path) -> LocalOperator:
     return LocalOperator(username=ADMIN_USERNAME, password=password, token=token)
 
 
-def usage(base: str, operator: LocalOperator) -> str:
+def _usage(base: str, operator: LocalOperator) -> str:
     return (
         "Local operator ready:"
         f"\n  admin:     {base}/admin/  user {operator.username}  password {operator.password}"
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
     operator = local_operator_ensure(state_file=args.state_file)
-    print(usage(args.base_url.rstrip("/"), operator))
+    print(_usage(args.base_url.rstrip("/"), operator))
     return 0
 
 

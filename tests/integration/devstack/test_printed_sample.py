@@ -3,23 +3,28 @@ accepted, and with the execution domain qmtl's SDK sends, so it is not downgrade
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from rest_framework.test import APIClient
 
-from devstack.local_operator import local_operator_ensure, usage
+from devstack import local_operator
 from tests.support.curl import curl_commands, curl_request, send
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_printed_curl_is_accepted_and_not_downgraded(tmp_path: Path) -> None:
-    operator = local_operator_ensure(state_file=tmp_path / "operator.json")
-    printed = usage("http://127.0.0.1:8000", operator)
-    (command,) = curl_commands(printed)
+def test_the_printed_curl_is_accepted_and_not_downgraded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "operator.json"
+    base = "http://127.0.0.1:8123"
+    assert local_operator.main(["--state-file", str(state), "--base-url", base]) == 0
+    (command,) = curl_commands(capsys.readouterr().out)
     sample = curl_request(command)
-    assert sample.headers["Authorization"] == f"Bearer {operator.token}"
+    assert sample.url == f"{base}/strategies"
+    assert sample.headers["Authorization"] == f"Bearer {json.loads(state.read_text())['token']}"
 
     answer = send(APIClient(), sample)
 
