@@ -3,7 +3,7 @@ carry the admin session instead of a token.
 
 Accepted only for staff who may issue API credentials (they could issue themselves a
 token without limits, so the session lets them do nothing more), only for a call whose
-`Referer` is this origin's docs page, and, for a write, only with the page's CSRF token
+`Referer` is this host's docs page, and, for a write, only with the page's CSRF token
 (DRF's session check; static/controlplane/api_docs.js sends it). Such a call has no
 credential: no limits, no throttle, no sender on its submission; each is logged with
 the operator's name."""
@@ -46,10 +46,7 @@ class DocsSessionAuthentication(SessionAuthentication):
 
 
 def _from_the_docs_page(request: Request) -> bool:
+    # Host and path, not the scheme: behind a proxy that ends TLS the page is https while
+    # the request may reach Django as http.
     referer = urlsplit(request.headers.get("Referer", ""))
-    origin = urlsplit(request.build_absolute_uri("/"))
-    return (referer.scheme, referer.netloc, referer.path) == (
-        origin.scheme,
-        origin.netloc,
-        reverse("openapi-docs"),
-    )
+    return (referer.netloc, referer.path) == (request.get_host(), reverse("openapi-docs"))
