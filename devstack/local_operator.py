@@ -18,6 +18,8 @@ import django
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from controlplane.api.examples import curl_submit
+
 ADMIN_USERNAME = "admin"
 TOKEN_NAME = "local operator"  # noqa: S105 (a label)
 
@@ -68,11 +70,7 @@ def _usage(base: str, operator: LocalOperator) -> str:
         f"\n  admin:     {base}/admin/  user {operator.username}  password {operator.password}"
         f"\n  API docs:  {base}/api/docs (log in to the admin first)"
         f"\n  API token: {operator.token}"
-        f"\n  try:       curl -s -X POST {base}/strategies"
-        f" -H 'Authorization: Bearer {operator.token}'"
-        " -H 'Content-Type: application/json'"
-        ' -d \'{"dag_json": "{\\"nodes\\": [{\\"node_id\\": \\"n1\\"}]}",'
-        ' "node_ids_crc32": 3950597356, "world_ids": ["demo"]}\''
+        f"\n  try:       {curl_submit(base, operator.token)}"
     )
 
 

@@ -1,11 +1,17 @@
-"""The admin form that issues a credential or edits its limits (worlds and scopes)."""
+"""The admin form that issues a credential or edits its limits (worlds and scopes), and
+what the page showing a newly issued token offers next."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 
+from controlplane.api.examples import curl_submit
 from controlplane.domain.scopes import Scope
 from controlplane.models import ApiCredential
 from controlplane.services.credentials import credential_limits
@@ -55,3 +61,34 @@ class CredentialForm(forms.ModelForm[ApiCredential]):
         cleaned["allowed_worlds"] = self.limits.worlds
         cleaned["allowed_scopes"] = self.limits.scopes
         return cleaned
+
+
+def issued_token_page(
+    request: HttpRequest, context: dict[str, Any], credential: ApiCredential, token: str
+) -> TemplateResponse:
+    """The one page that shows a newly issued token (never cached), with a curl example
+    addressed to the server that issued it, then where the form's button asked to go."""
+    page = {
+        **context,
+        "title": "Credential issued",
+        "credential": credential,
+        "token": token,
+        "curl": curl_submit(request.build_absolute_uri("/"), token),
+    }
+    next_step = _next_step(request, credential)
+    if next_step is not None:
+        page["next_url"], page["next_label"] = next_step
+    response = TemplateResponse(request, "admin/controlplane/credential_issued.html", page)
+    add_never_cache_headers(response)
+    return response
+
+
+def _next_step(request: HttpRequest, credential: ApiCredential) -> tuple[str, str] | None:
+    """Where "Save and add another" / "Save and continue editing" lead, as a link under
+    the token (a redirect would lose it): (url, label); None for "Save"."""
+    if "_addanother" in request.POST:
+        return reverse("admin:controlplane_apicredential_add"), "Add another credential"
+    if "_continue" in request.POST:
+        change = reverse("admin:controlplane_apicredential_change", args=[credential.pk])
+        return change, "Continue editing this credential"
+    return None

@@ -6,15 +6,13 @@ from django.contrib import admin, messages
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
-from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import SafeString
 
 from config.adminkit.display import ReadOnlyAdminMixin, pretty_json
 from config.adminkit.estimates import EstimatedCountPaginator
 from config.adminkit.search import text_prefix
 from controlplane.admin.columns import sent_by
-from controlplane.admin.credential_form import CredentialForm
+from controlplane.admin.credential_form import CredentialForm, issued_token_page
 from controlplane.admin.lookups import (
     DowngradeFilter,
     WorldFilter,
@@ -277,16 +275,8 @@ class ApiCredentialAdmin(admin.ModelAdmin[ApiCredential]):
     ) -> HttpResponse:
         # The token is in this response's body only: not in a redirect's messages cookie,
         # and never stored by the browser or a proxy.
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Credential issued",
-            "opts": self.opts,
-            "credential": obj,
-            "token": getattr(obj, ISSUED_TOKEN),
-        }
-        response = TemplateResponse(request, "admin/controlplane/credential_issued.html", context)
-        add_never_cache_headers(response)
-        return response
+        context = {**self.admin_site.each_context(request), "opts": self.opts}
+        return issued_token_page(request, context, obj, getattr(obj, ISSUED_TOKEN))
 
     @admin.action(description="Revoke selected credentials")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiCredential]) -> None:

@@ -25,3 +25,12 @@ def may_see_operations(user: Any) -> bool:
 
 def may_read_api_docs(user: Any) -> bool:
     return _active_staff(user) and bool(user.has_module_perms(API_DOCS_APP))
+
+
+# "Try it out" on /api/docs with the admin session (controlplane.api.docs_session): for
+# staff who may issue credentials, who could give themselves a token for any call anyway.
+TRY_THE_API_PERMISSION = "controlplane.add_apicredential"
+
+
+def may_try_the_api(user: Any) -> bool:
+    return _active_staff(user) and bool(user.has_perm(TRY_THE_API_PERMISSION))

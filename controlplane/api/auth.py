@@ -14,6 +14,7 @@ from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
 from controlplane.admin.staff_access import may_read_api_docs, may_see_operations
+from controlplane.api.docs_session import OperatorSession
 from controlplane.models import ApiCredential
 from controlplane.services.credentials import credential_authenticate
 
@@ -81,7 +82,8 @@ def _basic_password(header: list[bytes]) -> str:
 
 
 class HasApiCredential(permissions.BasePermission):
-    """A credential is required, unless dev explicitly allows anonymous calls."""
+    """A credential is required (or, from /api/docs, an operator's session: docs_session),
+    unless dev explicitly allows anonymous calls."""
 
     message = (
         "an API credential is required (Authorization: Bearer <token>, or HTTP Basic with "
@@ -89,7 +91,7 @@ class HasApiCredential(permissions.BasePermission):
     )
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        if isinstance(request.auth, ApiCredential):
+        if isinstance(request.auth, ApiCredential | OperatorSession):
             return True
         return bool(settings.API_ALLOW_ANONYMOUS) and not settings.IS_PROD
 

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from controlplane import selectors
-from controlplane.api import schema, serializers
+from controlplane.api import examples, schema, serializers
 from controlplane.errors import codes as error_codes
 from controlplane.models import ApiCredential
 from controlplane.services.idempotency import idempotency_claim
@@ -29,6 +29,7 @@ class StrategySubmitView(APIView):
     @extend_schema(
         operation_id=error_codes.SUBMIT_STRATEGY,
         request=serializers.StrategySubmitIn,
+        examples=examples.SUBMIT_EXAMPLES,
         responses={
             202: serializers.StrategyAckOut,
             **schema.error_responses(error_codes.SUBMIT_STRATEGY),
@@ -64,6 +65,7 @@ class RebalanceBatchView(APIView):
     @extend_schema(
         operation_id=error_codes.SUBMIT_REBALANCE,
         request=serializers.RebalanceIn,
+        examples=examples.REBALANCE_EXAMPLES,
         parameters=[schema.IDEMPOTENCY_KEY],
         responses={
             202: serializers.RebalanceAckOut,
