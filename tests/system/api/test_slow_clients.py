@@ -21,7 +21,7 @@ import pytest
 
 from devstack.net import free_port
 from devstack.process import ChildProcess
-from tests.support.compose import SERVICES, interpolate
+from tests.support.compose import SERVICES, service_environment
 from tests.support.paths import ROOT
 from tests.support.processes import database_url, retire, service_process, wait_for
 
@@ -56,15 +56,12 @@ def web_command(port: int) -> tuple[list[str], int]:
 
 
 @pytest.fixture(scope="module")
-def compose_web() -> Iterator[tuple[int, int]]:
-    """(port, workers) of gunicorn with the `web` service's command and environment; only
-    the database is the test's."""
+def compose_web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, int]]:
+    """(port, workers) of gunicorn with the `web` service's command and environment (its
+    secrets as files); only the database is the test's."""
     port = free_port()
     args, workers = web_command(port)
-    env = {
-        key: interpolate(str(value), COMPOSE_GIVEN)
-        for key, value in SERVICES["web"]["environment"].items()
-    }
+    env = service_environment("web", COMPOSE_GIVEN, tmp_path_factory.mktemp("secrets"))
     env["DATABASE_URL"] = database_url()
     env["PROD_ALLOW_WEAK"] = "database_password"  # the test machine's, without a password
     server = service_process(args, env)
