@@ -10,7 +10,7 @@ from config.env import EnvReader
 
 PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
-PASSWORD_FILE = "COMMITLOG_SASL_PASSWORD_FILE"
+PASSWORD_FILE = "COMMITLOG_SASL_PASSWORD_FILE"  # noqa: S105 (a variable's name)
 
 
 def commitlog_client_config(read: EnvReader) -> dict[str, str]:
@@ -68,9 +68,12 @@ def _password(read: EnvReader) -> str:
     try:
         # One line, as a secret file is written: its final newline is no part of it.
         from_file = Path(path).read_text().rstrip("\r\n")
-    except (OSError, UnicodeDecodeError) as exc:
-        read.problem(f"COMMITLOG_SASL_PASSWORD_FILE={path!r} cannot be read: {exc.strerror or exc}")
+    except OSError as exc:
+        read.problem(f"{PASSWORD_FILE}={path!r} cannot be read: {exc.strerror or exc}")
+        return ""
+    except UnicodeDecodeError:
+        read.problem(f"{PASSWORD_FILE}={path!r} is not text")
         return ""
     if not from_file:
-        read.problem(f"COMMITLOG_SASL_PASSWORD_FILE={path!r} is empty")
+        read.problem(f"{PASSWORD_FILE}={path!r} is empty")
     return from_file

@@ -68,12 +68,13 @@ def test_each_service_speaks_scram_as_its_principal_with_the_password_of_its_fil
 ) -> None:
     env = service_environment(service, GIVEN, tmp_path)
     env["COMMITLOG_BOOTSTRAP"] = f"127.0.0.1:{free_port()}"  # nothing there: no broker needed
-    child = subprocess.Popen(  # noqa: S603
+    child = subprocess.Popen(
         [sys.executable, "-c", CLIENTS], env={"PATH": "/usr/bin:/bin", **env}, cwd=ROOT,
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        assert child.stdout is not None and child.stdin is not None
+        assert child.stdout is not None
+        assert child.stdin is not None
         line = child.stdout.readline()
         assert line, child.communicate(timeout=30)[1]
         user, password = principal(service)

@@ -62,7 +62,9 @@ def grants() -> set[Grant]:
                 resources.append((RESOURCE_OPTIONS[option], words.pop(0)))
             else:
                 raise AssertionError(f"acls.sh: option {option} is not read by this test")
-        assert principals and operations and len(resources) == 1, line
+        assert principals, line
+        assert operations, line
+        assert len(resources) == 1, line
         [(kind, name)] = resources
         found |= {(p, kind, name, op) for p in principals for op in operations}
     return found
@@ -74,7 +76,8 @@ def test_every_grant_names_a_kafka_operation_its_resource_type_has() -> None:
         assert operation in KAFKA_OPERATIONS, f"{operation} is not one of Kafka's operations"
         assert operation != "All", (principal, kind, name)
         assert operation in VALID[kind], f"{kind} has no operation {operation}"
-        assert "*" not in name and principal.startswith("User:")
+        assert "*" not in name, (principal, kind, name)
+        assert principal.startswith("User:"), principal
 
 
 def test_the_relay_and_the_reader_get_what_their_clients_need_and_no_more() -> None:
