@@ -143,3 +143,10 @@ def test_prometheus_starts_only_after_its_configuration_and_token_are_checked() 
     for spec in (prometheus, check):
         assert spec["volumes"] == ["./deploy/prometheus:/etc/prometheus/controlplane:ro"]
     assert "--config.file=/etc/prometheus/controlplane/prometheus.yml" in prometheus["command"]
+
+
+def test_the_filled_in_secrets_stay_out_of_git_and_the_build_context() -> None:
+    for ignore in (".gitignore", ".dockerignore"):
+        lines = (ROOT / ignore).read_text().splitlines()
+        assert ".env" in lines, ignore
+        assert "deploy/prometheus/token" in lines, ignore
