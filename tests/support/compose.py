@@ -46,10 +46,16 @@ def secret_variable(secret: str) -> str:
     return str(COMPOSE["secrets"][secret]["environment"])
 
 
+def granted_secrets(service: str) -> list[str]:
+    """The names of the secrets the service is given (short or long syntax)."""
+    grants = SERVICES[service].get("secrets", [])
+    return [grant if isinstance(grant, str) else grant["source"] for grant in grants]
+
+
 def service_environment(service: str, given: dict[str, str], secrets_dir: Path) -> dict[str, str]:
     """The environment compose gives the service, with its secrets written to files in
     `secrets_dir` (where compose mounts them at /run/secrets) and the paths moved there."""
-    for secret in SERVICES[service].get("secrets", []):
+    for secret in granted_secrets(service):
         (secrets_dir / secret).write_text(given[secret_variable(secret)])
     return {
         key: interpolate(str(value), given).replace(SECRETS_MOUNT, f"{secrets_dir}/")

@@ -17,6 +17,7 @@ from tests.support.compose import (
     SECRETS_MOUNT,
     SERVICES,
     VARIABLE,
+    granted_secrets,
     interpolate,
     secret_variable,
 )
@@ -117,7 +118,9 @@ def test_the_kafka_password_reaches_each_app_service_as_its_principals_secret_fi
     secret = f"kafka_{user}_password"
     assert "COMMITLOG_SASL_PASSWORD" not in spec["environment"]
     assert spec["environment"]["COMMITLOG_SASL_PASSWORD_FILE"] == SECRETS_MOUNT + secret
-    assert spec["secrets"] == [secret]  # its own principal's and no other
+    assert granted_secrets(service) == [secret]  # its own principal's and no other
+    # Readable by the image's user: older compose releases default to 0400 for root.
+    assert spec["secrets"] == [{"source": secret, "mode": 0o444}]
     assert secret_variable(secret) == f"KAFKA_{user.upper()}_PASSWORD"
 
 
@@ -126,6 +129,7 @@ def test_redis_reads_its_password_from_a_configuration_file_not_its_command_line
     assert "REDIS_PASSWORD" not in " ".join(redis["command"])
     assert "REDISCLI_AUTH" not in (redis.get("environment") or {})
     [mounted] = redis["configs"]
+    assert mounted["mode"] == 0o444  # the entrypoint runs redis-server as its own user
     assert redis["command"] == ["redis-server", mounted["target"]]
     content = interpolate(COMPOSE["configs"][mounted["source"]]["content"], REQUIRED_SECRETS)
     assert f"requirepass {REQUIRED_SECRETS['REDIS_PASSWORD']}\n" in content
