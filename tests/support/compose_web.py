@@ -5,23 +5,17 @@ front of."""
 from __future__ import annotations
 
 import secrets
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from devstack.net import free_port
-from tests.support.compose import SERVICES, interpolate
+from tests.support.compose import REQUIRED_SECRETS, SERVICES, service_environment
 from tests.support.processes import database_url, retire, service_process, wait_for
 from tests.support.raw_http import get_within
 
-COMPOSE_GIVEN = {
-    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-    "POSTGRES_PASSWORD": "pg-test-password",
-    "REDIS_PASSWORD": "redis-test-password",
-    "KAFKA_RELAY_PASSWORD": "relay-test-password",
-    "KAFKA_READER_PASSWORD": "reader-test-password",
-    "KAFKA_ADMIN_PASSWORD": "admin-test-password",
-    "COMMITLOG_SIGNING_KEY": secrets.token_urlsafe(32),
-}
+COMPOSE_GIVEN = {**REQUIRED_SECRETS, "DJANGO_SECRET_KEY": secrets.token_urlsafe(50)}
 
 
 def web_command(port: int) -> tuple[list[str], int]:
@@ -39,10 +33,8 @@ def compose_web(**overrides: str) -> Iterator[tuple[int, int]]:
     `overrides` on top; only the database is the test's."""
     port = free_port()
     args, workers = web_command(port)
-    env = {
-        key: interpolate(str(value), COMPOSE_GIVEN)
-        for key, value in SERVICES["web"]["environment"].items()
-    }
+    secrets_dir = tempfile.TemporaryDirectory(prefix="compose-web-secrets-")
+    env = service_environment("web", COMPOSE_GIVEN, Path(secrets_dir.name))
     env["DATABASE_URL"] = database_url()
     env["PROD_ALLOW_WEAK"] = "database_password"  # the test machine's, without a password
     # In compose nginx reaches gunicorn from another container, whose address gunicorn's
@@ -65,3 +57,4 @@ def compose_web(**overrides: str) -> Iterator[tuple[int, int]]:
         yield port, workers
     finally:
         retire(server)
+        secrets_dir.cleanup()

@@ -7,20 +7,20 @@ import re
 import secrets
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from tests.support.compose import APP_SERVICES, REQUIRED_SECRETS, SERVICES, interpolate
+from tests.support.compose import APP_SERVICES, REQUIRED_SECRETS, service_environment
 from tests.support.paths import ROOT
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)
-def test_each_service_environment_starts_with_the_prod_profile(service: str) -> None:
+def test_each_service_environment_starts_with_the_prod_profile(
+    service: str, tmp_path: Path
+) -> None:
     given = {**REQUIRED_SECRETS, "DJANGO_SECRET_KEY": secrets.token_urlsafe(50)}
-    env = {
-        key: interpolate(str(value), given)
-        for key, value in SERVICES[service]["environment"].items()
-    }
+    env = service_environment(service, given, tmp_path)  # its secrets as files
     assert env["PROFILE"] == "prod"
     clean = {
         k: v

@@ -30,8 +30,8 @@ def test_every_alert_has_a_unit_test_and_what_to_do() -> None:
 
 def test_the_scrape_configuration_reads_the_rules_and_a_token_file() -> None:
     config = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())
-    assert config["rule_files"] == ["/etc/prometheus/alerts.yml"]
+    assert config["rule_files"] == ["alerts.yml"]  # beside it
     [job] = config["scrape_configs"]
     assert job["job_name"] == "controlplane"  # the alerts' `up{job=...}` names it
     assert job["metrics_path"] == "/metrics"
-    assert job["authorization"]["credentials_file"] == "/etc/prometheus/token"
+    assert job["authorization"]["credentials_file"] == "token"
