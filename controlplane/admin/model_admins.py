@@ -10,6 +10,14 @@ from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import SafeString
 
+from config.adminkit.columns import (
+    change_url,
+    choice_column,
+    id_column,
+    plain_column,
+    text_column,
+    time_column,
+)
 from config.adminkit.display import ReadOnlyAdminMixin, pretty_json
 from config.adminkit.estimates import EstimatedCountPaginator
 from config.adminkit.search import text_prefix
@@ -36,15 +44,16 @@ from controlplane.services.credentials import (
 @admin.register(StrategySubmission)
 class StrategySubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmission]):
     list_display = (
-        "strategy_id",
-        "status",
-        "worlds",
-        "execution_domain",
+        id_column("strategy_id", "strategy id", link=change_url, ordering="strategy_id"),
+        choice_column(StrategySubmission, "status", "status"),
+        text_column("world_ids", "worlds"),
+        text_column("execution_domain", "domain", ordering="execution_domain"),
         "downgraded",
         sent_by,
-        "submitted_at",
+        time_column("submitted_at", "submitted"),
         "log_position",
     )
+    list_display_links = None  # the id links to the row, beside its copy button
     list_select_related = ("credential",)
     list_filter = (
         "status",
@@ -99,10 +108,6 @@ class StrategySubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmi
         )
         return found, False
 
-    @admin.display(description="world ids")
-    def worlds(self, obj: StrategySubmission) -> str:
-        return ", ".join(obj.world_ids)
-
     @admin.display(description="partition / offset")
     def log_position(self, obj: StrategySubmission) -> str:
         if obj.commitlog_partition is None:
@@ -129,18 +134,19 @@ class StrategySubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmi
 @admin.register(RebalanceBatch)
 class RebalanceBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[RebalanceBatch]):
     list_display = (
-        "batch_id",
-        "status",
-        "world_id",
+        id_column("batch_id", "batch id", link=change_url, ordering="batch_id"),
+        choice_column(RebalanceBatch, "status", "status"),
+        text_column("world_id", "world", ordering="world_id"),
         "scope",
-        "total_orders",
-        "reduce_only_orders",
-        "reduce_only_ratio",
-        "mode",
-        "shared_account",
+        plain_column("total_orders", "orders", "Orders in the batch"),
+        plain_column("reduce_only_orders", "reducing", "Reduce-only orders"),
+        plain_column("reduce_only_ratio", "ratio", "Reduce-only orders / all orders"),
+        text_column("mode", "mode", ordering="mode"),
+        plain_column("shared_account", "shared", "Shared-account netting", boolean=True),
         sent_by,
-        "submitted_at",
+        time_column("submitted_at", "submitted"),
     )
+    list_display_links = None  # the id links to the row, beside its copy button
     list_select_related = ("credential",)
     list_filter = (
         "status",
@@ -221,14 +227,14 @@ class ApiCredentialAdmin(admin.ModelAdmin[ApiCredential]):
 
     form = CredentialForm
     list_display = (
-        "name",
+        text_column("name", "name", ordering="name"),
         "key_prefix",
         "is_active",
         "worlds",
         "scopes",
-        "created_at",
-        "last_used_at",
-        "revoked_at",
+        time_column("created_at", "created"),
+        time_column("last_used_at", "last used"),
+        time_column("revoked_at", "revoked"),
     )
     list_filter = (CredentialStateFilter,)
     search_fields = ("name", "key_prefix")
