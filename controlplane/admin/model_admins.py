@@ -10,18 +10,10 @@ from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import SafeString
 
-from config.adminkit.columns import (
-    change_url,
-    choice_column,
-    id_column,
-    plain_column,
-    text_column,
-    time_column,
-)
 from config.adminkit.display import ReadOnlyAdminMixin, pretty_json
 from config.adminkit.estimates import EstimatedCountPaginator
 from config.adminkit.search import text_prefix
-from controlplane.admin.columns import sent_by
+from controlplane.admin.columns import BATCH_COLUMNS, CREDENTIAL_COLUMNS, SUBMISSION_COLUMNS
 from controlplane.admin.credential_form import CredentialForm
 from controlplane.admin.lookups import (
     DowngradeFilter,
@@ -43,16 +35,7 @@ from controlplane.services.credentials import (
 
 @admin.register(StrategySubmission)
 class StrategySubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmission]):
-    list_display = (
-        id_column("strategy_id", "strategy id", link=change_url, ordering="strategy_id"),
-        choice_column(StrategySubmission, "status", "status"),
-        text_column("world_ids", "worlds"),
-        text_column("execution_domain", "domain", ordering="execution_domain"),
-        "downgraded",
-        sent_by,
-        time_column("submitted_at", "submitted"),
-        "log_position",
-    )
+    list_display = SUBMISSION_COLUMNS
     list_display_links = None  # the id links to the row, beside its copy button
     list_select_related = ("credential",)
     list_filter = (
@@ -133,19 +116,7 @@ class StrategySubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmi
 
 @admin.register(RebalanceBatch)
 class RebalanceBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[RebalanceBatch]):
-    list_display = (
-        id_column("batch_id", "batch id", link=change_url, ordering="batch_id"),
-        choice_column(RebalanceBatch, "status", "status"),
-        text_column("world_id", "world", ordering="world_id"),
-        "scope",
-        plain_column("total_orders", "orders", "Orders in the batch"),
-        plain_column("reduce_only_orders", "reducing", "Reduce-only orders"),
-        plain_column("reduce_only_ratio", "ratio", "Reduce-only orders / all orders"),
-        text_column("mode", "mode", ordering="mode"),
-        plain_column("shared_account", "shared", "Shared-account netting", boolean=True),
-        sent_by,
-        time_column("submitted_at", "submitted"),
-    )
+    list_display = BATCH_COLUMNS
     list_display_links = None  # the id links to the row, beside its copy button
     list_select_related = ("credential",)
     list_filter = (
@@ -226,16 +197,7 @@ class ApiCredentialAdmin(admin.ModelAdmin[ApiCredential]):
         css = {"all": ("adminkit/admin_lists.css",)}  # the read-only lists' widths
 
     form = CredentialForm
-    list_display = (
-        text_column("name", "name", ordering="name"),
-        "key_prefix",
-        "is_active",
-        "worlds",
-        "scopes",
-        time_column("created_at", "created"),
-        time_column("last_used_at", "last used"),
-        time_column("revoked_at", "revoked"),
-    )
+    list_display = CREDENTIAL_COLUMNS
     list_filter = (CredentialStateFilter,)
     search_fields = ("name", "key_prefix")
     readonly_fields = ("key_prefix", "created_at", "last_used_at", "revoked_at")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from django.utils.safestring import SafeString
 
-from controlplane.admin.dashboard.charts import Bar, bar_chart
+from controlplane.admin.dashboard.charts import WIDTH, Bar, bar_chart
 from controlplane.admin.dashboard.overview import PartitionLag
 
 COLOR = "#2e7d32"  # the lag's colour in the history's charts
@@ -27,5 +27,9 @@ def partition_lag_chart(partitions: Sequence[PartitionLag]) -> SafeString:
         for p in partitions
     ]
     return bar_chart(
-        slug="lag-partitions", title="Consumer lag per partition, now", bars=bars, color=COLOR
+        slug="lag-partitions",
+        title="Consumer lag per partition, now",
+        bars=bars,
+        color=COLOR,
+        width=2 * WIDTH,  # it spans the hour's and the day's columns
     )

@@ -95,9 +95,6 @@ def _unsafe_rows() -> None:
     OutboxEvent.objects.filter(pk=row.pk).update(
         aggregate_id=SPOOFED_WORLD + ":" + "e" * 32, last_error="\x1b[2Jcleared \u2067x"
     )
-    position = ConsumerPosition.objects.order_by("partition").first()
-    assert position is not None
-    ConsumerPosition.objects.filter(pk=position.pk).update(group="group\u202eevil")
 
 
 SPOOFED_WORLD = "fx\u202elive"
