@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from django.http import HttpResponse, HttpResponseBase
 from django.utils.html import format_html
@@ -17,12 +17,16 @@ PAGE_KEEPS = "\t\n\r\xa0"
 
 
 def pretty_json(value: Any) -> SafeString:
-    """JSON indented in a <pre>, escaped, for read-only admin fields."""
-    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+    """JSON indented in a <pre>, escaped, for read-only admin fields. JSON escapes the
+    controls inside its strings; the format characters it leaves are escaped here."""
+    text = visible(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False), keep="\n")
     return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', text)
 
 
-def visible_page(response: HttpResponseBase) -> HttpResponseBase:
+Response = TypeVar("Response", bound=HttpResponseBase)
+
+
+def visible_page(response: Response) -> Response:
     """An HTML page with every stored control or bidirectional character shown as its
     escape, wherever the page writes it: a list's cell, a detail page's field, a filter's
     choices, a title or a tooltip. The cells escape what they write already; this covers

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from config.adminkit.cells import id_cell, short_id, text_cell, utc_cell
+from config.adminkit.display import pretty_json, visible_page
 from config.visible import visible
 from controlplane.admin.dashboard.charts import Bar, bar_chart
 
@@ -76,3 +77,18 @@ def test_a_bar_per_partition_labelled_and_escaped() -> None:
     assert 'data-partition="0" data-value="3"' in svg
     assert "g\\u202e, t partition 0: 3" in svg
     assert "\u202e" not in svg
+
+
+def test_a_rendered_page_shows_stored_characters_escaped_but_keeps_its_markup() -> None:
+    from django.http import HttpResponse
+
+    page = visible_page(HttpResponse("<td>\n\tfx\u202elive\xa0<b>x\x07</b></td>"))
+    assert page.content.decode() == "<td>\n\tfx\\u202elive\xa0<b>x\\u0007</b></td>"
+    data = visible_page(HttpResponse("a\u202eb", content_type="text/csv"))
+    assert data.content.decode() == "a\u202eb"  # an export is data, not a page
+
+
+def test_pretty_json_shows_a_stored_override_escaped() -> None:
+    shown = pretty_json({"note": "a\u202eb\nc"})
+    assert "\u202e" not in shown
+    assert "&quot;a\\u202eb\\nc&quot;" in shown
