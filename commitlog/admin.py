@@ -19,10 +19,27 @@ from commitlog.models import (
 from commitlog.outbox.write import outbox_requeue_dead
 from commitlog.records import RecordRefused, decode_value, record_key
 from commitlog.registry import admin_url, registered_events
+from config.adminkit.cells import utc_cell
+from config.adminkit.columns import (
+    change_url,
+    choice_column,
+    id_column,
+    plain_column,
+    text_column,
+    time_column,
+)
 from config.adminkit.display import ReadOnlyAdminMixin, pretty_json
 from config.adminkit.estimates import EstimatedCountPaginator
 from config.adminkit.filters import closed_choices_filter
 from config.adminkit.search import text_prefix
+
+
+def _aggregate_url(obj: OutboxEvent) -> str | None:
+    return admin_url(obj.event, obj.aggregate_id)
+
+
+def _record_url(obj: ConsumedRecord | RecordConflict) -> str | None:
+    return admin_url(obj.event, obj.record_id)
 
 
 def _aggregate_link(event: str, aggregate_id: str) -> SafeString:
@@ -68,9 +85,6 @@ def _decoded_value(raw: bytes | memoryview | None) -> SafeString:
     return pretty_json([record.event, record.timestamp_ms, record.id, record.payload])
 
 
-ERROR_SHOWN = 80  # characters of the last error in the list; the row shows all of it
-
-
 class LastErrorFilter(admin.SimpleListFilter):
     title = "last error"
     parameter_name = "error"
@@ -93,13 +107,13 @@ class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[OutboxEvent]):
     list_display = (
         "id",
         "event_name",
-        "aggregate_id",
-        "state",
-        "attempts",
-        "error",
-        "next_attempt_at",
-        "created_at",
-        "published_at",
+        id_column("aggregate_id", "submission or batch", link=_aggregate_url),
+        choice_column(OutboxEvent, "state", "state"),
+        plain_column("attempts", "tries", "Failed publish attempts"),
+        text_column("last_error", "last error"),
+        "retry_at",
+        time_column("created_at", "created"),
+        time_column("published_at", "published"),
         "position",
     )
     list_filter = ("state", EventFilter, LastErrorFilter)
@@ -147,10 +161,11 @@ class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[OutboxEvent]):
         )
         self.message_user(request, f"Requeued {moved} dead row(s){note}.", messages.SUCCESS)
 
-    @admin.display(description="last error")
-    def error(self, obj: OutboxEvent) -> str:
-        text = obj.last_error
-        return text if len(text) <= ERROR_SHOWN else text[: ERROR_SHOWN - 1] + "…"
+    @admin.display(description="retry (UTC)", ordering="next_attempt_at")
+    def retry_at(self, obj: OutboxEvent) -> SafeString:
+        # Only a pending row that failed waits for a time; any other row's is stale.
+        waiting = obj.state == OutboxState.PENDING and obj.attempts > 0
+        return utc_cell(obj.next_attempt_at if waiting else None)
 
     @admin.display(description="event", ordering="event")
     def event_name(self, obj: OutboxEvent) -> str:
@@ -175,15 +190,16 @@ class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[OutboxEvent]):
 @admin.register(ConsumedRecord)
 class ConsumedRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[ConsumedRecord]):
     list_display = (
-        "key",
+        id_column("key", "key", link=change_url),
         "event",
-        "record",
-        "topic",
+        id_column("record_id", "submission or batch", link=_record_url),
+        text_column("topic", "topic"),
         "partition",
         "offset",
         "rebuilt",
-        "consumed_at",
+        time_column("consumed_at", "consumed"),
     )
+    list_display_links = None  # the key links to the row, beside its copy button
     list_filter = (EventFilter, "rebuilt")
     search_fields = ("=key",)  # as get_search_results reads them
     search_help_text = "A record key or a strategy or batch id, or their first characters."
@@ -196,14 +212,17 @@ class ConsumedRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[ConsumedRecord]):
     ) -> tuple[QuerySet[ConsumedRecord], bool]:
         return _by_key(queryset, search_term), False
 
-    @admin.display(description="submission or batch")
-    def record(self, obj: ConsumedRecord) -> SafeString:
-        return _aggregate_link(obj.event, obj.record_id)
-
 
 @admin.register(InvalidRecord)
 class InvalidRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[InvalidRecord]):
-    list_display = ("id", "topic", "partition", "offset", "error", "received_at")
+    list_display = (
+        "id",
+        text_column("topic", "topic"),
+        "partition",
+        "offset",
+        text_column("error", "error"),
+        time_column("received_at", "received"),
+    )
     list_filter = (TopicFilter,)
     search_fields = ("error",)
     fields = ("topic", "partition", "offset", "error", "received_at", "key_text", "value_text")
@@ -220,7 +239,16 @@ class InvalidRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[InvalidRecord]):
 
 @admin.register(RecordConflict)
 class RecordConflictAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[RecordConflict]):
-    list_display = ("key", "record", "reason", "topic", "partition", "offset", "detected_at")
+    list_display = (
+        id_column("key", "key", link=change_url),
+        id_column("record_id", "submission or batch", link=_record_url),
+        text_column("reason", "reason"),
+        text_column("topic", "topic"),
+        "partition",
+        "offset",
+        time_column("detected_at", "detected"),
+    )
+    list_display_links = None  # the key links to the row, beside its copy button
     list_filter = (EventFilter, TopicFilter)
     search_fields = ("=key",)  # as get_search_results reads them
     search_help_text = "A record key or a strategy or batch id, or their first characters."

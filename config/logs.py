@@ -14,8 +14,9 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from config.visible import visible
+
 FORMAT = "ts=%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
-_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _NEEDS_QUOTES = frozenset(' "=\\')
 
 
@@ -23,11 +24,8 @@ def quote_value(text: str) -> str:
     """`text` as one key=value token: unchanged when plain, else quoted and escaped."""
     if text and text.isprintable() and _NEEDS_QUOTES.isdisjoint(text):
         return text
-    body = "".join(
-        _ESCAPES.get(char) or (char if char.isprintable() else f"\\u{ord(char):04x}")
-        for char in text
-    )
-    return f'"{body}"'
+    # The backslash first, so that the escapes added after it stay single.
+    return '"' + visible(text.replace("\\", "\\\\").replace('"', '\\"')) + '"'
 
 
 def _quoted(arg: object) -> object:

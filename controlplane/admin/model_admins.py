@@ -11,7 +11,7 @@ from django.utils.safestring import SafeString
 from config.adminkit.display import ReadOnlyAdminMixin, pretty_json
 from config.adminkit.estimates import EstimatedCountPaginator
 from config.adminkit.search import text_prefix
-from controlplane.admin.columns import sent_by
+from controlplane.admin.columns import BATCH_COLUMNS, CREDENTIAL_COLUMNS, SUBMISSION_COLUMNS
 from controlplane.admin.credential_form import CredentialForm, issued_token_page
 from controlplane.admin.lookups import (
     DowngradeFilter,
@@ -33,16 +33,8 @@ from controlplane.services.credentials import (
 
 @admin.register(StrategySubmission)
 class StrategySubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmission]):
-    list_display = (
-        "strategy_id",
-        "status",
-        "worlds",
-        "execution_domain",
-        "downgraded",
-        sent_by,
-        "submitted_at",
-        "log_position",
-    )
+    list_display = SUBMISSION_COLUMNS
+    list_display_links = None  # the id links to the row, beside its copy button
     list_select_related = ("credential",)
     list_filter = (
         "status",
@@ -97,10 +89,6 @@ class StrategySubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmi
         )
         return found, False
 
-    @admin.display(description="world ids")
-    def worlds(self, obj: StrategySubmission) -> str:
-        return ", ".join(obj.world_ids)
-
     @admin.display(description="partition / offset")
     def log_position(self, obj: StrategySubmission) -> str:
         if obj.commitlog_partition is None:
@@ -126,19 +114,8 @@ class StrategySubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmi
 
 @admin.register(RebalanceBatch)
 class RebalanceBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[RebalanceBatch]):
-    list_display = (
-        "batch_id",
-        "status",
-        "world_id",
-        "scope",
-        "total_orders",
-        "reduce_only_orders",
-        "reduce_only_ratio",
-        "mode",
-        "shared_account",
-        sent_by,
-        "submitted_at",
-    )
+    list_display = BATCH_COLUMNS
+    list_display_links = None  # the id links to the row, beside its copy button
     list_select_related = ("credential",)
     list_filter = (
         "status",
@@ -218,16 +195,7 @@ class ApiCredentialAdmin(admin.ModelAdmin[ApiCredential]):
         css = {"all": ("adminkit/admin_lists.css",)}  # the read-only lists' widths
 
     form = CredentialForm
-    list_display = (
-        "name",
-        "key_prefix",
-        "is_active",
-        "worlds",
-        "scopes",
-        "created_at",
-        "last_used_at",
-        "revoked_at",
-    )
+    list_display = CREDENTIAL_COLUMNS
     list_filter = (CredentialStateFilter,)
     search_fields = ("name", "key_prefix")
     readonly_fields = ("key_prefix", "created_at", "last_used_at", "revoked_at")

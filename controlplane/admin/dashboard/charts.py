@@ -10,7 +10,12 @@ from dataclasses import dataclass
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-WIDTH, HEIGHT = 360, 120
+from config.visible import visible
+
+# The drawing's own size: the page stretches it to its column (width 100%), keeping the
+# proportions, so its text grows with it.
+WIDTH, HEIGHT = 560, 120
+FONT = 12  # the labels, in the drawing's units
 LEFT, RIGHT, TOP, BOTTOM = 44, 8, 8, 18  # margins for the axis labels
 
 
@@ -112,10 +117,10 @@ def line_chart(
         "<title>{title}</title>"
         '<line x1="{l}" y1="{b}" x2="{r}" y2="{b}" stroke="#999"/>'
         '<line x1="{l}" y1="{t}" x2="{l}" y2="{b}" stroke="#999"/>'
-        '<text x="{lt}" y="{ty}" font-size="10" text-anchor="end">{top_label}</text>'
-        '<text x="{lt}" y="{b}" font-size="10" text-anchor="end">0</text>'
-        '<text x="{l}" y="{h2}" font-size="10">{start}</text>'
-        '<text x="{r}" y="{h2}" font-size="10" text-anchor="end">{end}</text>'
+        '<text x="{lt}" y="{ty}" font-size="{font}" text-anchor="end">{top_label}</text>'
+        '<text x="{lt}" y="{b}" font-size="{font}" text-anchor="end">0</text>'
+        '<text x="{l}" y="{h2}" font-size="{font}">{start}</text>'
+        '<text x="{r}" y="{h2}" font-size="{font}" text-anchor="end">{end}</text>'
         "{groups}</svg>",
         slug=slug,
         count=count,
@@ -130,8 +135,85 @@ def line_chart(
         lt=LEFT - 4,
         ty=TOP + 8,
         top_label=_label(top),
+        font=FONT,
         h2=HEIGHT - 4,
         start=start,
         end=end,
         groups=groups,
+    )
+
+
+@dataclass(frozen=True)
+class Bar:
+    key: str  # what the bar is of (a partition number), as data-partition
+    label: str  # under the bar
+    value: float
+    about: str  # the bar's tooltip, before its value
+
+
+def bar_chart(
+    *, slug: str, title: str, bars: Sequence[Bar], color: str, width: int = WIDTH
+) -> SafeString:
+    """Vertical bars from 0, one per key, labelled under it (every few when they are many);
+    `width` as wide as the page gives it, for the text to keep its size."""
+    top = nice_ceiling(max((b.value for b in bars), default=0.0))
+    plot_w, plot_h = width - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    band = plot_w / max(len(bars), 1)
+    every = max(1, math.ceil(16 / band))  # labels at least 16 units apart
+
+    def mark(index: int, bar: Bar) -> SafeString:
+        height = plot_h * bar.value / top
+        x = LEFT + index * band
+        label = (
+            format_html(
+                '<text x="{}" y="{}" font-size="{font}" text-anchor="middle">{}</text>',
+                f"{x + band / 2:.1f}",
+                HEIGHT - 4,
+                visible(bar.label),
+                font=FONT,
+            )
+            if index % every == 0
+            else SafeString("")
+        )
+        return format_html(
+            '<g data-partition="{}" data-value="{}"><title>{}: {}</title>'
+            '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"/>'
+            '<text x="{}" y="{}" font-size="{font}" text-anchor="middle">{}</text>{}</g>',
+            visible(bar.key),
+            f"{bar.value:g}",
+            visible(bar.about),
+            f"{bar.value:g}",
+            f"{x + band * 0.15:.1f}",
+            f"{TOP + plot_h - height:.1f}",
+            f"{band * 0.7:.1f}",
+            f"{height:.1f}",
+            color,
+            f"{x + band / 2:.1f}",
+            f"{TOP + plot_h - height - 3:.1f}",
+            _label(bar.value) if index % every == 0 else "",
+            label,
+            font=FONT,
+        )
+
+    return format_html(
+        '<svg class="cp-chart" data-chart="{slug}" data-max="{top}" viewBox="0 0 {w} {h}" '
+        'width="{w}" height="{h}" role="img" aria-label="{title}"><title>{title}</title>'
+        '<line x1="{l}" y1="{b}" x2="{r}" y2="{b}" stroke="#999"/>'
+        '<line x1="{l}" y1="{t}" x2="{l}" y2="{b}" stroke="#999"/>'
+        '<text x="{lt}" y="{ty}" font-size="{font}" text-anchor="end">{top_label}</text>'
+        '<text x="{lt}" y="{b}" font-size="{font}" text-anchor="end">0</text>{bars}</svg>',
+        slug=slug,
+        top=f"{top:g}",
+        w=width,
+        h=HEIGHT,
+        title=visible(title),
+        l=LEFT,
+        r=width - RIGHT,
+        t=TOP,
+        b=HEIGHT - BOTTOM,
+        lt=LEFT - 4,
+        ty=TOP + 8,
+        top_label=_label(top),
+        font=FONT,
+        bars=SafeString("".join(mark(i, b) for i, b in enumerate(bars))),
     )

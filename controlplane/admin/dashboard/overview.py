@@ -121,7 +121,7 @@ def overview() -> Overview:
             PartitionLag(
                 p.group, p.topic, p.partition, p.committed_offset, p.end_offset, p.updated_at
             )
-            for p in ConsumerPosition.objects.all()
+            for p in ConsumerPosition.objects.order_by("group", "topic", "partition")
         ],
         invalid_records=row_count(InvalidRecord.objects.all()),
         conflicts=row_count(RecordConflict.objects.all()),

@@ -1,6 +1,8 @@
-"""Every admin list in Chromium at 1400x900, on rows that went through the system (and
-dead rows, invalid records and conflicts with long texts): no column is clipped, the
-results table fits its container and the page does not scroll sideways."""
+"""Every admin list, the home page and the dashboard in Chromium at 1400 and 1920 pixels,
+on rows that went through the system (and dead rows, invalid records and conflicts with
+long texts, and ids stored with control and bidirectional characters): one line a row,
+nothing clipped, nothing wider than the window. Screenshots go to docs/ only with
+WRITE_SCREENSHOTS=1."""
 
 from __future__ import annotations
 
@@ -10,10 +12,18 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from playwright.sync_api import Page, expect, sync_playwright
 from rest_framework.test import APIClient
 
 from commitlog.conf import CommitLogSettings
-from commitlog.models import InvalidRecord, OutboxEvent, OutboxState, RecordConflict
+from commitlog.models import (
+    ConsumerPosition,
+    InvalidRecord,
+    OutboxEvent,
+    OutboxState,
+    RecordConflict,
+)
+from controlplane.models import StrategySubmission
 from tests.support.admin_pages import ADMIN_PAGES
 from tests.support.bodies import make_dag, submission_body
 from tests.support.browser import (
@@ -22,8 +32,10 @@ from tests.support.browser import (
     CHROMIUM_ARGS,
     OPERATOR_PASSWORD,
     log_in_as_operator,
+    screenshot_dir,
     seed_through_the_system,
 )
+from tests.support.layout import MEASURE_LIST, MEASURE_OVERVIEW
 
 pytestmark = BROWSER_MARKS
 
@@ -32,23 +44,6 @@ LONG_ERROR = (
     "KafkaTimeoutError: Failed to update metadata after 10.0 secs: broker "
     "kafka-0.kafka.svc.cluster.local:9092 (id: 0 rack: eu-west-1a) did not answer; "
 )
-
-# What the page measures: the table against the box it sits in, each header and cell
-# against its own content, and the document against the window.
-MEASURE = """() => {
-  const table = document.querySelector('#result_list');
-  const box = table.closest('.results') || table.parentElement;
-  const clipped = [...table.querySelectorAll('th, td')]
-    .filter((cell) => cell.scrollWidth > cell.clientWidth + 1)
-    .map((cell) => cell.className + ': ' + cell.innerText.slice(0, 60));
-  return {
-    rows: table.querySelectorAll('tbody tr').length,
-    table: table.scrollWidth, box: box.clientWidth,
-    page: document.documentElement.scrollWidth, window: window.innerWidth, clipped,
-    columns: [...table.querySelectorAll('thead th')]
-      .map((th) => th.innerText.trim() + '=' + th.offsetWidth),
-  };
-}"""
 
 
 def _long_rows(api: APIClient) -> None:
@@ -87,38 +82,139 @@ def _long_rows(api: APIClient) -> None:
     )
 
 
-def test_no_admin_list_is_clipped_at_1400_pixels(
+def _unsafe_rows() -> None:
+    """Ids and texts stored before the API refused such characters (straight into the
+    tables): a right-to-left override, an isolate and terminal escapes."""
+    submission = StrategySubmission.objects.order_by("submitted_at").first()
+    assert submission is not None
+    StrategySubmission.objects.filter(pk=submission.pk).update(
+        world_ids=[SPOOFED_WORLD], world_id=SPOOFED_WORLD
+    )
+    row = OutboxEvent.objects.filter(state=OutboxState.PUBLISHED).order_by("id").first()
+    assert row is not None
+    OutboxEvent.objects.filter(pk=row.pk).update(
+        aggregate_id=SPOOFED_WORLD + ":" + "e" * 32, last_error="\x1b[2Jcleared \u2067x"
+    )
+
+
+SPOOFED_WORLD = "fx\u202elive"
+WIDTHS = (1400, 1920)
+# Lists whose rows each hold an id shortened with its copy button, and a UTC time.
+IDS_PER_ROW = {
+    "/admin/controlplane/strategysubmission/": 1,
+    "/admin/controlplane/rebalancebatch/": 1,
+    "/admin/commitlog/outboxevent/": 1,
+    "/admin/commitlog/consumedrecord/": 2,
+    "/admin/commitlog/recordconflict/": 2,
+}
+
+
+def _slug(path: str) -> str:
+    return path.strip("/").rpartition("/")[2] if path != "/admin/" else "home"
+
+
+def _list_problems(path: str, found: dict[str, Any]) -> list[str]:
+    problems = [
+        name
+        for name in ("raw", "tallRows", "tallHeaders", "clipped", "badIds", "badTimes")
+        if found[name]
+    ]
+    if found["rows"] == 0:
+        problems.append("no rows")
+    if found["brokenWords"]:
+        problems.append("words broken anywhere")
+    if found["table"] > found["box"] or found["page"] > found["window"]:
+        problems.append("wider than its box")
+    if found["idsPerRow"] < IDS_PER_ROW.get(path, 0):
+        problems.append("ids not shortened with a copy button")
+    if found["timesPerRow"] < 1:
+        problems.append("times not compact UTC")
+    return problems
+
+
+def _overview_problems(path: str, found: dict[str, Any], partitions: int) -> list[str]:
+    problems = [name for name in ("raw", "tallRows", "tallHeaders") if found[name]]
+    if found["page"] > found["window"]:
+        problems.append("wider than the window")
+    if path == "/admin/" and not found["dashboardLinks"]:
+        problems.append("no link to the dashboard")
+    if path == "/admin/dashboard/":
+        if found["used"] is None or found["used"] < 0.9:
+            problems.append("charts leave the width empty")
+        if found["lagRows"] != partitions or found["lagBars"] != partitions:
+            problems.append("no lag per partition")
+    return problems
+
+
+def _copied(page: Page) -> tuple[str, str, str]:
+    """The first id's copy button clicked: its full id, the clipboard, the page after (a
+    click copies, it does not follow the row's link)."""
+    cell = page.locator("#result_list .cp-id").first
+    full = cell.get_attribute("title") or ""
+    page.locator("#result_list .cp-copy").first.click()
+    expect(page.locator("#result_list .cp-copy.cp-copied").first).to_be_visible()
+    return full, page.evaluate("navigator.clipboard.readText()"), page.url
+
+
+def test_admin_pages_read_at_a_glance_at_1400_and_1920_pixels(
     live_server: Any,
     api: APIClient,
     commitlog: CommitLogSettings,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
+    """Each list one line a row, ids shortened with a tooltip and a copy button, times in
+    UTC; the home page's tables on one line and a link to the dashboard; the dashboard's
+    charts across the width with the lag per partition; stored control and bidirectional
+    characters shown escaped."""
     seed_through_the_system(api, commitlog)
     _long_rows(api)
+    _unsafe_rows()
+    partitions = ConsumerPosition.objects.count()
+    first_id = str(StrategySubmission.objects.order_by("-submitted_at").first())
     User.objects.create_superuser("operator", "", OPERATOR_PASSWORD)
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # the ORM is done by now
+    shots = screenshot_dir(tmp_path)
 
-    measured: dict[str, Any] = {}
+    problems: dict[str, Any] = {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            log_in_as_operator(page, live_server.url, "/admin/", "#site-name")
-            for path in CHANGELISTS:
-                page.goto(f"{live_server.url}{path}")
-                page.wait_for_selector("#result_list")
-                measured[path] = page.evaluate(MEASURE)
-                # Kept for a look when a run fails (pytest keeps the last runs' tmp dirs).
-                page.screenshot(path=str(tmp_path / (path.strip("/").replace("/", "-") + ".png")))
+            for width in WIDTHS:
+                context = browser.new_context(
+                    viewport={"width": width, "height": 900},
+                    permissions=["clipboard-read", "clipboard-write"],
+                )
+                page = context.new_page()
+                log_in_as_operator(page, live_server.url, "/admin/", "#site-name")
+                for path in [*ADMIN_PAGES, "/admin/dashboard/"]:
+                    page.goto(f"{live_server.url}{path}")
+                    shot = shots / f"admin-{_slug(path)}-{width}.png"
+                    if path in CHANGELISTS:
+                        page.wait_for_selector("#result_list")
+                        found = page.evaluate(MEASURE_LIST)
+                        wrong = _list_problems(path, found)
+                        sidebar = page.locator('#nav-sidebar a[href$="/admin/dashboard/"]')
+                        if sidebar.count() < 1:
+                            wrong.append("no dashboard in the sidebar")
+                        page.screenshot(path=str(shot))
+                    else:
+                        found = page.evaluate(MEASURE_OVERVIEW)
+                        wrong = _overview_problems(path, found, partitions)
+                        page.screenshot(path=str(shot), full_page=True)
+                    if wrong:
+                        problems[f"{path} at {width}"] = {"problems": wrong, **found}
+                page.goto(f"{live_server.url}/admin/controlplane/strategysubmission/")
+                if page.locator("#result_list .cp-copy").count():
+                    copied = _copied(page)
+                    if copied != (first_id, first_id, page.url) or "#" in page.url:
+                        problems[f"copy at {width}"] = copied
+                else:
+                    problems[f"copy at {width}"] = "no copy button"
+                spoofed = page.locator("#result_list tr", has_text="fx\\u202elive")
+                if spoofed.count() != 1:
+                    problems[f"escaped world at {width}"] = page.inner_text("#result_list")
+                context.close()
         finally:
             browser.close()
-    assert all(found["rows"] > 0 for found in measured.values()), measured  # real rows
-    too_wide = {
-        path: found
-        for path, found in measured.items()
-        if found["clipped"] or found["table"] > found["box"] or found["page"] > found["window"]
-    }
-    assert too_wide == {}, json.dumps(too_wide, indent=1)
+    assert problems == {}, json.dumps(problems, indent=1, ensure_ascii=True)

@@ -4,7 +4,6 @@ WRITE_SCREENSHOTS=1."""
 
 from __future__ import annotations
 
-import os
 import re
 import urllib.error
 import urllib.request
@@ -19,6 +18,7 @@ from rest_framework.test import APIClient
 
 from commitlog.conf import CommitLogSettings
 from commitlog.models import OutboxEvent, OutboxState
+from config.adminkit.cells import short_id
 from controlplane.models import RebalanceBatch
 from controlplane.services.credentials import credential_issue
 from tests.support.bodies import make_dag, submission_body
@@ -28,24 +28,14 @@ from tests.support.browser import (
     CHROMIUM_ARGS,
     OPERATOR_PASSWORD,
     log_in_as_operator,
+    screenshot_dir,
     seed_through_the_system,
 )
 from tests.support.flow import relay_all
-from tests.support.paths import ROOT
 from tests.support.processes import wait_for
 
 STAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC")
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 pytestmark = BROWSER_MARKS
-
-
-def screenshot_dir(tmp_path: Path) -> Path:
-    """docs/screenshots only when asked (WRITE_SCREENSHOTS=1): a test run changes no
-    tracked file otherwise."""
-    if os.environ.get("WRITE_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        return SCREENSHOTS
-    return tmp_path
 
 
 def park_as_dead(api: APIClient) -> OutboxEvent:
@@ -89,7 +79,8 @@ def check_requeue(page: Page, url: str, dead: OutboxEvent) -> None:
     """A dead row requeued by the operator, then published by the relay."""
     page.goto(f"{url}/admin/commitlog/outboxevent/?state__exact=dead")
     expect(page.locator("#result_list")).to_contain_text("broker refused: test fault")
-    assert run_admin_action(page, dead.aggregate_id, "requeue_dead") == "Requeued 1 dead row(s)."
+    shown = short_id(dead.aggregate_id)  # as the list shows it, whole in its tooltip
+    assert run_admin_action(page, shown, "requeue_dead") == "Requeued 1 dead row(s)."
     try:
         wait_for(lambda: relayed(dead.pk), 30, "the requeued row to be published")
     finally:

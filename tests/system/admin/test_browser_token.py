@@ -63,7 +63,7 @@ def test_an_issued_token_is_copied_and_its_curl_example_is_accepted(
             )
             assert "mono" in style[0].lower()
             assert style[1] > style[2]
-            page.click("button[data-copy=issued-token]")
+            page.click("button[data-copy-from=issued-token]")
             expect(page.locator("[data-copied-for=issued-token]")).to_have_text("Copied.")
             assert page.evaluate("navigator.clipboard.readText()") == token
 
@@ -74,7 +74,7 @@ def test_an_issued_token_is_copied_and_its_curl_example_is_accepted(
             status, answer = send_over_http(sample)
             assert status == 202, answer
             assert answer["downgraded"] is False
-            page.click("button[data-copy=issued-curl]")
+            page.click("button[data-copy-from=issued-curl]")
             assert page.evaluate("navigator.clipboard.readText()") == command.strip()
 
             # "Save and add another": the token, then the way to the next one.

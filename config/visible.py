@@ -1,0 +1,24 @@
+"""One rule for showing stored text to a person, in a log line or on an admin page: every
+character that is not printable (controls, bidirectional overrides and isolates, zero-width
+and other format characters, separators) is written as its escape, so `fx\\u202elive` reads
+as what was stored and never reorders or hides what surrounds it."""
+
+from __future__ import annotations
+
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escaped(char: str) -> str:
+    """One unprintable character as the text of its escape."""
+    named = _NAMED.get(char)
+    if named is not None:
+        return named
+    code = ord(char)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def visible(text: str, *, keep: str = "") -> str:
+    """`text` with every unprintable character but those of `keep` escaped."""
+    if text.isprintable() or (keep and text.translate(dict.fromkeys(map(ord, keep))).isprintable()):
+        return text  # the common case, checked at C speed (a page is long)
+    return "".join(c if c.isprintable() or c in keep else escaped(c) for c in text)
