@@ -5,7 +5,7 @@ who may see the commit log's operations."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib import admin
 from django.http import HttpRequest
@@ -19,6 +19,9 @@ from commitlog.records import value_digest
 from config.adminkit.display import pretty_json
 from controlplane.admin.staff_access import may_see_operations
 from controlplane.models import RebalanceBatch, StrategySubmission
+
+if TYPE_CHECKING:
+    from django.template.response import _TemplateForResponseT
 
 TEMPLATE = "admin/change_form_in_the_log.html"
 
@@ -59,7 +62,7 @@ def _value_html(look: LogLook) -> SafeString:
 class InTheLogMixin:
     """Adds the panel below a change page's fields (after the model's own fields)."""
 
-    change_form_template = TEMPLATE
+    change_form_template: ClassVar[_TemplateForResponseT | None] = TEMPLATE
 
     def render_change_form(
         self,

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, URLResolver, path
 
+from commitlog.audit.run import last_audit_run
 from controlplane.admin.dashboard.history import history
 from controlplane.admin.dashboard.overview import overview
 from controlplane.admin.staff_access import may_see_operations
@@ -37,6 +38,7 @@ class ControlPlaneAdminSite(admin.AdminSite):
             "title": "Dashboard",
             "overview": overview(),
             "history": history(),
+            "audit": last_audit_run(),
             "refresh_seconds": settings.DASHBOARD_REFRESH_SECONDS,
         }
         return TemplateResponse(request, "admin/dashboard.html", context)
