@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page
@@ -11,8 +13,19 @@ from rest_framework.test import APIClient
 from commitlog.conf import CommitLogSettings
 from tests.support.bodies import make_dag, submission_body
 from tests.support.flow import consume_to_end, relay_all
+from tests.support.paths import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+
+def screenshot_dir(tmp_path: Path) -> Path:
+    """docs/screenshots only when asked (WRITE_SCREENSHOTS=1): a test run changes no
+    tracked file otherwise."""
+    if os.environ.get("WRITE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return SCREENSHOTS
+    return tmp_path
 
 
 # Flags for a sandboxed CI machine with no network beyond localhost.

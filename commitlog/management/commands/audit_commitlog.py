@@ -32,7 +32,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         window = parser.add_mutually_exclusive_group()
         window.add_argument(
-            "--from-beginning", action="store_true", help="read the whole log, from its start"
+            "--from-beginning",
+            action="store_true",
+            help="read the whole log, from its start (default: the retention window)",
         )
         window.add_argument(
             "--since",
@@ -42,10 +44,17 @@ class Command(BaseCommand):
             f"{commitlog_settings().commitlog_retention_days:g})",
         )
         parser.add_argument(
-            "--batch-size", type=int, default=1000, help="records per read and row lookup"
+            "--batch-size",
+            type=int,
+            default=1000,
+            help="records per read and per row lookup (default 1000)",
         )
         parser.add_argument(
-            "--timeout", type=float, default=10.0, help="seconds the broker may stay silent"
+            "--timeout",
+            type=float,
+            default=10.0,
+            help="seconds the broker may go unanswering or a partition without progress "
+            "(default 10)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

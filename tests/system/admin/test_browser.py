@@ -4,7 +4,6 @@ WRITE_SCREENSHOTS=1."""
 
 from __future__ import annotations
 
-import os
 import re
 import urllib.error
 import urllib.request
@@ -28,24 +27,14 @@ from tests.support.browser import (
     CHROMIUM_ARGS,
     OPERATOR_PASSWORD,
     log_in_as_operator,
+    screenshot_dir,
     seed_through_the_system,
 )
 from tests.support.flow import relay_all
-from tests.support.paths import ROOT
 from tests.support.processes import wait_for
 
 STAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC")
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 pytestmark = BROWSER_MARKS
-
-
-def screenshot_dir(tmp_path: Path) -> Path:
-    """docs/screenshots only when asked (WRITE_SCREENSHOTS=1): a test run changes no
-    tracked file otherwise."""
-    if os.environ.get("WRITE_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        return SCREENSHOTS
-    return tmp_path
 
 
 def park_as_dead(api: APIClient) -> OutboxEvent:
