@@ -59,8 +59,8 @@ def _value_html(look: LogLook) -> SafeString:
     return pretty_json(value) if decoded else format_html("<pre>{}</pre>", value)
 
 
-class InTheLogMixin:
-    """Adds the panel below a change page's fields (after the model's own fields)."""
+class InTheLog:
+    """A model admin mixin: the panel below the change page's fields."""
 
     change_form_template: ClassVar[_TemplateForResponseT | None] = TEMPLATE
 
@@ -81,7 +81,7 @@ class InTheLogMixin:
         )
 
 
-class OutboxEventWithLogAdmin(InTheLogMixin, OutboxEventAdmin):
+class OutboxEventWithLogAdmin(InTheLog, OutboxEventAdmin):
     pass
 
 

@@ -15,7 +15,7 @@ from config.adminkit.estimates import EstimatedCountPaginator
 from config.adminkit.search import text_prefix
 from controlplane.admin.columns import sent_by
 from controlplane.admin.credential_form import CredentialForm
-from controlplane.admin.in_the_log import InTheLogMixin
+from controlplane.admin.in_the_log import InTheLog
 from controlplane.admin.lookups import (
     DowngradeFilter,
     WorldFilter,
@@ -35,9 +35,7 @@ from controlplane.services.credentials import (
 
 
 @admin.register(StrategySubmission)
-class StrategySubmissionAdmin(
-    InTheLogMixin, ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmission]
-):
+class StrategySubmissionAdmin(InTheLog, ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmission]):
     list_display = (
         "strategy_id",
         "status",
@@ -130,7 +128,7 @@ class StrategySubmissionAdmin(
 
 
 @admin.register(RebalanceBatch)
-class RebalanceBatchAdmin(InTheLogMixin, ReadOnlyAdminMixin, admin.ModelAdmin[RebalanceBatch]):
+class RebalanceBatchAdmin(InTheLog, ReadOnlyAdminMixin, admin.ModelAdmin[RebalanceBatch]):
     list_display = (
         "batch_id",
         "status",
