@@ -20,6 +20,7 @@ from commitlog.models import OutboxEvent
 from commitlog.records import value_digest
 from controlplane.models import RebalanceBatch, StrategySubmission
 from devstack.kafka import EmbeddedKafka
+from tests.support.bodies import make_dag, submission_body
 from tests.support.flow import consume_to_end, produce_straight, relay_all, submit_strategies
 from tests.support.kafka_reader import read_topic
 
@@ -93,6 +94,18 @@ def test_a_batch_and_an_outbox_row_show_their_record_too(
     assert 'data-verdict="same"' in html
     assert value_digest(bytes(outbox.value)) in field(html, "bytes")
     assert field(html, "key") == outbox.key
+
+
+def test_the_record_is_shown_escaped(
+    admin_client: Client, commitlog: CommitLogSettings, api: APIClient
+) -> None:
+    body = submission_body(make_dag("esc-a", "esc-b"), meta={"note": "<b>hi</b>"})
+    strategy_id = api.post("/strategies", body, format="json").json()["strategy_id"]
+    relay_all()
+    html = page(admin_client, submission_page(strategy_id))
+    panel = html[html.index('id="cp-in-the-log"') :]
+    assert "&lt;b&gt;hi&lt;/b&gt;" in panel
+    assert "<b>hi</b>" not in panel
 
 
 def test_a_row_recorded_from_other_bytes_differs(admin_client: Client, recorded: str) -> None:
