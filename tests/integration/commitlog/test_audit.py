@@ -5,6 +5,7 @@ flow passes with exit 0; each kind of disagreement, made on purpose, is counted 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,9 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -182,6 +185,21 @@ def test_since_reads_and_compares_the_window_only(
     assert (result.status, result.run.missing) == (1, 1)
     assert ghost.batch_id in result.out
     assert later not in result.out
+
+
+def test_the_audit_reads_rows_by_key_or_through_the_window_only(
+    flowed: list[str], commitlog: CommitLogSettings
+) -> None:
+    since = timezone.now() - timedelta(minutes=5)
+    with CaptureQueriesContext(connection) as queries:
+        result = audit("--since", since.isoformat())
+    assert result.status == 0, result.out
+    reads = [q["sql"] for q in queries.captured_queries if "controlplane_" in q["sql"]]
+    assert len(reads) >= 3  # the two events' rows by key, and their windows
+    for sql in reads:
+        by_key = re.search(r'"(strategy_id|batch_id)" IN \(', sql)
+        window = '"submitted_at" >= ' in sql and '"submitted_at" < ' in sql
+        assert by_key or window, sql
 
 
 def test_a_broker_away_exits_2(private_broker: EmbeddedKafka, settings: Any) -> None:
