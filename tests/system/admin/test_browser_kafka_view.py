@@ -1,15 +1,19 @@
 """The "In the log" panel in a real browser (Debian's Chromium driven by Playwright): a
 submission that went through the REST API, the relay and the consumer shows its record
 with the same bytes; with the broker unreachable the panel shows the error and the page
-still renders. The screenshot goes to docs/ only with WRITE_SCREENSHOTS=1."""
+still renders; the audit's last run is on the dashboard. The screenshot goes to docs/
+only with WRITE_SCREENSHOTS=1."""
 
 from __future__ import annotations
 
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.db import connection
 from playwright.sync_api import expect, sync_playwright
 from rest_framework.test import APIClient
 
@@ -62,6 +66,17 @@ def test_the_kafka_view_shows_the_record_and_an_unreachable_broker(
             expect(panel.locator("[data-log=signature]")).to_have_text("not signed")
             expect(panel.locator("[data-log=value]")).to_contain_text('"gateway.ingest"')
             panel.screenshot(path=str(shots / "kafka_view.png"))
+
+            # The audit's last run on the dashboard: this flow agrees with the log.
+            try:
+                call_command("audit_commitlog", "--from-beginning", stdout=StringIO())
+            finally:
+                connection.close()  # opened inside Playwright's context: see test_browser
+            page.goto(f"{live_server.url}/admin/dashboard/")
+            expect(page.locator("[data-audit=verdict]")).to_have_text("log and database agree")
+            expect(page.locator("[data-audit=matched]")).to_have_text("1")
+            page.locator("#cp-audit").screenshot(path=str(tmp_path / "audit.png"))
+            page.goto(f"{live_server.url}{path}")
 
             # Nothing listens at the broker's address now: the panel says so, in time.
             settings.COMMITLOG_BOOTSTRAP = f"127.0.0.1:{free_port()}"
