@@ -54,6 +54,9 @@ class CommitLogSettings:
     commitlog_signing_keys: tuple[str, ...] = _built(
         tuple, "HMAC keys: the first signs each record, all are accepted"
     )
+    commitlog_view_timeout_seconds: float = _setting(
+        2.0, "how long the admin's look at one record in the log may take"
+    )
     # --- the relay ---
     relay_batch_size: int = _setting(1000, "rows per Kafka transaction", minimum=1)
     relay_max_attempts: int = _setting(10, "failed publishes before a row is dead", minimum=1)

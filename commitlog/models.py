@@ -248,3 +248,36 @@ class ActivityMinute(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} {self.minute:%Y-%m-%d %H:%M}"
+
+
+class AuditRun(models.Model):
+    """One run of audit_commitlog: what it read and what disagreed (the last few kept)."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    since = models.DateTimeField(null=True, help_text="The window's start; null: the whole log.")
+    records = models.BigIntegerField(default=0, help_text="Records read.")
+    matched = models.BigIntegerField(default=0)
+    pending = models.BigIntegerField(default=0, help_text="Records whose row is not recorded yet.")
+    missing = models.BigIntegerField(default=0, help_text="Recorded rows missing from the log.")
+    unknown = models.BigIntegerField(default=0, help_text="Records unknown to the database.")
+    conflicts = models.BigIntegerField(default=0, help_text="Same key, different bytes.")
+    differs = models.BigIntegerField(default=0, help_text="Rows recorded from other bytes.")
+    positions = models.JSONField(default=dict, help_text="Per partition: [start, end] read.")
+    examples = models.JSONField(default=list, help_text="The first disagreements, described.")
+    error = models.TextField(blank=True, default="", help_text="Why the run stopped early.")
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "audit run"
+
+    def __str__(self) -> str:
+        return f"audit {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def disagreements(self) -> int:
+        return self.missing + self.unknown + self.conflicts + self.differs
+
+    @property
+    def agrees(self) -> bool:
+        return not self.error and self.disagreements == 0

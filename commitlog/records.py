@@ -6,6 +6,7 @@ sends the same bytes; decoding is what the consumer trusts, so it checks the sha
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,12 @@ def record_key(event: str, record_id: str) -> str:
 def encode_value(record: CommitLogRecord) -> bytes:
     body = [record.event, record.timestamp_ms, record.id, record.payload]
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def value_digest(value: bytes) -> str:
+    """The SHA-256 a record is known by: of its value's bytes, in hex, as the consumer
+    records it with the row it applied."""
+    return hashlib.sha256(value).hexdigest()
 
 
 def loads(value: bytes) -> Any:

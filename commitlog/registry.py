@@ -4,7 +4,7 @@ no Kafka in a handler, no domain in here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -30,6 +30,18 @@ class PublishedAt(NamedTuple):  # one per relayed row: a tuple is cheap to build
     aggregate_id: str
     partition: int
     offset: int
+
+
+class RecordedRow(NamedTuple):
+    """What a row says of its record, for the audit: where it was read from and the
+    SHA-256 of the bytes it was recorded from (empty before it is recorded)."""
+
+    aggregate_id: str
+    recorded: bool
+    partition: int | None
+    offset: int | None
+    digest: str
+    recorded_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,11 @@ class EventHandler:
     decode: Callable[[bytes], tuple[CommitLogRecord, Any] | None] | None = None
     # The admin page of an aggregate, for links from the log's own pages.
     admin_url: Callable[[str], str] | None = None
+    # For the audit: the rows of these ids, through their key (the ids it has no row of
+    # are left out), and the recorded rows submitted in [since, until) (since None: all),
+    # read through an index in that order.
+    rows: Callable[[list[str]], dict[str, RecordedRow]] | None = None
+    recorded_between: Callable[[datetime | None, datetime], Iterator[RecordedRow]] | None = None
 
 
 _handlers: dict[str, EventHandler] = {}
@@ -88,6 +105,10 @@ def handler_for(event: str) -> EventHandler:
 
 def registered_events() -> list[str]:
     return sorted(_handlers)
+
+
+def handlers() -> list[EventHandler]:
+    return [_handlers[event] for event in sorted(_handlers)]
 
 
 def fast_decoders() -> tuple[FastDecoder, ...]:

@@ -16,6 +16,7 @@ class ControlPlaneConfig(AppConfig):
     def ready(self) -> None:
         from commitlog.upkeep.prune import AgedTable, register_aged
         from controlplane.admin import (
+            in_the_log,
             login_audit,
             model_admins,  # noqa: F401  (registers the model admins: controlplane.admin)
         )
@@ -25,6 +26,7 @@ class ControlPlaneConfig(AppConfig):
 
         register_handlers()  # what the commit log's records do to this app's state
         login_audit.connect()
+        in_the_log.add_to_the_outbox_page()
         register_aged(
             "idempotency keys",
             AgedTable("controlplane_idempotencykey", "created_at", kept_at_least=KEPT_AT_LEAST),

@@ -7,7 +7,6 @@ to commit once the database transaction has committed.
 from __future__ import annotations
 
 import gc
-import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -18,7 +17,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from commitlog.models import ConsumedRecord, InvalidRecord, RecordConflict
-from commitlog.records import CommitLogRecord, RawRecord, RecordRefused, decode_value
+from commitlog.records import (
+    CommitLogRecord,
+    RawRecord,
+    RecordRefused,
+    decode_value,
+    value_digest,
+)
 from commitlog.registry import Delivered, apply_records, fast_decoders, handler_for
 from commitlog.signing import RecordSigner, record_signer
 from commitlog.unread import unread_remove
@@ -87,7 +92,7 @@ def decode(raw: RawRecord, signer: RecordSigner | None = None) -> Decoded | Refu
     except RecordRefused as exc:
         return Refused(raw, str(exc))
     assert raw.value is not None  # decode_value refuses a missing value
-    return Decoded(raw, record, state, hashlib.sha256(raw.value).hexdigest())
+    return Decoded(raw, record, state, value_digest(raw.value))
 
 
 def _next_offsets(raws: Iterable[RawRecord]) -> dict[tuple[str, int], int]:

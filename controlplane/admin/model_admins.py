@@ -13,6 +13,7 @@ from config.adminkit.estimates import EstimatedCountPaginator
 from config.adminkit.search import text_prefix
 from controlplane.admin.columns import BATCH_COLUMNS, CREDENTIAL_COLUMNS, SUBMISSION_COLUMNS
 from controlplane.admin.credential_form import CredentialForm, issued_token_page
+from controlplane.admin.in_the_log import InTheLog
 from controlplane.admin.lookups import (
     DowngradeFilter,
     WorldFilter,
@@ -32,7 +33,7 @@ from controlplane.services.credentials import (
 
 
 @admin.register(StrategySubmission)
-class StrategySubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmission]):
+class StrategySubmissionAdmin(InTheLog, ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmission]):
     list_display = SUBMISSION_COLUMNS
     list_display_links = None  # the id links to the row, beside its copy button
     list_select_related = ("credential",)
@@ -113,7 +114,7 @@ class StrategySubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmi
 
 
 @admin.register(RebalanceBatch)
-class RebalanceBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[RebalanceBatch]):
+class RebalanceBatchAdmin(InTheLog, ReadOnlyAdminMixin, admin.ModelAdmin[RebalanceBatch]):
     list_display = BATCH_COLUMNS
     list_display_links = None  # the id links to the row, beside its copy button
     list_select_related = ("credential",)

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.template.response import SimpleTemplateResponse, TemplateResponse
 from django.urls import URLPattern, URLResolver, path, reverse
 
+from commitlog.audit.run import last_audit_run
 from config.adminkit.display import visible_page
 from controlplane.admin.dashboard.history import history
 from controlplane.admin.dashboard.lag import partition_lag_chart
@@ -82,6 +83,7 @@ class ControlPlaneAdminSite(admin.AdminSite):
             "overview": now,
             "history": history(),
             "lag_chart": partition_lag_chart(now.partitions),
+            "audit": last_audit_run(),
             "refresh_seconds": settings.DASHBOARD_REFRESH_SECONDS,
         }
         return TemplateResponse(request, "admin/dashboard.html", context)

@@ -17,6 +17,7 @@ from controlplane.models import RebalanceBatch, StrategySubmission, SubmissionSt
 from controlplane.records import Event
 from controlplane.records.ingest import IngestState, decode_ingest, parse_ingest
 from controlplane.records.rebalance import BatchState, parse_rebalance
+from controlplane.services.log_audit import recorded_between_of, rows_of
 
 _TABLES = {
     Event.INGEST.value: ("controlplane_strategysubmission", "strategy_id"),
@@ -259,6 +260,8 @@ def register_handlers() -> None:
             published=partial(_mark_published, Event.INGEST.value),
             decode=decode_ingest,
             admin_url=_admin_url("strategysubmission"),
+            rows=rows_of(StrategySubmission, uuid_keys=True),
+            recorded_between=recorded_between_of(StrategySubmission),
         )
     )
     register(
@@ -268,5 +271,7 @@ def register_handlers() -> None:
             apply=record_batches,
             published=partial(_mark_published, Event.REBALANCE.value),
             admin_url=_admin_url("rebalancebatch"),
+            rows=rows_of(RebalanceBatch),
+            recorded_between=recorded_between_of(RebalanceBatch),
         )
     )

@@ -54,4 +54,9 @@ def write_config(tmp_path: Path, text: str) -> str:
     return str(path)
 
 
-PROJECT_COMMANDS = ("consume_commitlog", "prune_commitlog", "ensure_commitlog_topic")
+PROJECT_COMMANDS = (
+    "consume_commitlog",
+    "prune_commitlog",
+    "ensure_commitlog_topic",
+    "audit_commitlog",
+)
