@@ -68,6 +68,18 @@ def _decoded_value(raw: bytes | memoryview | None) -> SafeString:
     return pretty_json([record.event, record.timestamp_ms, record.id, record.payload])
 
 
+def _kept(raw: bytes | memoryview | None, length: int | None) -> str:
+    """How much of an invalid record's part the row holds (commitlog.consumer.refused)."""
+    if raw is None:
+        return "-"
+    kept = len(bytes(raw))
+    if length is None:  # stored before invalid records were cut
+        return f"whole: {kept} bytes"
+    if kept < length:
+        return f"truncated: {kept} of {length} bytes"
+    return f"whole: {length} bytes"
+
+
 ERROR_SHOWN = 80  # characters of the last error in the list; the row shows all of it
 
 
@@ -206,12 +218,32 @@ class InvalidRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[InvalidRecord]):
     list_display = ("id", "topic", "partition", "offset", "error", "received_at")
     list_filter = (TopicFilter,)
     search_fields = ("error",)
-    fields = ("topic", "partition", "offset", "error", "received_at", "key_text", "value_text")
+    fields = (
+        "topic",
+        "partition",
+        "offset",
+        "error",
+        "received_at",
+        "key_text",
+        "key_kept",
+        "headers",
+        "value_kept",
+        "value_text",
+    )
     readonly_fields = fields
 
     @admin.display(description="key")
     def key_text(self, obj: InvalidRecord) -> str:
         return bytes(obj.key).decode("utf-8", errors="replace") if obj.key is not None else "-"
+
+    @admin.display(description="key kept")
+    def key_kept(self, obj: InvalidRecord) -> str:
+        return _kept(obj.key, obj.key_length)
+
+    @admin.display(description="value kept")
+    def value_kept(self, obj: InvalidRecord) -> str:
+        kept = _kept(obj.value, obj.value_length)
+        return f"{kept}, sha256 {obj.value_sha256}" if obj.value_sha256 else kept
 
     @admin.display(description="value")
     def value_text(self, obj: InvalidRecord) -> SafeString:
