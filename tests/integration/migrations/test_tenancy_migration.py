@@ -19,7 +19,7 @@ from tests.support.requests import single_batch, strategy_request_of
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("controlplane", "0006_admin_wording")]
-OLD_TOKEN = "cp_issued-before-the-migration"
+OLD_TOKEN = "cp_issued-before-the-migration-" + "x" * 15  # the shape of every token issued
 
 
 def _columns(table: str) -> set[str]:
