@@ -74,6 +74,7 @@ class StrategySubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmi
         "node_ids_crc32",
         "insert_sentinel",
         "credential",
+        "owner_scope",
         "submitted_at",
         "published_at",
         "recorded_at",
