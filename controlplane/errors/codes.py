@@ -66,8 +66,8 @@ NOT_ACCEPTABLE = _define(
 DUPLICATE = _define(
     "E_DUPLICATE",
     409,
-    "a strategy with the same DAG was already submitted; `strategy_id` names it when the "
-    "credential may see that strategy",
+    "a strategy with the same DAG was already submitted in the credential's owner scope; "
+    "`strategy_id` names it when the credential may see that strategy",
     frozenset({SUBMIT_STRATEGY}),
 )
 PAYLOAD_TOO_LARGE = _define(
