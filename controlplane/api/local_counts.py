@@ -1,6 +1,6 @@
 """The throttle's counts in this process alone, for when the shared counters (Redis) do not
-answer (controlplane.api.throttling): the same windows, each credential's count kept only
-for the current window of its rate."""
+answer (controlplane.api.throttling): the same windows, each key's count (a credential's
+calls, an address's failed authentications) kept only for the current window of its rate."""
 
 from __future__ import annotations
 
@@ -22,6 +22,6 @@ class LocalCounts:
                 return count
             count += 1
             self._counts[key] = (window, count)
-            if len(self._counts) > 10_000:  # past windows of credentials gone quiet
+            if len(self._counts) > 10_000:  # past windows of keys gone quiet
                 self._counts = {k: v for k, v in self._counts.items() if v[0] >= window}
             return count

@@ -9,7 +9,8 @@ When Redis does not answer, each process counts alone (controlplane.api.local_co
 against the rate divided by API_THROTTLE_LOCAL_DIVISOR, so the web tier as a whole still
 holds about the rate; it says so once per outage (`event=throttle_local_fallback` and
 `controlplane_degraded_total`), and asks Redis again after RETRY_SHARED_S.
-API_THROTTLE_FAIL_OPEN=true lets calls through instead."""
+API_THROTTLE_FAIL_OPEN=true lets calls through instead. The failed authentications per
+address (controlplane.api.auth_failures) are counted the same way, by window_count."""
 
 from __future__ import annotations
 
