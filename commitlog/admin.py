@@ -17,7 +17,8 @@ from commitlog.models import (
     RecordConflict,
 )
 from commitlog.outbox.write import outbox_requeue_dead
-from commitlog.records import RecordRefused, decode_value, record_key
+from commitlog.record_display import decoded_value, kept_size
+from commitlog.records import record_key
 from commitlog.registry import admin_url, registered_events
 from config.adminkit.cells import utc_cell
 from config.adminkit.columns import (
@@ -28,7 +29,7 @@ from config.adminkit.columns import (
     text_column,
     time_column,
 )
-from config.adminkit.display import ReadOnlyAdminMixin, pretty_json
+from config.adminkit.display import ReadOnlyAdminMixin
 from config.adminkit.estimates import EstimatedCountPaginator
 from config.adminkit.filters import closed_choices_filter
 from config.adminkit.search import text_prefix
@@ -71,18 +72,6 @@ EventFilter = closed_choices_filter("event", "event", registered_events)
 TopicFilter = closed_choices_filter(
     "topic", "topic", lambda: [commitlog_settings().commitlog_topic]
 )
-
-
-def _decoded_value(raw: bytes | memoryview | None) -> SafeString:
-    if raw is None:
-        return format_html("<pre>{}</pre>", "(no value)")
-    data = bytes(raw)
-    try:
-        record = decode_value(data)
-    except RecordRefused as exc:
-        text = data[:4000].decode("utf-8", errors="replace")
-        return format_html("<pre>undecodable: {}\n\n{}</pre>", str(exc), text)
-    return pretty_json([record.event, record.timestamp_ms, record.id, record.payload])
 
 
 class LastErrorFilter(admin.SimpleListFilter):
@@ -184,7 +173,7 @@ class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[OutboxEvent]):
 
     @admin.display(description="value (decoded)")
     def value_json(self, obj: OutboxEvent) -> SafeString:
-        return _decoded_value(obj.value)
+        return decoded_value(obj.value)
 
 
 @admin.register(ConsumedRecord)
@@ -225,16 +214,36 @@ class InvalidRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[InvalidRecord]):
     )
     list_filter = (TopicFilter,)
     search_fields = ("error",)
-    fields = ("topic", "partition", "offset", "error", "received_at", "key_text", "value_text")
+    fields = (
+        "topic",
+        "partition",
+        "offset",
+        "error",
+        "received_at",
+        "key_text",
+        "key_kept",
+        "headers",
+        "value_kept",
+        "value_text",
+    )
     readonly_fields = fields
 
     @admin.display(description="key")
     def key_text(self, obj: InvalidRecord) -> str:
         return bytes(obj.key).decode("utf-8", errors="replace") if obj.key is not None else "-"
 
+    @admin.display(description="key kept")
+    def key_kept(self, obj: InvalidRecord) -> str:
+        return kept_size(obj.key, obj.key_length)
+
+    @admin.display(description="value kept")
+    def value_kept(self, obj: InvalidRecord) -> str:
+        kept = kept_size(obj.value, obj.value_length)
+        return f"{kept}, sha256 {obj.value_sha256}" if obj.value_sha256 else kept
+
     @admin.display(description="value")
     def value_text(self, obj: InvalidRecord) -> SafeString:
-        return _decoded_value(obj.value)
+        return decoded_value(obj.value)
 
 
 @admin.register(RecordConflict)
@@ -277,4 +286,4 @@ class RecordConflictAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[RecordConflict]):
 
     @admin.display(description="conflicting value (decoded)")
     def value_json(self, obj: RecordConflict) -> SafeString:
-        return _decoded_value(obj.value)
+        return decoded_value(obj.value)

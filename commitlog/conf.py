@@ -94,6 +94,12 @@ class CommitLogSettings:
     consumer_heartbeat_seconds: float = _setting(
         5.0, "an idle consumer still reports its position this often"
     )
+    consumer_invalid_record_max_bytes: int = _setting(
+        4096,
+        "bytes kept of an invalid record's value, key and headers each (with its length and "
+        "digest)",
+        minimum=1,
+    )
     consumer_pause_before_offset_commit_seconds: float = _setting(
         0.0, "fault injection only: a hold between the DB commit and the offset commit"
     )

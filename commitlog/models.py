@@ -120,13 +120,26 @@ class ConsumedRecord(models.Model):
 
 
 class InvalidRecord(models.Model):
-    """A record the consumer could not decode or apply; kept for operators, then skipped."""
+    """A record the consumer could not decode or apply; kept for operators, then skipped.
+
+    Its key, value and headers are kept cut to CONSUMER_INVALID_RECORD_MAX_BYTES each, with
+    the full lengths and the value's digest: whoever can write to the topic could otherwise
+    grow this table by a whole record for each one forged.
+    """
 
     topic = models.CharField(max_length=250)
     partition = models.IntegerField()
     offset = models.BigIntegerField()
-    key = models.BinaryField(null=True, help_text="Raw key bytes.")
-    value = models.BinaryField(null=True, help_text="Raw value bytes.")
+    key = models.BinaryField(null=True, help_text="Raw key bytes (the first of them).")
+    key_length = models.IntegerField(null=True, help_text="Length of the whole key.")
+    value = models.BinaryField(null=True, help_text="Raw value bytes (the first of them).")
+    value_length = models.IntegerField(null=True, help_text="Length of the whole value.")
+    value_sha256 = models.CharField(
+        max_length=64, blank=True, default="", help_text="SHA-256 of the whole value."
+    )
+    headers = models.TextField(
+        blank=True, default="", help_text="The record's headers, as text (the first of them)."
+    )
     error = models.TextField(help_text="Why it was refused.")
     received_at = models.DateTimeField(auto_now_add=True)
 

@@ -8,6 +8,8 @@ admin; an empty list allows every world or every scope).
 - A credential limited to worlds names in a `per_strategy` order only strategies it may
   see: an unknown id is refused like another tenant's, so the answer does not tell
   whether that strategy exists.
+- A DAG is unique within the submitting credential's scope (controlplane.domain.tenancy):
+  credentials limited to the same worlds share one, unlimited ones the global one.
 - A credential sees (status reads, the id in a 409) what it sent and what it could have
   sent. Rows without a credential (written before attribution, rebuilt from the log) are
   seen by whoever is allowed all of their worlds.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from controlplane.domain.tenancy import GLOBAL_SCOPE, dag_owner_scope
 from controlplane.errors import Forbidden
 from controlplane.models import ApiCredential
 
@@ -29,6 +32,11 @@ def _allows(allowed: Sequence[str], value: str) -> bool:
 
 def _sent_it(credential: ApiCredential | None, sender_id: int | None) -> bool:
     return credential is not None and sender_id == credential.pk
+
+
+def owner_scope(credential: ApiCredential | None) -> str:
+    """The scope a DAG submitted with `credential` is unique in."""
+    return dag_owner_scope(credential.allowed_worlds) if credential is not None else GLOBAL_SCOPE
 
 
 def may_use_world(credential: ApiCredential | None, world_id: str) -> bool:

@@ -54,7 +54,17 @@ class StrategySubmission(models.Model):
     )
     dag_hash = models.CharField(
         max_length=64,
-        help_text="SHA-256 of the DAG as submitted (before the sentinel); one submission per DAG.",
+        help_text="SHA-256 of the DAG as submitted (before the sentinel); one submission per "
+        "DAG in its owner scope.",
+    )
+    owner_scope = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",
+        editable=False,
+        help_text="The scope the DAG is unique in: the SHA-256 of the sending credential's "
+        "worlds, blank for the global scope (unlimited credentials, rows rebuilt from the log).",
     )
     dag = models.JSONField(help_text="The stored DAG, including the VersionSentinel if inserted.")
     node_ids_crc32 = models.BigIntegerField(help_text="The checksum the client sent.")
@@ -100,7 +110,11 @@ class StrategySubmission(models.Model):
             models.Index(fields=["credential"], name="submission_credential"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["dag_hash"], name="submission_dag_hash_unique"),
+            # dag_hash first: the admin's search by a hash's first characters is a range
+            # of this index.
+            models.UniqueConstraint(
+                fields=["dag_hash", "owner_scope"], name="submission_scope_dag_hash_unique"
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=SubmissionStatus.values), name="submission_status_valid"
             ),

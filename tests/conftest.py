@@ -12,9 +12,11 @@ from rest_framework.test import APIClient
 
 from commitlog.conf import CommitLogSettings, commitlog_settings
 from commitlog.upkeep.topics import commitlog_topic_ensure
+from controlplane.api import throttling
 from controlplane.services.credentials import credential_issue
 from devstack.database import embedded_only
 from devstack.kafka import EmbeddedKafka
+from devstack.net import free_port
 from devstack.redis import LOCAL_SERVICE_URL as LOCAL_REDIS_URL
 from devstack.redis import EmbeddedRedis
 from devstack.redis import is_reachable as is_redis_reachable
@@ -112,7 +114,39 @@ def _no_relay_nudges_by_default(settings: Any) -> None:
 def _no_throttling_by_default(settings: Any) -> None:
     # Property tests send hundreds of calls with one credential; the throttle's tests
     # (test_throttling) set rates of their own.
-    settings.API_LIMITS = replace(settings.API_LIMITS, write_rate=None, read_rate=None)
+    settings.API_LIMITS = replace(
+        settings.API_LIMITS, write_rate=None, read_rate=None, auth_failure_rate=None
+    )
+
+
+@pytest.fixture
+def redis_cache(settings: Any, celery_broker_url: str) -> str:
+    """Django's cache (and so the throttle's counters) on the test Redis, under a prefix of
+    this test's own."""
+    prefix = f"throttle-test-{uuid.uuid4().hex[:8]}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": celery_broker_url,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    return prefix
+
+
+@pytest.fixture
+def refused_cache(settings: Any) -> Iterator[None]:
+    """Django's cache at a port nothing listens on; the outage ends with the test."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0},
+        }
+    }
+    throttling.shared_outage.recovered()
+    yield
+    throttling.shared_outage.recovered()
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from commitlog.models import ConsumedRecord, InvalidRecord, RecordConflict
+from commitlog.consumer.refused import refused_store
+from commitlog.models import ConsumedRecord, RecordConflict
 from commitlog.records import (
     CommitLogRecord,
     RawRecord,
@@ -146,23 +147,6 @@ def _applied_digests(keys: list[str]) -> dict[str, str]:
     return dict(ConsumedRecord.objects.filter(key__in=keys).values_list("key", "value_sha256"))
 
 
-def _store_refused(refused: list[Refused]) -> None:
-    InvalidRecord.objects.bulk_create(
-        [
-            InvalidRecord(
-                topic=item.raw.topic,
-                partition=item.raw.partition,
-                offset=item.raw.offset,
-                key=item.raw.key,
-                value=item.raw.value,
-                error=item.error[:2000],
-            )
-            for item in refused
-        ],
-        ignore_conflicts=True,  # redelivered after a crash: already stored
-    )
-
-
 def _store_conflicts(conflicts: list[Conflict]) -> None:
     RecordConflict.objects.bulk_create(
         [
@@ -265,7 +249,7 @@ def _apply(raws: list[RawRecord]) -> BatchOutcome:
         # The domain row answered for these (their mark had been pruned): a replay of old
         # history leaves no new marks behind, and none with bytes that were not applied.
         _drop_marks(done.already | done.already_differs)
-        _store_refused(refused)
+        refused_store((item.raw, item.error) for item in refused)
         _store_conflicts(conflicts)
 
     outcome.duplicates += len(done.already)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('commitlog', '0009_activity_minute'),
+        ('commitlog', '0010_invalid_record_bounded'),
     ]
 
     operations = [

@@ -158,12 +158,15 @@ STORAGES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Behind a proxy that sets X-Forwarded-Proto and X-Forwarded-For itself (nginx in compose).
+TRUSTED_PROXY = read.flag("DJANGO_TRUSTED_PROXY", False)
+
 if IS_PROD:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = read.flag("DJANGO_SECURE_SSL_REDIRECT", True)
     # Only a proxy that sets X-Forwarded-Proto itself may vouch for HTTPS (README).
-    if read.flag("DJANGO_TRUSTED_PROXY", False):
+    if TRUSTED_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = read.integer("DJANGO_SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -280,6 +283,7 @@ if IS_PROD:
         throttle_rates={
             "API_THROTTLE_WRITE_RATE": API_LIMITS.write_rate,
             "API_THROTTLE_READ_RATE": API_LIMITS.read_rate,
+            "API_AUTH_FAILURE_RATE": API_LIMITS.auth_failure_rate,
         },
         hsts_seconds=SECURE_HSTS_SECONDS,
     )

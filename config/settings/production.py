@@ -95,7 +95,8 @@ def _login_lockout(values: ProdValues) -> Iterator[str]:
 def _throttling(values: ProdValues) -> Iterator[str]:
     for name, rate in values.throttle_rates.items():
         if rate is None:
-            yield f"{name}=off leaves a credential's calls unbounded"
+            what = "token guesses" if name == "API_AUTH_FAILURE_RATE" else "a credential's calls"
+            yield f"{name}=off leaves {what} unbounded"
 
 
 def _hsts(values: ProdValues) -> Iterator[str]:

@@ -65,6 +65,7 @@ class StrategySubmissionAdmin(InTheLog, ReadOnlyAdminMixin, admin.ModelAdmin[Str
         "node_ids_crc32",
         "insert_sentinel",
         "credential",
+        "owner_scope",
         "submitted_at",
         "published_at",
         "recorded_at",

@@ -14,6 +14,7 @@ from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
 from controlplane.admin.staff_access import may_read_api_docs, may_see_operations
+from controlplane.api.auth_failures import FailureGate
 from controlplane.api.docs_session import OperatorSession
 from controlplane.models import ApiCredential
 from controlplane.services.credentials import credential_authenticate
@@ -43,15 +44,17 @@ class ApiCredentialAuthentication(authentication.BaseAuthentication):
         if not header:
             return None
         keyword = header[0].lower().decode(errors="replace")
-        if keyword in self.bearer_keywords:
-            token = _bearer_token(header)
-        elif keyword == "basic":
-            token = _basic_password(header)
-        else:
+        if keyword not in (*self.bearer_keywords, "basic"):
             return None
-        credential = credential_authenticate(token)
-        if credential is None:
-            raise exceptions.AuthenticationFailed("unknown or revoked token")
+        gate = FailureGate(request)
+        try:
+            token = _bearer_token(header) if keyword != "basic" else _basic_password(header)
+            credential = credential_authenticate(token, before_lookup=gate.check)
+            if credential is None:
+                raise exceptions.AuthenticationFailed("unknown or revoked token")
+        except exceptions.AuthenticationFailed:
+            gate.failed()  # Throttled instead, once the address is over its rate
+            raise
         return ApiClient(credential), credential
 
     def authenticate_header(self, request: Request) -> str:

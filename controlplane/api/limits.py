@@ -25,6 +25,8 @@ class ApiLimits:
     # divided by this (the number of web processes), unless fail_open lets every call by.
     local_divisor: int = 1
     fail_open: bool = False
+    # Failed authentications per client address (controlplane.api.auth_failures).
+    auth_failure_rate: Rate | None = None
 
 
 _CAP_DEFAULTS = {"max_worlds": 100, "max_batches": 100, "max_orders": 10_000,
@@ -43,4 +45,5 @@ def read_api_limits(read: EnvReader) -> ApiLimits:
         # compose's `web` runs four gunicorn workers.
         local_divisor=read.integer("API_THROTTLE_LOCAL_DIVISOR", 4, minimum=1),
         fail_open=read.flag("API_THROTTLE_FAIL_OPEN", False),
+        auth_failure_rate=read.rate("API_AUTH_FAILURE_RATE", "30/min"),
     )

@@ -9,7 +9,8 @@ When Redis does not answer, each process counts alone (controlplane.api.local_co
 against the rate divided by API_THROTTLE_LOCAL_DIVISOR, so the web tier as a whole still
 holds about the rate; it says so once per outage (`event=throttle_local_fallback` and
 `controlplane_degraded_total`), and asks Redis again after RETRY_SHARED_S.
-API_THROTTLE_FAIL_OPEN=true lets calls through instead."""
+API_THROTTLE_FAIL_OPEN=true lets calls through instead. The failed authentications per
+address (controlplane.api.auth_failures) are counted the same way, by window_count."""
 
 from __future__ import annotations
 
@@ -55,29 +56,45 @@ class CredentialRateThrottle(BaseThrottle):
         rate = limits.read_rate if kind == "read" else limits.write_rate
         if rate is None:
             return True
-        limit, period = rate
-        now = time.time()
-        window = int(now // period)
         # By the token's hash, not the row id: databases sharing one Redis (a staging copy,
         # test runs) have the same ids for other credentials.
-        key = f"throttle:{kind}:{credential.key_hash[:32]}"
-        count = _count(f"{key}:{window}", period)
-        if count is None:
-            if limits.fail_open:
-                return True
-            count = _local.count(key, window)
-            limit = max(1, limit // limits.local_divisor)
+        counted = window_count(f"throttle:{kind}:{credential.key_hash[:32]}", rate)
+        if counted is None:
+            return True
+        count, limit, wait = counted
         if count <= limit:
             return True
-        self._wait = (window + 1) * period - now
+        self._wait = wait
         return False
 
     def wait(self) -> float | None:
         return self._wait
 
 
-def _count(key: str, period: float) -> int | None:
-    """This call's number in its window; None when the shared counters do not answer."""
+def window_count(
+    key: str, rate: tuple[int, float], *, add: bool = True
+) -> tuple[int, int, float] | None:
+    """(this call's number in the window of `rate`, the limit that holds for it, seconds
+    until the window ends) for `key`; with add=False the number counted so far, counting
+    nothing. Counted in Redis, or in this process against the limit divided by
+    API_THROTTLE_LOCAL_DIVISOR while Redis does not answer; None then if fail-open."""
+    limits = settings.API_LIMITS
+    limit, period = rate
+    now = time.time()
+    window = int(now // period)
+    wait = (window + 1) * period - now
+    count = _count(f"{key}:{window}", period, add=add)
+    if count is None:
+        if limits.fail_open:
+            return None
+        count = _local.count(key, window, add=add)
+        limit = max(1, limit // limits.local_divisor)
+    return count, limit, wait
+
+
+def _count(key: str, period: float, *, add: bool = True) -> int | None:
+    """This call's number in its window (or the number so far, if not `add`); None when
+    the shared counters do not answer."""
     global _retry_shared_at
     if shared_outage.down and time.monotonic() < _retry_shared_at:
         return None
@@ -85,14 +102,19 @@ def _count(key: str, period: float) -> int | None:
     try:
         client = _redis_client()
         if client is None:  # a per-process cache: Django's add-then-incr is atomic there
+            if not add:
+                return int(cache.get(key, 0))
             cache.add(key, 0, timeout=ttl)
             return int(cache.incr(key))
-        # One round trip: start the window's count if it is new, then count this call.
         counter = _redis_key(key)
-        pipe = client.pipeline(transaction=True)
-        pipe.set(counter, 0, ex=ttl, nx=True)
-        pipe.incr(counter)
-        count = int(pipe.execute()[1])
+        if not add:
+            count = int(client.get(counter) or 0)
+        else:
+            # One round trip: start the window's count if it is new, then count this call.
+            pipe = client.pipeline(transaction=True)
+            pipe.set(counter, 0, ex=ttl, nx=True)
+            pipe.incr(counter)
+            count = int(pipe.execute()[1])
     except Exception as exc:  # whatever the cache client raises (connection, timeout)
         _retry_shared_at = time.monotonic() + RETRY_SHARED_S
         shared_outage.failed(type(exc).__name__)

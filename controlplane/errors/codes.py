@@ -66,8 +66,8 @@ NOT_ACCEPTABLE = _define(
 DUPLICATE = _define(
     "E_DUPLICATE",
     409,
-    "a strategy with the same DAG was already submitted; `strategy_id` names it when the "
-    "credential may see that strategy",
+    "a strategy with the same DAG was already submitted in the credential's owner scope; "
+    "`strategy_id` names it when the credential may see that strategy",
     frozenset({SUBMIT_STRATEGY}),
 )
 PAYLOAD_TOO_LARGE = _define(
@@ -165,7 +165,8 @@ TOO_MANY_ITEMS = _define(
 THROTTLED = _define(
     "E_THROTTLED",
     429,
-    "beyond the credential's rate (API_THROTTLE_*_RATE); retry after Retry-After seconds",
+    "beyond the credential's rate (API_THROTTLE_*_RATE), or the address's failed "
+    "authentications (API_AUTH_FAILURE_RATE); retry after Retry-After seconds",
     EVERY,
 )
 INTERNAL = _define("E_INTERNAL", 500, "an unexpected failure; nothing was written", NONE)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
+import re
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,6 +24,9 @@ from controlplane.models import ApiCredential
 logger = logging.getLogger(__name__)
 
 TOKEN_PREFIX = "cp_"  # noqa: S105 (a prefix, not a secret)
+TOKEN_BYTES = 32
+# What credential_issue makes: the prefix, then secrets.token_urlsafe(TOKEN_BYTES).
+_TOKEN_SHAPE = re.compile(rf"{TOKEN_PREFIX}[A-Za-z0-9_-]{{{math.ceil(TOKEN_BYTES * 4 / 3)}}}")
 # last_used_at is a hint for operators; writing it on every call would cost a write per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # A credential found in the last few seconds is reused without a query (the lookup was a
@@ -83,7 +88,7 @@ def credential_issue(*, name: str, limits: Limits | None = None) -> IssuedCreden
     if not name:
         raise ValueError("a credential needs a name")
     limits = limits or credential_limits()
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
     credential = ApiCredential.objects.create(
         name=name,
         key_prefix=token[:10],
@@ -143,13 +148,27 @@ def credential_revoke(
     return credential
 
 
-def credential_authenticate(token: str) -> ApiCredential | None:
-    """The active credential for a token, or None; marks it used (coarsely)."""
-    if not token.startswith(TOKEN_PREFIX):
+def token_well_formed(token: str) -> bool:
+    """Whether `token` has the shape of one credential_issue makes (none other is stored)."""
+    return _TOKEN_SHAPE.fullmatch(token) is not None
+
+
+def credential_authenticate(
+    token: str, before_lookup: Callable[[], None] | None = None
+) -> ApiCredential | None:
+    """The active credential for a token, or None; marks it used (coarsely).
+
+    A token of another shape is None without a lookup. `before_lookup` runs just before
+    the database is asked (not for a credential found in the last RECENT_SECONDS): what
+    it raises stops the call there.
+    """
+    if not token_well_formed(token):
         return None
     key_hash = hash_token(token)
     found_at, credential = _recent.get(key_hash, (0.0, None))
     if credential is None or time.monotonic() - found_at > RECENT_SECONDS:
+        if before_lookup is not None:
+            before_lookup()
         credential = ApiCredential.objects.filter(
             key_hash=key_hash, revoked_at__isnull=True
         ).first()

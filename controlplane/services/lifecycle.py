@@ -13,6 +13,7 @@ from django.db import connection
 from django.urls import reverse
 
 from commitlog.registry import Clash, Delivered, EventHandler, Outcome, PublishedAt, register
+from controlplane.domain.tenancy import GLOBAL_SCOPE
 from controlplane.models import RebalanceBatch, StrategySubmission, SubmissionStatus
 from controlplane.records import Event
 from controlplane.records.ingest import IngestState, decode_ingest, parse_ingest
@@ -156,8 +157,10 @@ def _sort_known(
 def record_submissions(items: list[Delivered], at: datetime) -> Outcome:
     """Known submissions move to recorded; unknown ones are rebuilt from their payload.
 
-    A rebuild whose DAG hash already belongs to another strategy is not applied: it is
-    returned as a clash for operators. Runs inside the consumer's batch transaction.
+    The log does not say who sent a record, so a rebuilt strategy is in the global scope
+    (controlplane.domain.tenancy). A rebuild whose DAG hash already belongs to another
+    strategy of that scope is not applied: it is returned as a clash for operators. Runs
+    inside the consumer's batch transaction.
     """
     outcome = Outcome()
     if not items:
@@ -170,9 +173,9 @@ def record_submissions(items: list[Delivered], at: datetime) -> Outcome:
         return outcome
     states = [(item, item.state) for item in missing if isinstance(item.state, IngestState)]
     taken = dict(
-        StrategySubmission.objects.filter(dag_hash__in=[s.dag_hash for _, s in states]).values_list(
-            "dag_hash", "pk"
-        )
+        StrategySubmission.objects.filter(
+            dag_hash__in=[s.dag_hash for _, s in states], owner_scope=GLOBAL_SCOPE
+        ).values_list("dag_hash", "pk")
     )
     rows: list[StrategySubmission] = []
     for item, state in states:

@@ -34,11 +34,14 @@ class StrategyAck:
     compute_context: ComputeContext
 
 
-def _duplicate_of(dag_hash: str, credential: ApiCredential | None) -> DuplicateSubmission | None:
-    """The 409 for a DAG stored already, None if it is not: with the existing id only for
-    a credential that may see that strategy (docs/API.md), so ids do not cross tenants."""
+def _duplicate_of(
+    dag_hash: str, scope: str, credential: ApiCredential | None
+) -> DuplicateSubmission | None:
+    """The 409 for a DAG stored already in `scope`, None if it is not: with the existing id
+    only for a credential that may see that strategy (docs/API.md), so ids do not cross
+    tenants (within one scope, they seldom need hiding)."""
     found = (
-        StrategySubmission.objects.filter(dag_hash=dag_hash)
+        StrategySubmission.objects.filter(dag_hash=dag_hash, owner_scope=scope)
         .values_list("strategy_id", "credential_id", "world_ids")
         .first()
     )
@@ -59,16 +62,18 @@ def strategy_submit(
     together or not at all.
 
     Raises Forbidden (nothing written) for a world the `credential` (the sender, recorded
-    with the row) may not use, DuplicateSubmission when the same DAG is already stored,
-    even when the other submission is racing this one.
+    with the row) may not use, DuplicateSubmission when the same DAG is already stored in
+    the credential's owner scope (access.owner_scope), even when the other submission is
+    racing this one. Another scope's copy of the DAG does not count.
     """
     worlds = list(request.world_ids)
     access.check_strategy_worlds(credential, worlds)
     compute_context, node_ids_crc32 = request.compute_context, request.node_ids_crc32
 
-    # Duplicates are found by the unique dag_hash when the row is inserted (below): a
-    # SELECT first would cost every submission a round trip and still miss races.
+    # Duplicates are found by the unique (dag_hash, owner_scope) when the row is inserted
+    # (below): a SELECT first would cost every submission a round trip and still miss races.
     submitted_hash = request.dag_hash
+    scope = access.owner_scope(credential)
     if insert_sentinel is None:
         insert_sentinel = settings.GATEWAY_INSERT_SENTINEL
     strategy_uuid = ids.new_strategy_id()
@@ -111,11 +116,12 @@ def strategy_submit(
             submitted_at=stamp.at,
             record=record,
             credential_id=credential.pk if credential is not None else None,
+            owner_scope=scope,
         )
         nudge_relay_on_commit()
     except IntegrityError:
         # The same DAG is stored already, or a concurrent identical submission won.
-        duplicate = _duplicate_of(submitted_hash, credential)
+        duplicate = _duplicate_of(submitted_hash, scope, credential)
         if duplicate is None:
             raise
         raise duplicate from None

@@ -23,11 +23,11 @@ _INSERT_SUBMISSION = """
 INSERT INTO controlplane_strategysubmission
     (strategy_id, dag_hash, dag, node_ids_crc32, insert_sentinel, world_ids, world_id,
      execution_domain, compute_context, downgraded, downgrade_reason, meta, status,
-     submitted_at, credential_id)
+     submitted_at, credential_id, owner_scope)
 VALUES (%(strategy_id)s, %(dag_hash)s, %(dag)s::text::jsonb, %(crc)s, %(sentinel)s,
         %(world_ids)s::varchar[], (%(world_ids)s::varchar[])[1], %(domain)s,
         %(context)s, %(reason)s <> '', %(reason)s, %(meta)s, 'accepted', %(at)s,
-        %(credential_id)s)
+        %(credential_id)s, %(owner_scope)s)
 """
 _INSERT_BOTH = f"WITH domain_row AS ({_INSERT_SUBMISSION})\n{OUTBOX_ROW_INSERT}"
 
@@ -47,13 +47,14 @@ def submission_insert_with_record(
     submitted_at: datetime,
     record: CommitLogRecord,
     credential_id: int | None = None,
+    owner_scope: str = "",
 ) -> None:
     """Insert a submission (status accepted) and the outbox row of its record.
 
     `dag_text` is the stored DAG as JSON text. Raises django.db.IntegrityError, with
-    neither row written, when the DAG is stored already; RecordTooLarge before anything
-    is sent when the record is over the limit. `credential_id` is the sender's, None for
-    an anonymous call.
+    neither row written, when the DAG is stored already in `owner_scope`; RecordTooLarge
+    before anything is sent when the record is over the limit. `credential_id` is the
+    sender's, None for an anonymous call.
     """
     params: dict[str, Any] = {
         "strategy_id": strategy_id,
@@ -68,6 +69,7 @@ def submission_insert_with_record(
         "meta": None if meta is None else Jsonb(meta),
         "at": submitted_at,
         "credential_id": credential_id,
+        "owner_scope": owner_scope,
         **outbox_row_params(record, at=submitted_at),
     }
     with outbox_statement_scope(), connection.cursor() as cursor:

@@ -468,7 +468,7 @@ def test_the_database_away_during_authentication_is_a_503_and_logged(
 
     import controlplane.api.auth as auth
 
-    def away(token: str) -> None:
+    def away(token: str, before_lookup: object = None) -> None:
         raise OperationalError("the database is away")
 
     monkeypatch.setattr(auth, "credential_authenticate", away)

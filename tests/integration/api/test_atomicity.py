@@ -15,6 +15,7 @@ import controlplane.services.strategies as strategies
 from commitlog.models import OutboxEvent
 from commitlog.records import decode_value
 from controlplane.models import RebalanceBatch, StrategySubmission
+from controlplane.services.credentials import credential_issue, credential_limits
 from tests.support.bodies import race_two, submission_body
 
 
@@ -86,15 +87,18 @@ def test_failure_while_writing_rebalance_outbox_rows_leaves_no_batch(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("worlds", [[], ["w1", "w2"]], ids=["global scope", "a tenant's scope"])
 def test_two_identical_submissions_racing_give_one_202_and_one_409(
-    api_token: str, monkeypatch: pytest.MonkeyPatch
+    api_token: str, monkeypatch: pytest.MonkeyPatch, worlds: list[str]
 ) -> None:
     """Both requests are validated and about to insert at the same time; the unique
-    dag_hash index decides, and the loser answers 409 with the winner's id."""
+    (dag_hash, owner_scope) index decides, and the loser answers 409 with the winner's id."""
     body = submission_body()
+    limits = credential_limits(worlds=worlds)
+    token = credential_issue(name="racer", limits=limits).token if worlds else api_token
 
     def submit(client: APIClient) -> Any:
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token}")
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
         return client.post("/strategies", body, format="json")
 
     results = race_two(monkeypatch, strategies, submit)

@@ -217,24 +217,24 @@ def test_a_sender_still_sees_what_it_sent_after_its_limits_narrow() -> None:
     assert submit(client, ["B"], make_dag("n")).status_code == 403
 
 
-def test_a_duplicate_names_the_existing_id_only_to_who_may_see_it() -> None:
+def test_a_duplicate_is_a_duplicate_only_in_its_scope_and_names_only_its_id() -> None:
     in_a, _ = client_for("a", worlds=["A"])
     other_in_a, _ = client_for("a too", worlds=["A"])
     in_b, _ = client_for("b", worlds=["B"])
     everywhere, _ = client_for("all")
     first = submit(in_a, ["A"]).json()["strategy_id"]
 
-    for client in (in_a, other_in_a, everywhere):
+    for client in (in_a, other_in_a):  # one scope: the worlds A
         again = submit(client, ["A"])
         assert again.status_code == 409
         assert again.json()["code"] == "E_DUPLICATE"
         assert again.json()["strategy_id"] == first
-    elsewhere = submit(in_b, ["B"])
-    assert elsewhere.status_code == 409
-    assert elsewhere.json()["code"] == "E_DUPLICATE"
-    assert "strategy_id" not in elsewhere.json()
-    assert first not in elsewhere.content.decode()
-    assert StrategySubmission.objects.count() == OutboxEvent.objects.count() == 1
+    # Other scopes: a strategy of their own, and nothing of the first.
+    for client, worlds in ((in_b, ["B"]), (everywhere, ["A"])):
+        elsewhere = submit(client, worlds)
+        assert elsewhere.status_code == 202
+        assert first not in elsewhere.content.decode()
+    assert StrategySubmission.objects.count() == OutboxEvent.objects.count() == 3
 
 
 def test_a_duplicate_sent_to_a_forbidden_world_is_403_not_409() -> None:

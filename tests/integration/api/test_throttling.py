@@ -4,8 +4,6 @@ writes nothing more; counters live in Redis (real PostgreSQL, real Redis)."""
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -18,7 +16,6 @@ from commitlog.telemetry.degraded import COUNTER as DEGRADED_COUNTER
 from controlplane.api import throttling
 from controlplane.models import RebalanceBatch, StrategySubmission
 from controlplane.services.credentials import credential_issue
-from devstack.net import free_port
 from tests.support.bodies import submission_body
 from tests.support.throttling import READS, WRITES
 
@@ -29,19 +26,9 @@ def limits(settings: Any, **changes: Any) -> None:
     settings.API_LIMITS = replace(settings.API_LIMITS, **changes)
 
 
-@pytest.fixture
-def redis_cache(settings: Any, celery_broker_url: str) -> str:
-    """Django's cache on the test Redis, under a prefix of this test's own."""
-    prefix = f"throttle-test-{uuid.uuid4().hex[:8]}"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": celery_broker_url,
-            "KEY_PREFIX": prefix,
-        }
-    }
+@pytest.fixture(autouse=True)
+def _rates(settings: Any) -> None:
     limits(settings, write_rate=(WRITES, 86400.0), read_rate=(READS, 86400.0))
-    return prefix
 
 
 def batch(api: APIClient, world: str = "w1") -> Any:
@@ -98,21 +85,6 @@ def test_each_credential_has_its_own_count(api: APIClient, redis_cache: str) -> 
     other = client_for("another client")
     assert batch(other).status_code == 202
     assert RebalanceBatch.objects.count() == WRITES + 1
-
-
-@pytest.fixture
-def refused_cache(settings: Any) -> Iterator[None]:
-    """Django's cache at a port nothing listens on; the outage ends with the test."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
-            "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0},
-        }
-    }
-    throttling.shared_outage.recovered()
-    yield
-    throttling.shared_outage.recovered()
 
 
 @pytest.mark.parametrize("divisor", [1, 2])

@@ -15,7 +15,9 @@ from commitlog.consumer.applier import apply_batch
 from commitlog.models import ConsumedRecord, InvalidRecord, OutboxEvent, RecordConflict
 from commitlog.records import RawRecord
 from commitlog.registry import Applied, apply_records
-from controlplane.models import RebalanceBatch, StrategySubmission
+from controlplane.domain.tenancy import GLOBAL_SCOPE
+from controlplane.models import ApiCredential, RebalanceBatch, StrategySubmission
+from controlplane.services.credentials import credential_issue, credential_limits
 from controlplane.services.rebalancing import rebalance_submit
 from controlplane.services.strategies import strategy_submit
 from tests.support.bodies import crc_of
@@ -26,14 +28,15 @@ pytestmark = pytest.mark.django_db
 TOPIC = "commit-log"
 
 
-def submit(node: str) -> OutboxEvent:
+def submit(node: str, credential: ApiCredential | None = None) -> OutboxEvent:
     ack = strategy_submit(
         request=strategy_request_of(
             dag_json=json.dumps({"nodes": [{"node_id": node}]}),
             node_ids_crc32=crc_of([node]),
             world_ids=["w1"],
             meta={"execution_domain": "live", "version": "3"},
-        )
+        ),
+        credential=credential,
     )
     return OutboxEvent.objects.get(aggregate_id=ack.strategy_id)
 
@@ -158,6 +161,20 @@ def test_rebuild_that_clashes_with_another_strategy_dag_is_a_conflict() -> None:
     assert (outcome.applied, outcome.conflicts) == (0, 1)
     assert "already belongs to strategy" in RecordConflict.objects.get().reason
     assert StrategySubmission.objects.count() == 1
+
+
+def test_a_rebuild_is_in_the_global_scope_where_a_tenants_copy_does_not_clash() -> None:
+    tenant = credential_issue(name="t", limits=credential_limits(worlds=["w1"])).credential
+    row = submit("a", credential=tenant)
+    payload = json.loads(bytes(row.value))
+    other_id = "11111111-1111-4111-8111-111111111111"
+    payload[2] = other_id
+    payload[3]["strategy_id"] = other_id
+    other_value = json.dumps(payload).encode()
+    outcome = apply_batch([RawRecord(TOPIC, 0, 0, f"ingest:{other_id}".encode(), other_value)])
+    assert (outcome.applied, outcome.conflicts) == (1, 0)
+    rebuilt = StrategySubmission.objects.get(strategy_id=other_id)
+    assert (rebuilt.owner_scope, rebuilt.credential_id) == (GLOBAL_SCOPE, None)
 
 
 def test_consumed_invalid_and_conflict_pages_link_to_the_submission(admin_client) -> None:

@@ -19,12 +19,24 @@ from tests.support.requests import single_batch, strategy_request_of
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("controlplane", "0006_admin_wording")]
-OLD_TOKEN = "cp_issued-before-the-migration"
+OLD_TOKEN = "cp_issued-before-the-migration-" + "x" * 15  # the shape of every token issued
 
 
 def _columns(table: str) -> set[str]:
     with connection.cursor() as cursor:
         return {c.name for c in connection.introspection.get_table_description(cursor, table)}
+
+
+def _indexes(table: str) -> dict[str, tuple[str, bool]]:
+    """Each index of `table`: (its definition from USING on, whether it is valid)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, pg_get_indexdef(i.indexrelid), i.indisvalid FROM pg_index i"
+            " JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = %s::regclass",
+            [table],
+        )
+        return {name: (definition.partition(" USING ")[2], valid)
+                for name, definition, valid in cursor.fetchall()}  # fmt: skip
 
 
 def test_rows_written_before_the_migration_are_kept_and_credentials_stay_unlimited() -> None:
@@ -51,6 +63,13 @@ def test_rows_written_before_the_migration_are_kept_and_credentials_stay_unlimit
     finally:
         migrate_to(latest)
 
+    # Built concurrently, the indexes are those the atomic migration built: valid, the same.
+    submissions = _indexes("controlplane_strategysubmission")
+    assert submissions["submission_credential"] == ("btree (credential_id)", True)
+    assert _indexes("controlplane_rebalancebatch")["batch_credential"] == (
+        "btree (credential_id)",
+        True,
+    )
     submission = StrategySubmission.objects.get(strategy_id=ack.strategy_id)
     assert (submission.world_ids, submission.credential_id) == (["A", "B"], None)
     assert RebalanceBatch.objects.get(batch_id=batch.batch_id).credential_id is None
