@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -16,6 +17,7 @@ from commitlog.models import (
     OutboxState,
     RecordConflict,
 )
+from commitlog.outbox.republish import REPUBLISH_MAX_ROWS, TooManyToRepublish, outbox_republish
 from commitlog.outbox.write import outbox_requeue_dead
 from commitlog.records import RecordRefused, decode_value, record_key
 from commitlog.registry import admin_url, registered_events
@@ -126,7 +128,7 @@ class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[OutboxEvent]):
         "value_json",
     )
     readonly_fields = fields
-    actions = ("requeue_dead",)
+    actions = ("requeue_dead", "republish")
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[OutboxEvent], search_term: str
@@ -146,6 +148,32 @@ class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[OutboxEvent]):
             else ""
         )
         self.message_user(request, f"Requeued {moved} dead row(s){note}.", messages.SUCCESS)
+
+    def has_republish_permission(self, request: HttpRequest) -> bool:
+        # A republish writes to the outbox: for staff who may change it, not only view it.
+        return request.user.has_perm("commitlog.change_outboxevent")
+
+    @admin.action(description="Republish selected published rows", permissions=["republish"])
+    def republish(self, request: HttpRequest, queryset: QuerySet[OutboxEvent]) -> None:
+        # One more than the bound, never a count: "select all" over a long history.
+        ids = list(queryset.order_by().values_list("id", flat=True)[: REPUBLISH_MAX_ROWS + 1])
+        actor = request.user if isinstance(request.user, AbstractBaseUser) else None
+        try:
+            moved = outbox_republish(ids=ids, actor=actor)
+        except TooManyToRepublish as exc:
+            self.message_user(request, f"Not republished: {exc}.", messages.ERROR)
+            return
+        skipped = len(ids) - len(moved)
+        note = (
+            f" ({skipped} selected row(s) were not published and were left as they are)"
+            if skipped
+            else ""
+        )
+        self.message_user(
+            request,
+            f"Republishing {len(moved)} row(s) with the same bytes{note}.",
+            messages.SUCCESS,
+        )
 
     @admin.display(description="last error")
     def error(self, obj: OutboxEvent) -> str:
