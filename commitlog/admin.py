@@ -23,6 +23,7 @@ from commitlog.records import RecordRefused, decode_value, record_key
 from commitlog.registry import admin_url, registered_events
 from config.adminkit.display import ReadOnlyAdminMixin, pretty_json
 from config.adminkit.estimates import EstimatedCountPaginator
+from config.adminkit.export_admin import ExportMixin
 from config.adminkit.filters import closed_choices_filter
 from config.adminkit.search import text_prefix
 
@@ -91,7 +92,7 @@ class LastErrorFilter(admin.SimpleListFilter):
 
 
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[OutboxEvent]):
+class OutboxEventAdmin(ExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin[OutboxEvent]):
     list_display = (
         "id",
         "event_name",
@@ -129,6 +130,21 @@ class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[OutboxEvent]):
     )
     readonly_fields = fields
     actions = ("requeue_dead", "republish")
+    export_fields = (
+        "id",
+        "event",
+        "aggregate_id",
+        "key",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "created_at",
+        "published_at",
+        "published_partition",
+        "published_offset",
+    )
+    export_order = ("id",)  # the outbox order
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[OutboxEvent], search_term: str

@@ -15,6 +15,7 @@ from config.adminkit.estimates import EstimatedCountPaginator
 from config.adminkit.search import text_prefix
 from controlplane.admin.columns import sent_by
 from controlplane.admin.credential_form import CredentialForm
+from controlplane.admin.export import BatchExport, SubmissionExport
 from controlplane.admin.lookups import (
     DowngradeFilter,
     WorldFilter,
@@ -34,7 +35,9 @@ from controlplane.services.credentials import (
 
 
 @admin.register(StrategySubmission)
-class StrategySubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmission]):
+class StrategySubmissionAdmin(
+    SubmissionExport, ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmission]
+):
     list_display = (
         "strategy_id",
         "status",
@@ -127,7 +130,7 @@ class StrategySubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmi
 
 
 @admin.register(RebalanceBatch)
-class RebalanceBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[RebalanceBatch]):
+class RebalanceBatchAdmin(BatchExport, ReadOnlyAdminMixin, admin.ModelAdmin[RebalanceBatch]):
     list_display = (
         "batch_id",
         "status",
