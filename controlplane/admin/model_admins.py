@@ -16,6 +16,7 @@ from config.adminkit.search import text_prefix
 from controlplane.admin.columns import sent_by
 from controlplane.admin.credential_form import CredentialForm
 from controlplane.admin.export import BatchExport, SubmissionExport
+from controlplane.admin.idempotency import batches_with_key, idempotency_key_of
 from controlplane.admin.lookups import (
     DowngradeFilter,
     WorldFilter,
@@ -154,9 +155,14 @@ class RebalanceBatchAdmin(BatchExport, ReadOnlyAdminMixin, admin.ModelAdmin[Reba
         "shared_account",
         ("submitted_at", admin.DateFieldListFilter),
     )
-    search_fields = ("batch_id", "=world_id")  # as get_search_results reads them
+    search_fields = (
+        "batch_id",
+        "=world_id",
+        "=idempotency_key",
+    )  # as get_search_results reads them
     search_help_text = (
-        "A batch id or its first characters (it begins with its world id), or a world id."
+        "A batch id or its first characters (it begins with its world id), a world id, "
+        "or the Idempotency-Key it was sent with."
     )
     list_per_page = 50
     show_full_result_count = False
@@ -177,6 +183,7 @@ class RebalanceBatchAdmin(BatchExport, ReadOnlyAdminMixin, admin.ModelAdmin[Reba
         "recorded_at",
         "commitlog_partition",
         "commitlog_offset",
+        "idempotency_key",
         "trace",
         "orders_json",
     )
@@ -187,8 +194,12 @@ class RebalanceBatchAdmin(BatchExport, ReadOnlyAdminMixin, admin.ModelAdmin[Reba
     ) -> tuple[QuerySet[RebalanceBatch], bool]:
         term = search_term.strip()
         return indexed_search(
-            queryset, term, text_prefix("batch_id", term), Q(world_id=term)
+            queryset, term, text_prefix("batch_id", term), Q(world_id=term), batches_with_key(term)
         ), False
+
+    @admin.display(description="Idempotency-Key")
+    def idempotency_key(self, obj: RebalanceBatch) -> str:
+        return idempotency_key_of(obj.batch_id)
 
     @admin.display(description="trace")
     def trace(self, obj: RebalanceBatch) -> SafeString:
