@@ -46,7 +46,7 @@ class Paths:
         self.serial = 0
         self.relayed: list[Any] = []
         self.writers: Any = None
-        self.admin = AdminPages(self.client, self._ok)
+        self.admin = AdminPages(self.client, staff, self._ok)
 
     def _ok(self, response: Any, status: int = 200) -> None:
         if response.status_code != status:

@@ -25,6 +25,7 @@ from controlplane.admin.lookups import (
     recent_values_filter,
     uuid_prefix,
 )
+from controlplane.admin.republish_button import RepublishButton
 from controlplane.admin.trace import trace_html
 from controlplane.models import ApiCredential, RebalanceBatch, StrategySubmission
 from controlplane.records import Event
@@ -37,8 +38,9 @@ from controlplane.services.credentials import (
 
 @admin.register(StrategySubmission)
 class StrategySubmissionAdmin(
-    SubmissionExport, ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmission]
+    SubmissionExport, RepublishButton, ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmission]
 ):
+    republish_event = Event.INGEST
     list_display = (
         "strategy_id",
         "status",
@@ -131,7 +133,10 @@ class StrategySubmissionAdmin(
 
 
 @admin.register(RebalanceBatch)
-class RebalanceBatchAdmin(BatchExport, ReadOnlyAdminMixin, admin.ModelAdmin[RebalanceBatch]):
+class RebalanceBatchAdmin(
+    BatchExport, RepublishButton, ReadOnlyAdminMixin, admin.ModelAdmin[RebalanceBatch]
+):
+    republish_event = Event.REBALANCE
     list_display = (
         "batch_id",
         "status",

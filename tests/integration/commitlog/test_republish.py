@@ -4,10 +4,12 @@ the consumer as a duplicate, the actor in the log line and the admin history."""
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.utils import quote
 from django.contrib.auth.models import Permission, User
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
@@ -16,8 +18,10 @@ from commitlog.conf import CommitLogSettings
 from commitlog.models import ConsumedRecord, OutboxEvent, OutboxState, UnreadRecord
 from commitlog.outbox import republish
 from controlplane.models import StrategySubmission
+from controlplane.services.rebalancing import rebalance_submit
 from tests.support.flow import consume_to_end, relay_all, submit_strategies
 from tests.support.kafka_reader import read_topic
+from tests.support.requests import single_batch
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CHANGELIST = "/admin/commitlog/outboxevent/"
@@ -119,3 +123,41 @@ def test_staff_who_may_only_view_the_outbox_are_not_offered_republish(client: Cl
     assert "republish" not in choices
     _republish(client, [1])
     assert not LogEntry.objects.exists()
+
+
+def _hidden_inputs(page: str) -> dict[str, str]:
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+
+
+def test_a_batch_page_republishes_its_outbox_row_through_the_same_action(
+    commitlog: CommitLogSettings, admin_client: Client, client: Client
+) -> None:
+    batch_id = (
+        rebalance_submit(request=single_batch("alpha", [{"symbol": "A", "quantity": 1}]))
+        .batches[0]
+        .batch_id
+    )
+    page_url = f"/admin/controlplane/rebalancebatch/{quote(batch_id)}/change/"
+    assert "is pending: not published" in admin_client.get(page_url).content.decode()
+    relay_all()
+    row = OutboxEvent.objects.get(aggregate_id=batch_id)
+
+    page = admin_client.get(page_url).content.decode()
+    assert f'formaction="{CHANGELIST}"' in page
+    # What the browser sends: the page's form (its token, the row's id) and the button.
+    form = {**_hidden_inputs(page), "action": "republish"}
+    assert form["_selected_action"] == str(row.pk)
+    response = admin_client.post(CHANGELIST, form, follow=True)
+    assert "Republishing 1 row(s) with the same bytes." in response.content.decode()
+    row.refresh_from_db()
+    assert row.state == OutboxState.PENDING
+
+    viewer = User.objects.create_user("viewer", is_staff=True)
+    viewer.user_permissions.add(
+        Permission.objects.get(codename="view_rebalancebatch"),
+        Permission.objects.get(codename="view_outboxevent"),
+    )
+    client.force_login(viewer)
+    seen = client.get(page_url)
+    assert seen.status_code == 200
+    assert "formaction" not in seen.content.decode()
