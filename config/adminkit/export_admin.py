@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
-from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
@@ -24,6 +23,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
 from config.adminkit.export import csv_lines, json_chunks, keyset_rows
+from config.adminkit.mixins import ModelAdminMixin
 
 logger = logging.getLogger(__name__)
 
@@ -31,17 +31,11 @@ CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 _EXPORTING = "_adminkit_exporting"  # set on the request of an export only
 
 
-if TYPE_CHECKING:
-    _ModelAdmin = admin.ModelAdmin[Any]
-else:
-    _ModelAdmin = object  # a mixin: the ModelAdmin comes later in the bases
-
-
 def _no_results(changelist: ChangeList, request: HttpRequest) -> None:
     """An export reads its rows itself: no page of them, no count."""
 
 
-class ExportMixin(_ModelAdmin):
+class ExportMixin(ModelAdminMixin):
     """For a ModelAdmin: `export_fields` are the model fields exported (in order) and
     `export_order` the keyset order, ending in the primary key."""
 

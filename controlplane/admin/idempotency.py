@@ -4,9 +4,14 @@ table (migration 0008), never a scan of it."""
 
 from __future__ import annotations
 
-from django.db.models import Q
+from typing import Any
 
-from controlplane.models import IdempotencyKey
+from django.contrib import admin
+from django.db.models import Q
+from django.http import HttpRequest
+
+from config.adminkit.mixins import AddedReadonlyFields
+from controlplane.models import IdempotencyKey, RebalanceBatch
 
 # Key rows one search reads: one per credential that used the same key.
 SEARCH_KEYS = 50
@@ -34,3 +39,15 @@ def batches_with_key(term: str) -> Q | None:
     rows = IdempotencyKey.objects.filter(key=term).values_list("batch_ids", flat=True)
     batch_ids = [batch_id for ids in rows[:SEARCH_KEYS] for batch_id in ids]
     return Q(pk__in=batch_ids) if batch_ids else None
+
+
+class BatchIdempotencyKey(AddedReadonlyFields):
+    """The key on the batch admin's page, before the trace."""
+
+    def added_fields(self, request: HttpRequest, obj: Any) -> list[tuple[str, str | None]]:
+        found = super().added_fields(request, obj)
+        return [*found, ("idempotency_key", "trace")] if obj is not None else found
+
+    @admin.display(description="Idempotency-Key")
+    def idempotency_key(self, obj: RebalanceBatch) -> str:
+        return idempotency_key_of(obj.batch_id)

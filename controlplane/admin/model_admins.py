@@ -10,13 +10,10 @@ from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import SafeString
 
-from config.adminkit.display import ReadOnlyAdminMixin, pretty_json
+from config.adminkit.display import pretty_json
 from config.adminkit.estimates import EstimatedCountPaginator
-from config.adminkit.search import text_prefix
 from controlplane.admin.columns import sent_by
 from controlplane.admin.credential_form import CredentialForm
-from controlplane.admin.export import BatchExport, SubmissionExport
-from controlplane.admin.idempotency import batches_with_key, idempotency_key_of
 from controlplane.admin.lookups import (
     DowngradeFilter,
     WorldFilter,
@@ -25,7 +22,7 @@ from controlplane.admin.lookups import (
     recent_values_filter,
     uuid_prefix,
 )
-from controlplane.admin.republish_button import RepublishButton
+from controlplane.admin.record_tools import BatchTools, SubmissionTools
 from controlplane.admin.trace import trace_html
 from controlplane.models import ApiCredential, RebalanceBatch, StrategySubmission
 from controlplane.records import Event
@@ -37,10 +34,7 @@ from controlplane.services.credentials import (
 
 
 @admin.register(StrategySubmission)
-class StrategySubmissionAdmin(
-    SubmissionExport, RepublishButton, ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmission]
-):
-    republish_event = Event.INGEST
+class StrategySubmissionAdmin(SubmissionTools, admin.ModelAdmin[StrategySubmission]):
     list_display = (
         "strategy_id",
         "status",
@@ -133,10 +127,7 @@ class StrategySubmissionAdmin(
 
 
 @admin.register(RebalanceBatch)
-class RebalanceBatchAdmin(
-    BatchExport, RepublishButton, ReadOnlyAdminMixin, admin.ModelAdmin[RebalanceBatch]
-):
-    republish_event = Event.REBALANCE
+class RebalanceBatchAdmin(BatchTools, admin.ModelAdmin[RebalanceBatch]):
     list_display = (
         "batch_id",
         "status",
@@ -160,11 +151,7 @@ class RebalanceBatchAdmin(
         "shared_account",
         ("submitted_at", admin.DateFieldListFilter),
     )
-    search_fields = (
-        "batch_id",
-        "=world_id",
-        "=idempotency_key",
-    )  # as get_search_results reads them
+    search_fields = ("batch_id", "=world_id", "=idempotency_key")  # as BatchTools reads them
     search_help_text = (
         "A batch id or its first characters (it begins with its world id), a world id, "
         "or the Idempotency-Key it was sent with."
@@ -188,23 +175,10 @@ class RebalanceBatchAdmin(
         "recorded_at",
         "commitlog_partition",
         "commitlog_offset",
-        "idempotency_key",
         "trace",
         "orders_json",
     )
     readonly_fields = fields
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[RebalanceBatch], search_term: str
-    ) -> tuple[QuerySet[RebalanceBatch], bool]:
-        term = search_term.strip()
-        return indexed_search(
-            queryset, term, text_prefix("batch_id", term), Q(world_id=term), batches_with_key(term)
-        ), False
-
-    @admin.display(description="Idempotency-Key")
-    def idempotency_key(self, obj: RebalanceBatch) -> str:
-        return idempotency_key_of(obj.batch_id)
 
     @admin.display(description="trace")
     def trace(self, obj: RebalanceBatch) -> SafeString:

@@ -7,7 +7,7 @@ line apply as they do from the list (commitlog.outbox.republish)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
@@ -17,36 +17,27 @@ from django.utils.safestring import SafeString
 
 from commitlog.models import OutboxEvent, OutboxState
 from commitlog.records import record_key
+from config.adminkit.mixins import AddedReadonlyFields
+from controlplane.models import RebalanceBatch, StrategySubmission
 from controlplane.records import Event
-
-if TYPE_CHECKING:
-    _ModelAdmin = admin.ModelAdmin[Any]
-else:
-    _ModelAdmin = object  # a mixin: the ModelAdmin comes later in the bases
 
 FIELD = "republish"
 PERMISSION = "commitlog.change_outboxevent"  # as the outbox list's action asks
+EVENTS = {StrategySubmission: Event.INGEST, RebalanceBatch: Event.REBALANCE}
 
 
-class RepublishButton(_ModelAdmin):
-    """For the submission and batch admins; `republish_event` names their record's event."""
+class RepublishButton(AddedReadonlyFields):
+    """For the submission and batch admins: the button, last on the page, for staff who
+    may change outbox rows."""
 
-    republish_event: Event
-
-    def _offered(self, request: HttpRequest, obj: Any) -> bool:
-        return obj is not None and request.user.has_perm(PERMISSION)
-
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        fields = tuple(super().get_fields(request, obj))
-        return (*fields, FIELD) if self._offered(request, obj) else fields
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        fields = tuple(super().get_readonly_fields(request, obj))
-        return (*fields, FIELD) if self._offered(request, obj) else fields
+    def added_fields(self, request: HttpRequest, obj: Any) -> list[tuple[str, str | None]]:
+        found = super().added_fields(request, obj)
+        offered = obj is not None and request.user.has_perm(PERMISSION)
+        return [*found, (FIELD, None)] if offered else found
 
     @admin.display(description="republish")
     def republish(self, obj: Any) -> SafeString:
-        key = record_key(self.republish_event, str(obj.pk))
+        key = record_key(EVENTS[self.model], str(obj.pk))
         row = OutboxEvent.objects.filter(key=key).values_list("id", "state").first()
         if row is None:
             return format_html("{}", "no outbox row (pruned, or rebuilt from the log)")
