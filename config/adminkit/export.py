@@ -26,7 +26,11 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _after(order: Sequence[str], last: Sequence[Any]) -> Q:
-    """Rows after `last` in `order` (lexicographic; `-field` descending)."""
+    """Rows after `last` in `order` (lexicographic; `-field` descending).
+
+    The first field's bound comes first and on its own: the index on that field then
+    starts its scan at the last row sent, where the OR of the full condition alone would
+    be a filter on a scan from the first row (as an OFFSET costs)."""
     found = Q(pk__in=[])
     equal = Q()
     for name, value in zip(order, last, strict=True):
@@ -34,7 +38,10 @@ def _after(order: Sequence[str], last: Sequence[Any]) -> Q:
         beyond = "lt" if name.startswith("-") else "gt"
         found |= equal & Q(**{f"{field}__{beyond}": value})
         equal &= Q(**{field: value})
-    return found
+    first, start = order[0].lstrip("-"), last[0]
+    if len(order) == 1:
+        return found
+    return Q(**{f"{first}__{'lte' if order[0].startswith('-') else 'gte'}": start}) & found
 
 
 def keyset_rows(

@@ -164,6 +164,15 @@ def test_an_export_costs_one_statement_per_chunk_whatever_the_rows(
         assert all(" LIMIT " in s for s in over_table)
         counts.append((rows, len(sqls) - chunks(rows), sqls))
     (few, few_fixed, few_sqls), (many, many_fixed, many_sqls) = counts
+    # A later chunk starts where the last one ended, along the index of its order.
+    later = [s for s in many_sqls if table in s and " LIMIT " in s][-1]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a scan only where no index serves
+        cursor.execute(f"EXPLAIN {later}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("SET LOCAL enable_seqscan = on")
+    bound = "(id >" if model is OutboxEvent else "(submitted_at <="
+    assert f"Index Cond: {bound}" in plan, plan
     # The outbox holds a row per submission and per batch.
     assert (few, many) == ((10, 26) if model is OutboxEvent else (5, 13))
     assert few_fixed == many_fixed, "\n".join([*few_sqls, "----", *many_sqls])
