@@ -7,10 +7,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import math
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -176,3 +178,19 @@ def test_an_export_costs_one_statement_per_chunk_whatever_the_rows(
     # The outbox holds a row per submission and per batch.
     assert (few, many) == ((10, 26) if model is OutboxEvent else (5, 13))
     assert few_fixed == many_fixed, "\n".join([*few_sqls, "----", *many_sqls])
+
+
+def test_an_export_needs_view_permission_and_is_logged_with_its_actor(
+    admin_client: Client, client: Client, api: APIClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    _batch(api, "alpha")
+    staff = User.objects.create_user("clerk", is_staff=True)
+    client.force_login(staff)
+    assert client.get(f"{BATCHES}export/csv/").status_code == 403
+    assert admin_client.get(f"{BATCHES}export/xml/").status_code == 404
+    caplog.set_level(logging.INFO, logger="config.adminkit.export_admin")
+    response = _export(admin_client, BATCHES, "csv", "?world_id=alpha")
+    assert "no-store" in response["Cache-Control"]
+    (line,) = [r.getMessage() for r in caplog.records if "admin_export" in r.getMessage()]
+    assert "model=controlplane.rebalancebatch format=csv actor=admin" in line
+    assert line.endswith("query=world_id=alpha")
