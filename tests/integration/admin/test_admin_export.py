@@ -20,8 +20,10 @@ from rest_framework.test import APIClient
 
 from commitlog.models import OutboxEvent
 from config.adminkit import export
+from config.logs import FORMAT, KeyValueFormatter
 from controlplane.models import RebalanceBatch, StrategySubmission
 from tests.support.bodies import make_dag, submission_body
+from tests.support.logs import logfmt_fields
 from tests.support.sql_audit import history_reads
 
 pytestmark = pytest.mark.django_db
@@ -191,6 +193,11 @@ def test_an_export_needs_view_permission_and_is_logged_with_its_actor(
     caplog.set_level(logging.INFO, logger="config.adminkit.export_admin")
     response = _export(admin_client, BATCHES, "csv", "?world_id=alpha")
     assert "no-store" in response["Cache-Control"]
-    (line,) = [r.getMessage() for r in caplog.records if "admin_export" in r.getMessage()]
-    assert "model=controlplane.rebalancebatch format=csv actor=admin" in line
-    assert line.endswith("query=world_id=alpha")
+    (record,) = [r for r in caplog.records if "admin_export" in r.getMessage()]
+    fields = logfmt_fields(KeyValueFormatter(FORMAT).format(record))
+    assert (fields["model"], fields["format"], fields["actor"]) == (
+        "controlplane.rebalancebatch",
+        "csv",
+        "admin",
+    )
+    assert fields["query"] == "world_id=alpha"  # one value, quoted by the log format
