@@ -38,10 +38,11 @@ def _after(order: Sequence[str], last: Sequence[Any]) -> Q:
         beyond = "lt" if name.startswith("-") else "gt"
         found |= equal & Q(**{f"{field}__{beyond}": value})
         equal &= Q(**{field: value})
-    first, start = order[0].lstrip("-"), last[0]
     if len(order) == 1:
         return found
-    return Q(**{f"{first}__{'lte' if order[0].startswith('-') else 'gte'}": start}) & found
+    first = order[0]
+    bound = "lte" if first.startswith("-") else "gte"
+    return Q(**{f"{first.lstrip('-')}__{bound}": last[0]}) & found
 
 
 def keyset_rows(
