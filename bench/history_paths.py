@@ -3,11 +3,13 @@ database the process points at."""
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from bench.history_admin import EXPORTED, AdminPages
 from bench.stack import BenchStack
 
 TRIES = 3
@@ -44,6 +46,7 @@ class Paths:
         self.serial = 0
         self.relayed: list[Any] = []
         self.writers: Any = None
+        self.admin = AdminPages(self.client, staff, self._ok)
 
     def _ok(self, response: Any, status: int = 200) -> None:
         if response.status_code != status:
@@ -171,6 +174,12 @@ def measure(paths: Paths) -> dict[str, float]:
         "submissions changelist": _best(paths.changelist, 3),
         "changelist hash search": _best(paths.search, 3),
     }
+    # Every other list with each filter, each export's first chunk, the key search.
+    for name, url in paths.admin.urls().items():
+        found[name] = _best(functools.partial(paths.admin.get, url), 1)
+    for name in EXPORTED:
+        export = functools.partial(paths.admin.export_first_chunk, name)
+        found[f"{name} export, first chunk"] = _best(export, 1)
     return found
 
 

@@ -1,6 +1,7 @@
 """History rows for the history benchmark, made by the server itself (generate_series),
 not the ORM: recorded submissions, their outbox rows published and read back, and their
-dedup marks, as a control plane that has run for a long time holds them.
+dedup marks, and recorded rebalance batches with their Idempotency-Keys, as a control
+plane that has run for a long time holds them.
 
 Row `i` of the history is dated `i` times `SPACING` after its first row: with the default
 retention window the first PRUNABLE rows are past it, the later ones inside it, as on a
@@ -67,6 +68,27 @@ _MARKS = """
     FROM generate_series(%(low)s, %(high)s) AS i
 """
 
+# Batches and the keys they were sent with: for the batch pages and the key search.
+_BATCHES = """
+    INSERT INTO controlplane_rebalancebatch (
+        batch_id, world_id, scope, mode, shared_account, orders, total_orders,
+        reduce_only_orders, reduce_only_ratio, status, submitted_at, published_at,
+        recorded_at, commitlog_partition, commitlog_offset, commitlog_sha256)
+    SELECT 'world-a:' || md5('batch' || i), 'world-a', 'per_world', '', false,
+        '[{"symbol": "A", "quantity": 1}]'::jsonb, 1, 0, 0.0, 'recorded',
+        %(start)s + i * %(spacing)s, %(start)s + i * %(spacing)s,
+        %(start)s + i * %(spacing)s, i %% 3, i / 3,
+        encode(sha256(('batch' || i)::bytea), 'hex')
+    FROM generate_series(%(low)s, %(high)s) AS i
+"""
+_KEYS = """
+    INSERT INTO controlplane_idempotencykey (
+        credential_id, key, request_sha256, batch_ids, created_at)
+    SELECT NULL, 'history-key-' || i, encode(sha256(('request' || i)::bytea), 'hex'),
+        ARRAY['world-a:' || md5('batch' || i)], %(start)s + i * %(spacing)s
+    FROM generate_series(%(low)s, %(high)s) AS i
+"""
+
 
 def _seed_table(statement: str, first: int, count: int, on_chunk: Any) -> None:
     from django.db import connection, transaction
@@ -94,7 +116,7 @@ def seed_history(
     from concurrent.futures import ThreadPoolExecutor
 
     expression = STRATEGY_IDS[ids]
-    tables = (_SUBMISSIONS, _OUTBOX, _MARKS)
+    tables = (_SUBMISSIONS, _OUTBOX, _MARKS, _BATCHES, _KEYS)
     statements = tuple(s.replace("STRATEGY_ID", expression) for s in tables)
     with ThreadPoolExecutor(max_workers=len(statements)) as pool:
         done = [
@@ -116,6 +138,8 @@ def settle() -> None:
             "commitlog_outboxevent",
             "commitlog_consumedrecord",
             "commitlog_unreadrecord",
+            "controlplane_rebalancebatch",
+            "controlplane_idempotencykey",
         ):
             cursor.execute(f"VACUUM ANALYZE {table}")
         cursor.execute("CHECKPOINT")

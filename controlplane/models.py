@@ -265,6 +265,13 @@ class IdempotencyKey(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
+        # For the admin: a batch's page shows the key that made it (the GIN index answers
+        # `batch_ids @> [id]`), and a search finds batches by their key, which the unique
+        # index cannot (it leads with the credential).
+        indexes = [
+            GinIndex(fields=["batch_ids"], name="idempotency_batch_ids_gin"),
+            models.Index(fields=["key"], name="idempotency_key_search"),
+        ]
         constraints = [
             # Anonymous calls (dev only) share one key space: NULL credentials compare equal.
             models.UniqueConstraint(

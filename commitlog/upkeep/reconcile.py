@@ -13,8 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from commitlog.conf import commitlog_settings
-from commitlog.models import ConsumerPosition, OutboxEvent, OutboxState, UnreadRecord
-from commitlog.outbox.nudge import nudge_relay_on_commit
+from commitlog.models import ConsumerPosition, UnreadRecord
+from commitlog.outbox.republish import move_published_to_pending
 
 logger = logging.getLogger(__name__)
 
@@ -55,12 +55,7 @@ def outbox_republish_unread(
     if not lost:
         return ReconcileResult(0)
     with transaction.atomic():
-        moved = OutboxEvent.objects.filter(id__in=lost, state=OutboxState.PUBLISHED).update(
-            state=OutboxState.PENDING, next_attempt_at=now, last_error="republished: not read back"
-        )
-        # Back to pending, out of the backlog; the relay lists them again once republished.
-        UnreadRecord.objects.filter(outbox_id__in=lost).delete()
-        nudge_relay_on_commit()
+        moved = len(move_published_to_pending(lost, note="republished: not read back"))
     logger.warning(
         "event=outbox_republished rows=%d first_id=%d reason=published_but_not_read_back",
         moved,

@@ -39,3 +39,12 @@ def closed_choices_filter(
     ClosedChoicesFilter.parameter_name = field
     ClosedChoicesFilter.title = title
     return ClosedChoicesFilter
+
+
+def choice_queries(changelist: Any) -> dict[str, list[str]]:
+    """The query string of every choice of every filter a changelist (the admin's
+    ChangeList) offers, by the filter's title, in the order its sidebar lists them."""
+    return {
+        str(spec.title): [choice["query_string"] for choice in spec.choices(changelist)]
+        for spec in changelist.filter_specs
+    }

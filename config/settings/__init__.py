@@ -196,6 +196,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
 # The admin dashboard reloads itself this often (0: never).
 DASHBOARD_REFRESH_SECONDS = read.integer("DASHBOARD_REFRESH_SECONDS", 15)
+# Most rows one admin export (CSV or JSON) sends (config.adminkit.export_admin).
+ADMIN_EXPORT_MAX_ROWS = read.integer("ADMIN_EXPORT_MAX_ROWS", 100_000, minimum=1)
 
 # --- The commit log (commitlog.conf declares each setting, its default and minimum) ------
 

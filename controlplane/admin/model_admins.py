@@ -8,9 +8,8 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.safestring import SafeString
 
-from config.adminkit.display import ReadOnlyAdminMixin, pretty_json
+from config.adminkit.display import pretty_json
 from config.adminkit.estimates import EstimatedCountPaginator
-from config.adminkit.search import text_prefix
 from controlplane.admin.columns import BATCH_COLUMNS, CREDENTIAL_COLUMNS, SUBMISSION_COLUMNS
 from controlplane.admin.credential_form import CredentialForm, issued_token_page
 from controlplane.admin.in_the_log import InTheLog
@@ -22,6 +21,7 @@ from controlplane.admin.lookups import (
     recent_values_filter,
     uuid_prefix,
 )
+from controlplane.admin.record_tools import BatchTools, SubmissionTools
 from controlplane.admin.trace import trace_html
 from controlplane.models import ApiCredential, RebalanceBatch, StrategySubmission
 from controlplane.records import Event
@@ -33,7 +33,7 @@ from controlplane.services.credentials import (
 
 
 @admin.register(StrategySubmission)
-class StrategySubmissionAdmin(InTheLog, ReadOnlyAdminMixin, admin.ModelAdmin[StrategySubmission]):
+class StrategySubmissionAdmin(InTheLog, SubmissionTools, admin.ModelAdmin[StrategySubmission]):
     list_display = SUBMISSION_COLUMNS
     list_display_links = None  # the id links to the row, beside its copy button
     list_select_related = ("credential",)
@@ -115,7 +115,7 @@ class StrategySubmissionAdmin(InTheLog, ReadOnlyAdminMixin, admin.ModelAdmin[Str
 
 
 @admin.register(RebalanceBatch)
-class RebalanceBatchAdmin(InTheLog, ReadOnlyAdminMixin, admin.ModelAdmin[RebalanceBatch]):
+class RebalanceBatchAdmin(InTheLog, BatchTools, admin.ModelAdmin[RebalanceBatch]):
     list_display = BATCH_COLUMNS
     list_display_links = None  # the id links to the row, beside its copy button
     list_select_related = ("credential",)
@@ -128,9 +128,10 @@ class RebalanceBatchAdmin(InTheLog, ReadOnlyAdminMixin, admin.ModelAdmin[Rebalan
         "shared_account",
         ("submitted_at", admin.DateFieldListFilter),
     )
-    search_fields = ("batch_id", "=world_id")  # as get_search_results reads them
+    search_fields = ("batch_id", "=world_id", "=idempotency_key")  # as BatchTools reads them
     search_help_text = (
-        "A batch id or its first characters (it begins with its world id), or a world id."
+        "A batch id or its first characters (it begins with its world id), a world id, "
+        "or the Idempotency-Key it was sent with."
     )
     list_per_page = 50
     show_full_result_count = False
@@ -155,14 +156,6 @@ class RebalanceBatchAdmin(InTheLog, ReadOnlyAdminMixin, admin.ModelAdmin[Rebalan
         "orders_json",
     )
     readonly_fields = fields
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[RebalanceBatch], search_term: str
-    ) -> tuple[QuerySet[RebalanceBatch], bool]:
-        term = search_term.strip()
-        return indexed_search(
-            queryset, term, text_prefix("batch_id", term), Q(world_id=term)
-        ), False
 
     @admin.display(description="trace")
     def trace(self, obj: RebalanceBatch) -> SafeString:

@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('controlplane', '0007_credential_attribution_and_limits'),
+        ('controlplane', '0008_idempotency_batch_search'),
     ]
 
     operations = [
