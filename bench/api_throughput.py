@@ -7,7 +7,9 @@ Side by side, alternating, in one run:
   counts the 202s;
 - the bare insert: the same number of processes insert the StrategySubmission and
   OutboxEvent rows (prepared up front, as the service would write them), one transaction
-  per submission, through the ORM.
+  per submission, through the ORM;
+- in process: the same view through Django's test client in this process (no gunicorn,
+  no HTTP), against the bare insert of the same rows in this process (bench/api_in_process).
 
     .venv/bin/python -m bench.api_throughput [--workers 4] [--seconds 15]
 """
@@ -22,6 +24,7 @@ from dataclasses import replace
 from multiprocessing.connection import Connection
 from typing import Any
 
+from bench.api_in_process import InProcess, run_in_process
 from bench.harness import (
     cpu_seconds,
     fmt_rate,
@@ -149,6 +152,7 @@ def main(argv: list[str] | None = None) -> None:
     api_results: list[LoadResult] = []
     nudges: list[int] = []  # relay nudges each round queued (no worker takes them here)
     bare_results: list[tuple[int, float]] = []
+    in_process: list[InProcess] = []
     with BenchStack("api") as stack:
         from controlplane.services.credentials import credential_issue
 
@@ -192,6 +196,13 @@ def main(argv: list[str] | None = None) -> None:
             bare = _run_bare(base + budget, args.seconds, budget)
             bare_results.append(bare)
             progress(f"round {round_number + 1}: bare insert {fmt_rate(rate(*bare))}/s")
+            inner = run_in_process(token, base + budget * 3 // 2, args.seconds, budget // 4)
+            in_process.append(inner)
+            progress(
+                f"round {round_number + 1}: in process {fmt_rate(inner.api_rate)}/s, "
+                f"{inner.cpu_ms_per_accepted:.2f} ms CPU per accepted; bare insert in "
+                f"process {fmt_rate(inner.bare_rate)}/s"
+            )
         machine = stack.machine()
 
     api_rates = [rate(r.accepted, r.seconds) for r in api_results]
@@ -208,7 +219,17 @@ def main(argv: list[str] | None = None) -> None:
         ]
         for n in range(len(api_rates))
     ]
-    for row in rows:
+    inner_rows = [
+        [
+            str(n + 1),
+            fmt_rate(r.api_rate),
+            fmt_rate(r.bare_rate),
+            f"{r.api_rate / r.bare_rate:.2f}",
+            f"{r.cpu_ms_per_accepted:.2f}",
+        ]
+        for n, r in enumerate(in_process)
+    ]
+    for row in rows + inner_rows:
         progress(" | ".join(row))
     if args.no_write:
         return
@@ -239,6 +260,23 @@ def main(argv: list[str] | None = None) -> None:
     headers = ["round", "API accepted/s", "bare insert/s", "API / bare"]
     headers += ["gunicorn CPU ms per accepted", "load client CPU ms per accepted"]
     body += table(headers, rows)
+    body += (
+        "\n\nIn process, after each round above: the same view through Django's test "
+        "client in the benchmark process (every middleware, DRF and the service; no "
+        "gunicorn, no HTTP parsing, one request at a time), then the bare insert of the same "
+        f"rows in that process, {args.seconds:g} s each. CPU is the benchmark process's "
+        "over the requests (PostgreSQL's backend not included).\n\n"
+    )
+    body += table(
+        [
+            "round",
+            "in process accepted/s",
+            "bare insert/s (1 process)",
+            "in process / bare",
+            "CPU ms per accepted",
+        ],
+        inner_rows,
+    )
     body += f"\n\n![API throughput]({image})\n"
     write_section(SECTION, body)
 
