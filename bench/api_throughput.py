@@ -25,7 +25,9 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from bench.api_in_process import InProcess, run_in_process
+from bench.cpu import BackendCpu
 from bench.harness import (
+    PG_SERVER_URL,
     cpu_seconds,
     fmt_rate,
     percentile,
@@ -92,15 +94,16 @@ def _spawn(target: Any, args: tuple[Any, ...]) -> tuple[Any, Connection]:
 
 
 def _run_api(
-    port: int, token: str, first: int, seconds: float, budget: int, server_pid: int
+    port: int, token: str, first: int, seconds: float, budget: int, server_pid: int, database: str
 ) -> LoadResult:
     process, receiver = _spawn(_load, (port, token, first, budget, seconds))
     receiver.recv()  # the bodies are built: the load starts now
     server_before = cpu_seconds(server_pid)
-    result: LoadResult = receiver.recv()
+    with BackendCpu(PG_SERVER_URL, database) as backends:
+        result: LoadResult = receiver.recv()
     server_cpu = cpu_seconds(server_pid) - server_before
     process.join()
-    return replace(result, server_cpu_s=server_cpu)
+    return replace(result, server_cpu_s=server_cpu, postgres_cpu_s=backends.seconds)
 
 
 def _run_bare(first: int, seconds: float, budget: int) -> tuple[int, float]:
@@ -176,12 +179,12 @@ def main(argv: list[str] | None = None) -> None:
         server.wait_for_line("Booting worker", 60)
         time.sleep(2)
         progress(f"gunicorn with {args.workers} sync workers on port {port}")
-        warm = _run_api(port, token, 10_000_000, 3, 500, server.pid)
+        warm = _run_api(port, token, 10_000_000, 3, 500, server.pid, stack.database)
         progress(f"warm-up: {warm.accepted} accepted")
         for round_number in range(ROUNDS):
             base = round_number * budget * 2
             queued_before = stack.queued_tasks()
-            result = _run_api(port, token, base, args.seconds, budget, server.pid)
+            result = _run_api(port, token, base, args.seconds, budget, server.pid, stack.database)
             nudges.append(stack.queued_tasks() - queued_before)
             if result.other:
                 progress(f"non-202 answers: {result.other}")
@@ -216,6 +219,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{api_rates[n] / bare_rates[n]:.2f}",
             _per_accepted_ms(api_results[n].server_cpu_s, api_results[n]),
             _per_accepted_ms(api_results[n].client_cpu_s, api_results[n]),
+            _per_accepted_ms(api_results[n].postgres_cpu_s, api_results[n]),
         ]
         for n in range(len(api_rates))
     ]
@@ -246,7 +250,8 @@ def main(argv: list[str] | None = None) -> None:
         f"{args.seconds:g} s per round, {IN_FLIGHT} requests in flight, each on a connection "
         "of its own, from a load client in its own process (non-blocking sockets, one epoll "
         "loop), every request a distinct 20-node DAG. CPU per accepted submission is read "
-        "from `/proc` for gunicorn (master and workers) and from the load client itself, "
+        "from `/proc` for gunicorn (master and workers), the load client itself and "
+        "PostgreSQL's backends serving the benchmark's database (bench/cpu.py), "
         "over the time the load runs. The "
         f"bare insert runs {BARE_PROCESSES} processes inserting the same two rows per "
         "submission through the ORM, one transaction each. "
@@ -259,6 +264,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     headers = ["round", "API accepted/s", "bare insert/s", "API / bare"]
     headers += ["gunicorn CPU ms per accepted", "load client CPU ms per accepted"]
+    headers += ["PostgreSQL CPU ms per accepted"]
     body += table(headers, rows)
     body += (
         "\n\nIn process, after each round above: the same view through Django's test "
