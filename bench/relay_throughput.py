@@ -22,7 +22,6 @@ import argparse
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from bench.cpu import WindowCpu
@@ -36,69 +35,12 @@ from bench.harness import (
     table,
     write_section,
 )
+from bench.relay_bounds import AnsweringWriters, Drain, Round, cpu_rows, rate_rows
 from bench.stack import BenchStack
 
 SECTION = "relay_throughput"
 SYNC_SAMPLE_ROWS = 2000
 SYNC_SAMPLE_SECONDS = 15.0
-
-
-@dataclass(frozen=True)
-class Drain:
-    """One timed drain: rows, seconds, and the CPU seconds of each process it used."""
-
-    rows: int
-    seconds: float
-    process_cpu_s: float  # this process: the relay's threads, or the bound's producer
-    broker_cpu_s: float
-    postgres_cpu_s: float
-
-    @property
-    def rate(self) -> float:
-        return rate(self.rows, self.seconds)
-
-    def per_row_us(self, cpu_s: float) -> str:
-        return f"{cpu_s * 1e6 / self.rows:,.0f}" if self.rows else "-"
-
-
-@dataclass(frozen=True)
-class Round:
-    batch_size: int
-    relay: Drain
-    kafka: Drain  # the Kafka-only bound
-    database: Drain  # the database-only bound
-
-    @property
-    def limit(self) -> float:
-        """The pipelined limit: the relay can go no faster than its slower side."""
-        return min(self.kafka.rate, self.database.rate)
-
-
-class _AnsweringWriter:
-    """Positions at once and no broker: what is left is the relay's database side."""
-
-    def __init__(self) -> None:
-        self._sent = 0
-
-    def publish(self, records: list[Any]) -> list[Any]:
-        from commitlog.kafka import Position
-
-        first, self._sent = self._sent, self._sent + len(records)
-        return [Position(n % 3, n // 3) for n in range(first, self._sent)]
-
-
-class _AnsweringWriters:
-    def __init__(self) -> None:
-        self._writer = _AnsweringWriter()
-
-    def get(self) -> _AnsweringWriter:
-        return self._writer
-
-    def discard(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
@@ -135,7 +77,7 @@ def _run_relay(
     topic = stack.create_topic(f"{stack.topic}-relay-{batch_size}") if kafka else ""
     if kafka:
         _point_gateway_at(topic)
-    writers: Any = ProcessWriter() if kafka else _AnsweringWriters()
+    writers: Any = ProcessWriter() if kafka else AnsweringWriters()
     writers.get().publish([])  # init_transactions outside the timed part
     policy = RelayPolicy.from_settings(batch_size=batch_size, run_budget_s=600.0)
     with _window(stack) as cpu:
@@ -220,40 +162,6 @@ def _plot(rounds: list[Round], sync_rate: float) -> str:
     return save_plot(SECTION, draw)
 
 
-def _rate_rows(rounds: list[Round], sync_rate: float) -> list[list[str]]:
-    return [
-        [
-            str(r.batch_size),
-            fmt_rate(r.relay.rate),
-            fmt_rate(r.kafka.rate),
-            fmt_rate(r.database.rate),
-            f"{r.relay.rate / r.kafka.rate:.2f}",
-            f"{r.relay.rate / r.database.rate:.2f}",
-            f"{r.relay.rate / r.limit:.2f}",
-            f"{r.relay.rate / sync_rate:.0f}x" if sync_rate else "-",
-        ]
-        for r in rounds
-    ]
-
-
-def _cpu_rows(rounds: list[Round]) -> list[list[str]]:
-    rows = []
-    for r in rounds:
-        for name, drain in (("relay", r.relay), ("Kafka only", r.kafka), ("DB only", r.database)):
-            total = drain.process_cpu_s + drain.broker_cpu_s + drain.postgres_cpu_s
-            rows.append(
-                [
-                    str(r.batch_size),
-                    name,
-                    drain.per_row_us(drain.process_cpu_s),
-                    drain.per_row_us(drain.broker_cpu_s) if name != "DB only" else "-",
-                    drain.per_row_us(drain.postgres_cpu_s) if name != "Kafka only" else "-",
-                    drain.per_row_us(total),
-                ]
-            )
-    return rows
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=50_000)
@@ -293,9 +201,9 @@ def main(argv: list[str] | None = None) -> None:
         machine = stack.machine()
 
     sync_rate = rate(sync_rows, sync_s)
-    rows = _rate_rows(rounds, sync_rate)
-    cpu_rows = _cpu_rows(rounds)
-    for line in rows + cpu_rows:
+    rows = rate_rows(rounds, sync_rate)
+    per_row = cpu_rows(rounds)
+    for line in rows + per_row:
         progress(" | ".join(line))
     if args.no_write:
         return
@@ -336,7 +244,7 @@ def main(argv: list[str] | None = None) -> None:
         "*PostgreSQL* the backends serving the benchmark's database (sampled from "
         "`pg_stat_activity` every 0.1 s).\n\n"
     )
-    body += table(["batch size", "drain", "process", "broker", "PostgreSQL", "all three"], cpu_rows)
+    body += table(["batch size", "drain", "process", "broker", "PostgreSQL", "all three"], per_row)
     body += f"\n\n![relay throughput by batch size]({image})\n"
     write_section(SECTION, body)
 
