@@ -7,7 +7,9 @@ Side by side, alternating, in one run:
   counts the 202s;
 - the bare insert: the same number of processes insert the StrategySubmission and
   OutboxEvent rows (prepared up front, as the service would write them), one transaction
-  per submission, through the ORM.
+  per submission, through the ORM;
+- in process: the same view through Django's test client in this process (no gunicorn,
+  no HTTP), against the bare insert of the same rows in this process (bench/api_in_process).
 
     .venv/bin/python -m bench.api_throughput [--workers 4] [--seconds 15]
 """
@@ -22,7 +24,10 @@ from dataclasses import replace
 from multiprocessing.connection import Connection
 from typing import Any
 
+from bench.api_in_process import InProcess, run_in_process
+from bench.cpu import BackendCpu
 from bench.harness import (
+    PG_SERVER_URL,
     cpu_seconds,
     fmt_rate,
     percentile,
@@ -89,15 +94,16 @@ def _spawn(target: Any, args: tuple[Any, ...]) -> tuple[Any, Connection]:
 
 
 def _run_api(
-    port: int, token: str, first: int, seconds: float, budget: int, server_pid: int
+    port: int, token: str, first: int, seconds: float, budget: int, server_pid: int, database: str
 ) -> LoadResult:
     process, receiver = _spawn(_load, (port, token, first, budget, seconds))
     receiver.recv()  # the bodies are built: the load starts now
     server_before = cpu_seconds(server_pid)
-    result: LoadResult = receiver.recv()
+    with BackendCpu(PG_SERVER_URL, database) as backends:
+        result: LoadResult = receiver.recv()
     server_cpu = cpu_seconds(server_pid) - server_before
     process.join()
-    return replace(result, server_cpu_s=server_cpu)
+    return replace(result, server_cpu_s=server_cpu, postgres_cpu_s=backends.seconds)
 
 
 def _run_bare(first: int, seconds: float, budget: int) -> tuple[int, float]:
@@ -149,6 +155,7 @@ def main(argv: list[str] | None = None) -> None:
     api_results: list[LoadResult] = []
     nudges: list[int] = []  # relay nudges each round queued (no worker takes them here)
     bare_results: list[tuple[int, float]] = []
+    in_process: list[InProcess] = []
     with BenchStack("api") as stack:
         from controlplane.services.credentials import credential_issue
 
@@ -172,12 +179,12 @@ def main(argv: list[str] | None = None) -> None:
         server.wait_for_line("Booting worker", 60)
         time.sleep(2)
         progress(f"gunicorn with {args.workers} sync workers on port {port}")
-        warm = _run_api(port, token, 10_000_000, 3, 500, server.pid)
+        warm = _run_api(port, token, 10_000_000, 3, 500, server.pid, stack.database)
         progress(f"warm-up: {warm.accepted} accepted")
         for round_number in range(ROUNDS):
             base = round_number * budget * 2
             queued_before = stack.queued_tasks()
-            result = _run_api(port, token, base, args.seconds, budget, server.pid)
+            result = _run_api(port, token, base, args.seconds, budget, server.pid, stack.database)
             nudges.append(stack.queued_tasks() - queued_before)
             if result.other:
                 progress(f"non-202 answers: {result.other}")
@@ -192,6 +199,13 @@ def main(argv: list[str] | None = None) -> None:
             bare = _run_bare(base + budget, args.seconds, budget)
             bare_results.append(bare)
             progress(f"round {round_number + 1}: bare insert {fmt_rate(rate(*bare))}/s")
+            inner = run_in_process(token, base + budget * 3 // 2, args.seconds, budget // 4)
+            in_process.append(inner)
+            progress(
+                f"round {round_number + 1}: in process {fmt_rate(inner.api_rate)}/s, "
+                f"{inner.cpu_ms_per_accepted:.2f} ms CPU per accepted; bare insert in "
+                f"process {fmt_rate(inner.bare_rate)}/s"
+            )
         machine = stack.machine()
 
     api_rates = [rate(r.accepted, r.seconds) for r in api_results]
@@ -205,10 +219,21 @@ def main(argv: list[str] | None = None) -> None:
             f"{api_rates[n] / bare_rates[n]:.2f}",
             _per_accepted_ms(api_results[n].server_cpu_s, api_results[n]),
             _per_accepted_ms(api_results[n].client_cpu_s, api_results[n]),
+            _per_accepted_ms(api_results[n].postgres_cpu_s, api_results[n]),
         ]
         for n in range(len(api_rates))
     ]
-    for row in rows:
+    inner_rows = [
+        [
+            str(n + 1),
+            fmt_rate(r.api_rate),
+            fmt_rate(r.bare_rate),
+            f"{r.api_rate / r.bare_rate:.2f}",
+            f"{r.cpu_ms_per_accepted:.2f}",
+        ]
+        for n, r in enumerate(in_process)
+    ]
+    for row in rows + inner_rows:
         progress(" | ".join(row))
     if args.no_write:
         return
@@ -225,7 +250,8 @@ def main(argv: list[str] | None = None) -> None:
         f"{args.seconds:g} s per round, {IN_FLIGHT} requests in flight, each on a connection "
         "of its own, from a load client in its own process (non-blocking sockets, one epoll "
         "loop), every request a distinct 20-node DAG. CPU per accepted submission is read "
-        "from `/proc` for gunicorn (master and workers) and from the load client itself, "
+        "from `/proc` for gunicorn (master and workers), the load client itself and "
+        "PostgreSQL's backends serving the benchmark's database (bench/cpu.py), "
         "over the time the load runs. The "
         f"bare insert runs {BARE_PROCESSES} processes inserting the same two rows per "
         "submission through the ORM, one transaction each. "
@@ -238,7 +264,25 @@ def main(argv: list[str] | None = None) -> None:
     )
     headers = ["round", "API accepted/s", "bare insert/s", "API / bare"]
     headers += ["gunicorn CPU ms per accepted", "load client CPU ms per accepted"]
+    headers += ["PostgreSQL CPU ms per accepted"]
     body += table(headers, rows)
+    body += (
+        "\n\nIn process, after each round above: the same view through Django's test "
+        "client in the benchmark process (every middleware, DRF and the service; no "
+        "gunicorn, no HTTP parsing, one request at a time), then the bare insert of the same "
+        f"rows in that process, {args.seconds:g} s each. CPU is the benchmark process's "
+        "over the requests (PostgreSQL's backend not included).\n\n"
+    )
+    body += table(
+        [
+            "round",
+            "in process accepted/s",
+            "bare insert/s (1 process)",
+            "in process / bare",
+            "CPU ms per accepted",
+        ],
+        inner_rows,
+    )
     body += f"\n\n![API throughput]({image})\n"
     write_section(SECTION, body)
 

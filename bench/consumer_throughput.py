@@ -26,7 +26,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bench.cpu import WindowCpu
 from bench.harness import (
+    PG_SERVER_URL,
     fmt_rate,
     progress,
     rate,
@@ -144,6 +146,10 @@ def _consume(stack: BenchStack, name: str, group: str, expected: int) -> Consume
     return run
 
 
+def _us(cpu_s: float, count: int) -> str:
+    return f"{cpu_s * 1e6 / count:,.0f}" if count else "-"
+
+
 def _rss_at(run: ConsumerRun, fraction: float) -> float:
     """RSS in MiB at the first sample taken once `fraction` of the records were applied."""
     target = fraction * run.records
@@ -200,7 +206,8 @@ def main(argv: list[str] | None = None) -> None:
         _produce(stack, records)
         del records
         progress(f"apply_batch in process on {len(local):,} records")
-        local_applied, local_s = _in_process(local)
+        with WindowCpu(PG_SERVER_URL, stack.database) as local_cpu:
+            local_applied, local_s = _in_process(local)
         progress(f"in process: {fmt_rate(rate(local_applied, local_s))} records/s")
         progress(f"consume_commitlog on {len(logged):,} records")
         run = _consume(stack, "consumer", f"{stack.group}-main", len(logged))
@@ -240,6 +247,10 @@ def main(argv: list[str] | None = None) -> None:
     ]
     for row in summary:
         progress(" | ".join(row))
+    progress(
+        f"in process CPU per record: {_us(local_cpu.own_s, local_applied)} us here, "
+        f"{_us(local_cpu.postgres_s, local_applied)} us PostgreSQL"
+    )
     if args.no_write:
         return
     image = _plot(run)
@@ -256,6 +267,11 @@ def main(argv: list[str] | None = None) -> None:
         "from the first quarter to the end.\n\n"
     )
     body += table(["what", "records", "records/s", "RSS MiB (first batch -> end)"], summary)
+    body += (
+        f"\n\nCPU per record of the in-process apply: {_us(local_cpu.own_s, local_applied)} µs "
+        f"in the benchmark process, {_us(local_cpu.postgres_s, local_applied)} µs in "
+        "PostgreSQL's backends (read from `/proc`; bench/cpu.py)."
+    )
     body += f"\n\n![consumer memory]({image})\n"
     write_section(SECTION, body)
 

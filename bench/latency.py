@@ -38,7 +38,8 @@ GOALS_MS = {"kafka p50": 20.0, "kafka p99": 100.0}
 def _run_phase(phase: Phase, seconds: float, salt: str) -> tuple[list[Submitted], float]:
     """Submissions of one phase, and the phase's start time."""
     context = multiprocessing.get_context("spawn")
-    start_at = time.time() + 5.0  # generators set Django up and build their requests first
+    # Generators set Django up and build their requests first: seconds on a loaded machine.
+    start_at = time.time() + 12.0
     pipes: list[Connection] = []
     processes = []
     for offset in range(GENERATORS):

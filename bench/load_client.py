@@ -23,6 +23,7 @@ class LoadResult:
     latencies_ms: list[float]
     client_cpu_s: float = 0.0  # the load client's own CPU while it drove the load
     server_cpu_s: float = 0.0  # gunicorn's (master and workers) over the same window
+    postgres_cpu_s: float = 0.0  # the database's backends over the same window
 
 
 def request(port: int, token: str, body: dict[str, Any]) -> bytes:

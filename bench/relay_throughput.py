@@ -4,8 +4,12 @@ For each batch size, side by side in one run:
 - the relay (`relay_outbox` with a ProcessWriter) draining N pending rows (real encoded
   ingest records, their submissions `accepted`), timed from the first claim to the last
   mark;
-- the upper bound: the same bytes, the same TransactionalWriter, the same batch size,
-  no database;
+- the Kafka-only bound: the same bytes, the same TransactionalWriter, the same batch
+  size, no database;
+- the database-only bound: the same `relay_outbox` claiming and marking the same rows
+  with a writer that answers positions at once and never calls Kafka;
+each with the CPU its processes used per row (this process, the broker, the database's
+backends: bench/cpu.py);
 and once, next to the default batch size, the synchronous design: one Kafka transaction
 per submission (what publishing in the request path costs), on a sample of the rows.
 
@@ -18,32 +22,25 @@ import argparse
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from bench.harness import fmt_rate, progress, rate, run_header, save_plot, table, write_section
+from bench.cpu import WindowCpu
+from bench.harness import (
+    PG_SERVER_URL,
+    fmt_rate,
+    progress,
+    rate,
+    run_header,
+    save_plot,
+    table,
+    write_section,
+)
+from bench.relay_bounds import AnsweringWriters, Drain, Round, cpu_rows, rate_rows
 from bench.stack import BenchStack
 
 SECTION = "relay_throughput"
 SYNC_SAMPLE_ROWS = 2000
 SYNC_SAMPLE_SECONDS = 15.0
-
-
-@dataclass(frozen=True)
-class Round:
-    batch_size: int
-    relay_rows: int
-    relay_s: float
-    bound_rows: int
-    bound_s: float
-
-    @property
-    def relay_rate(self) -> float:
-        return rate(self.relay_rows, self.relay_s)
-
-    @property
-    def bound_rate(self) -> float:
-        return rate(self.bound_rows, self.bound_s)
 
 
 def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
@@ -60,7 +57,14 @@ def _point_gateway_at(topic: str) -> str:
     return transactional_id
 
 
-def _run_relay(stack: BenchStack, prepared: list[Any], batch_size: int) -> tuple[int, float]:
+def _window(stack: BenchStack) -> WindowCpu:
+    return WindowCpu(PG_SERVER_URL, stack.database, other_pid=stack.broker_pid)
+
+
+def _run_relay(
+    stack: BenchStack, prepared: list[Any], batch_size: int, *, kafka: bool = True
+) -> Drain:
+    """The relay draining the rows; with `kafka=False`, to a writer that answers at once."""
     from bench.workload import copy_rows, reset_tables, vacuum_analyze
     from commitlog.models import OutboxEvent, OutboxState
     from commitlog.relay.run import RelayPolicy, relay_outbox
@@ -70,23 +74,26 @@ def _run_relay(stack: BenchStack, prepared: list[Any], batch_size: int) -> tuple
     reset_tables()
     copy_rows(prepared)
     vacuum_analyze()
-    topic = stack.create_topic(f"{stack.topic}-relay-{batch_size}")
-    _point_gateway_at(topic)
-    writers = ProcessWriter()
+    topic = stack.create_topic(f"{stack.topic}-relay-{batch_size}") if kafka else ""
+    if kafka:
+        _point_gateway_at(topic)
+    writers: Any = ProcessWriter() if kafka else AnsweringWriters()
     writers.get().publish([])  # init_transactions outside the timed part
     policy = RelayPolicy.from_settings(batch_size=batch_size, run_budget_s=600.0)
-    started = time.perf_counter()
-    run = relay_outbox(writers=writers, policy=policy)
-    elapsed = time.perf_counter() - started
+    with _window(stack) as cpu:
+        started = time.perf_counter()
+        run = relay_outbox(writers=writers, policy=policy)
+        elapsed = time.perf_counter() - started
     writers.close()
     published = OutboxEvent.objects.filter(state=OutboxState.PUBLISHED).count()
     marked = StrategySubmission.objects.filter(status="published").count()
-    stack.delete_topic(topic)
+    if kafka:
+        stack.delete_topic(topic)
     if run.failed or published != len(prepared) or marked != len(prepared):
         raise RuntimeError(
             f"relay run incomplete: {run}, outbox published={published}, submissions={marked}"
         )
-    return run.published, elapsed
+    return Drain(run.published, elapsed, cpu.own_s, cpu.other_s if kafka else 0.0, cpu.postgres_s)
 
 
 def _writer(stack: BenchStack, topic: str) -> Any:
@@ -101,16 +108,17 @@ def _writer(stack: BenchStack, topic: str) -> Any:
     return writer
 
 
-def _run_upper_bound(stack: BenchStack, records: list[Any], batch_size: int) -> float:
+def _run_upper_bound(stack: BenchStack, records: list[Any], batch_size: int) -> Drain:
     topic = stack.create_topic(f"{stack.topic}-bound-{batch_size}")
     writer = _writer(stack, topic)
-    started = time.perf_counter()
-    for chunk in _chunks(records, batch_size):
-        writer.publish(chunk)
-    elapsed = time.perf_counter() - started
+    with _window(stack) as cpu:
+        started = time.perf_counter()
+        for chunk in _chunks(records, batch_size):
+            writer.publish(chunk)
+        elapsed = time.perf_counter() - started
     writer.close()
     stack.delete_topic(topic)
-    return elapsed
+    return Drain(len(records), elapsed, cpu.own_s, cpu.other_s, 0.0)
 
 
 def _run_sync(stack: BenchStack, records: list[Any]) -> tuple[int, float]:
@@ -134,11 +142,14 @@ def _plot(rounds: list[Round], sync_rate: float) -> str:
     def draw(figure: Any) -> None:
         axes = figure.add_subplot(1, 1, 1)
         positions = range(len(rounds))
-        width = 0.38
-        relay = [r.relay_rate for r in rounds]
-        bound = [r.bound_rate for r in rounds]
-        axes.bar([p - width / 2 for p in positions], relay, width, label="relay (DB + Kafka)")
-        axes.bar([p + width / 2 for p in positions], bound, width, label="Kafka only (bound)")
+        width = 0.27
+        bars = [
+            ([r.relay.rate for r in rounds], "relay (DB + Kafka)"),
+            ([r.kafka.rate for r in rounds], "Kafka only (bound)"),
+            ([r.database.rate for r in rounds], "database only (bound)"),
+        ]
+        for n, (values, label) in enumerate(bars):
+            axes.bar([p + (n - 1) * width for p in positions], values, width, label=label)
         axes.axhline(sync_rate, color="red", linestyle="--", label="1 txn per submission")
         axes.axhline(10_000, color="grey", linestyle=":", label="goal 10,000 rows/s")
         axes.set_xticks(list(positions), [str(r.batch_size) for r in rounds])
@@ -176,13 +187,13 @@ def main(argv: list[str] | None = None) -> None:
         sync_rows, sync_s = 0, 0.0
         for batch_size in batch_sizes:
             progress(f"batch {batch_size}: relay draining {args.rows} pending rows")
-            relay_rows, relay_s = _run_relay(stack, prepared, batch_size)
-            progress(f"batch {batch_size}: relay {fmt_rate(rate(relay_rows, relay_s))} rows/s")
-            bound_s = _run_upper_bound(stack, records, batch_size)
-            progress(
-                f"batch {batch_size}: Kafka only {fmt_rate(rate(len(records), bound_s))} rows/s"
-            )
-            rounds.append(Round(batch_size, relay_rows, relay_s, len(records), bound_s))
+            relay = _run_relay(stack, prepared, batch_size)
+            progress(f"batch {batch_size}: relay {fmt_rate(relay.rate)} rows/s")
+            kafka = _run_upper_bound(stack, records, batch_size)
+            progress(f"batch {batch_size}: Kafka only {fmt_rate(kafka.rate)} rows/s")
+            database = _run_relay(stack, prepared, batch_size, kafka=False)
+            progress(f"batch {batch_size}: database only {fmt_rate(database.rate)} rows/s")
+            rounds.append(Round(batch_size, relay, kafka, database))
             if batch_size == 1000 or (not sync_rows and batch_size == batch_sizes[-1]):
                 progress("one Kafka transaction per submission (synchronous design)")
                 sync_rows, sync_s = _run_sync(stack, records)
@@ -190,17 +201,9 @@ def main(argv: list[str] | None = None) -> None:
         machine = stack.machine()
 
     sync_rate = rate(sync_rows, sync_s)
-    rows = [
-        [
-            str(r.batch_size),
-            fmt_rate(r.relay_rate),
-            fmt_rate(r.bound_rate),
-            f"{r.relay_rate / r.bound_rate:.2f}",
-            f"{r.relay_rate / sync_rate:.0f}x" if sync_rate else "-",
-        ]
-        for r in rounds
-    ]
-    for line in rows:
+    rows = rate_rows(rounds, sync_rate)
+    per_row = cpu_rows(rounds)
+    for line in rows + per_row:
         progress(" | ".join(line))
     if args.no_write:
         return
@@ -210,17 +213,38 @@ def main(argv: list[str] | None = None) -> None:
         f"\n{args.rows:,} pending outbox rows (real `gateway.ingest` records of 20-node DAGs, "
         f"{average:,.0f} bytes each) drained by `relay_outbox(writers=ProcessWriter(), "
         "policy=RelayPolicy.from_settings(batch_size=N))`: claim, one Kafka transaction, "
-        "mark the rows and their submissions published. The bound produces the same bytes "
-        "with the same `TransactionalWriter` and batch size, without the database. The "
-        "synchronous design publishes each submission in its own Kafka transaction "
-        f"(first {sync_rows:,} rows, {sync_s:.1f} s): {fmt_rate(sync_rate)} rows/s. Each "
-        "round writes to topics of its own and deletes them when it is done, so every round "
-        "starts with an empty broker.\n\n"
+        "mark the rows and their submissions published. Two bounds beside it, each run "
+        "right after it: the *Kafka-only* bound produces the same bytes with the same "
+        "`TransactionalWriter` and batch size, without the database; the *database-only* "
+        "bound runs the same `relay_outbox` (claim, sign, mark, read-back backlog) over the "
+        "same rows with a writer that answers positions at once and never calls Kafka. The "
+        "relay pipelines the two sides (Kafka calls on a thread of their own), so its limit "
+        "is the slower of them, min(both). The synchronous design publishes each submission "
+        f"in its own Kafka transaction (first {sync_rows:,} rows, {sync_s:.1f} s): "
+        f"{fmt_rate(sync_rate)} rows/s. Each round writes to topics of its own and deletes "
+        "them when it is done, so every round starts with an empty broker.\n\n"
     )
     body += table(
-        ["batch size", "relay rows/s", "Kafka-only rows/s", "relay / bound", "relay / sync"],
+        [
+            "batch size",
+            "relay rows/s",
+            "Kafka-only rows/s",
+            "DB-only rows/s",
+            "relay / Kafka-only",
+            "relay / DB-only",
+            "relay / min(both)",
+            "relay / sync",
+        ],
         rows,
     )
+    body += (
+        "\n\nCPU per published row, in µs, read from `/proc` over each drain: *process* is "
+        "the benchmark process (the relay's threads, or the bound's producer; a sampler "
+        "thread of 10 queries a second included), *broker* the embedded broker, "
+        "*PostgreSQL* the backends serving the benchmark's database (sampled from "
+        "`pg_stat_activity` every 0.1 s).\n\n"
+    )
+    body += table(["batch size", "drain", "process", "broker", "PostgreSQL", "all three"], per_row)
     body += f"\n\n![relay throughput by batch size]({image})\n"
     write_section(SECTION, body)
 

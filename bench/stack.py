@@ -56,7 +56,8 @@ class BenchStack:
     def __init__(self, name: str) -> None:
         self.name = name
         suffix = uuid.uuid4().hex[:8]
-        self.database = f"bench_controlplane_{name}"
+        # The pid keeps two runs of one section (from two checkouts) off each other's database.
+        self.database = f"bench_controlplane_{name}_{os.getpid()}"
         self.database_url = f"{PG_SERVER_URL}/{self.database}"
         self.topic = f"bench-{name}-{suffix}"
         self.group = f"bench-{name}-{suffix}"
@@ -186,6 +187,13 @@ class BenchStack:
         child.stop()
         if child in self.children:
             self.children.remove(child)
+
+    @property
+    def broker_pid(self) -> int | None:
+        """The embedded broker's process id, for reading its CPU."""
+        from devstack.kafka import EmbeddedKafka
+
+        return self._broker.pid if isinstance(self._broker, EmbeddedKafka) else None
 
     def queued_tasks(self) -> int:
         """Messages waiting in this stack's Celery queue (relay nudges, when no worker runs)."""

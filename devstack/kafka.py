@@ -94,5 +94,9 @@ class EmbeddedKafka:
         logger.info("event=embedded_kafka_stopped bootstrap=%s", self.bootstrap)
 
     @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None

@@ -23,9 +23,6 @@ logger = logging.getLogger(__name__)
 class LogConsumer:
     """A consumer-group member with manual offset commits and read_committed isolation."""
 
-    # How long a poll that has its first record waits for more to fill the batch.
-    BATCH_LINGER_S = 0.1
-
     def __init__(
         self,
         *,
@@ -82,17 +79,17 @@ class LogConsumer:
         return set(self._assigned)
 
     def poll(self, max_records: int, timeout_s: float) -> list[RawRecord]:
-        """Up to `max_records`: waits at most `timeout_s` for the first, then gathers more
-        for at most `BATCH_LINGER_S`. (`consume` alone waits until the batch is full or the
-        timeout passes, which holds records back for the whole timeout when traffic is
-        light; under load the batch fills at once either way.)"""
+        """Up to `max_records`: waits at most `timeout_s` for the first, then takes what
+        else has been fetched already, without waiting for more. An idle log's record is
+        applied at once; a busy log's records pile up in the client while the previous
+        batch is applied, so its batches still fill. (`consume` alone waits until the
+        batch is full or the timeout passes, holding a light stream's records back.)"""
         first = self._consumer.poll(timeout_s)
         if first is None:
             return []
         messages = [first]
         if max_records > 1:
-            linger = min(timeout_s, self.BATCH_LINGER_S)
-            messages += self._consumer.consume(num_messages=max_records - 1, timeout=linger)
+            messages += self._consumer.consume(num_messages=max_records - 1, timeout=0)
         records: list[RawRecord] = []
         for message in messages:
             error = message.error()
