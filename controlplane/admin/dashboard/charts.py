@@ -67,6 +67,24 @@ def _label(value: float) -> str:
     return f"{value:g}" if value < 10_000 else f"{value / 1000:g}k"
 
 
+def _axes(width: int, top: float) -> SafeString:
+    """Both charts' frame: the x and y axes, the top value and the zero beside the y axis."""
+    return format_html(
+        '<line x1="{l}" y1="{b}" x2="{r}" y2="{b}" stroke="#999"/>'
+        '<line x1="{l}" y1="{t}" x2="{l}" y2="{b}" stroke="#999"/>'
+        '<text x="{lt}" y="{ty}" font-size="{font}" text-anchor="end">{top_label}</text>'
+        '<text x="{lt}" y="{b}" font-size="{font}" text-anchor="end">0</text>',
+        l=LEFT,
+        r=width - RIGHT,
+        t=TOP,
+        b=HEIGHT - BOTTOM,
+        lt=LEFT - 4,
+        ty=TOP + 8,
+        top_label=_label(top),
+        font=FONT,
+    )
+
+
 def _marks(series: Series, x: Callable[[int], float], y: Callable[[float], float]) -> SafeString:
     """A polyline per run of reported points, a dot for a lone one."""
     marks = []
@@ -114,11 +132,7 @@ def line_chart(
     return format_html(
         '<svg class="cp-chart" data-chart="{slug}" data-points="{count}" data-max="{top}" '
         'viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{title}">'
-        "<title>{title}</title>"
-        '<line x1="{l}" y1="{b}" x2="{r}" y2="{b}" stroke="#999"/>'
-        '<line x1="{l}" y1="{t}" x2="{l}" y2="{b}" stroke="#999"/>'
-        '<text x="{lt}" y="{ty}" font-size="{font}" text-anchor="end">{top_label}</text>'
-        '<text x="{lt}" y="{b}" font-size="{font}" text-anchor="end">0</text>'
+        "<title>{title}</title>{axes}"
         '<text x="{l}" y="{h2}" font-size="{font}">{start}</text>'
         '<text x="{r}" y="{h2}" font-size="{font}" text-anchor="end">{end}</text>'
         "{groups}</svg>",
@@ -128,13 +142,9 @@ def line_chart(
         w=WIDTH,
         h=HEIGHT,
         title=title,
+        axes=_axes(WIDTH, top),
         l=LEFT,
         r=WIDTH - RIGHT,
-        t=TOP,
-        b=HEIGHT - BOTTOM,
-        lt=LEFT - 4,
-        ty=TOP + 8,
-        top_label=_label(top),
         font=FONT,
         h2=HEIGHT - 4,
         start=start,
@@ -198,22 +208,12 @@ def bar_chart(
     return format_html(
         '<svg class="cp-chart" data-chart="{slug}" data-max="{top}" viewBox="0 0 {w} {h}" '
         'width="{w}" height="{h}" role="img" aria-label="{title}"><title>{title}</title>'
-        '<line x1="{l}" y1="{b}" x2="{r}" y2="{b}" stroke="#999"/>'
-        '<line x1="{l}" y1="{t}" x2="{l}" y2="{b}" stroke="#999"/>'
-        '<text x="{lt}" y="{ty}" font-size="{font}" text-anchor="end">{top_label}</text>'
-        '<text x="{lt}" y="{b}" font-size="{font}" text-anchor="end">0</text>{bars}</svg>',
+        "{axes}{bars}</svg>",
         slug=slug,
         top=f"{top:g}",
         w=width,
         h=HEIGHT,
         title=visible(title),
-        l=LEFT,
-        r=width - RIGHT,
-        t=TOP,
-        b=HEIGHT - BOTTOM,
-        lt=LEFT - 4,
-        ty=TOP + 8,
-        top_label=_label(top),
-        font=FONT,
+        axes=_axes(width, top),
         bars=SafeString("".join(mark(i, b) for i, b in enumerate(bars))),
     )
