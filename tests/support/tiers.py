@@ -13,7 +13,7 @@ TESTS = Path(__file__).resolve().parents[1]
 # asking for one is in the wrong folder.
 SERVER_FIXTURES = frozenset(
     {"db", "transactional_db", "django_db_setup", "live_server", "admin_client", "admin_user",
-     "api", "api_token", "kafka_bootstrap", "commitlog", "private_broker",
+     "api", "api_token", "kafka_bootstrap", "commitlog", "private_broker", "proxied_broker",
      "celery_broker_url", "celery_queue"}
 )  # fmt: skip
 

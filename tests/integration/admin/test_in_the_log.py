@@ -6,7 +6,6 @@ the panel of a page that still renders."""
 from __future__ import annotations
 
 import re
-from html import unescape
 from typing import Any
 
 import pytest
@@ -22,28 +21,11 @@ from controlplane.models import RebalanceBatch, StrategySubmission
 from devstack.kafka import EmbeddedKafka
 from tests.support.bodies import make_dag, submission_body
 from tests.support.flow import consume_to_end, produce_straight, relay_all, submit_strategies
+from tests.support.in_the_log import field, page, submission_page
 from tests.support.kafka_reader import read_topic
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SIGNING_KEY = "s" * 40
-
-
-def field(html: str, name: str) -> str:
-    """The text of the panel's `data-log=name` element."""
-    found = re.search(rf'<(\w+)[^>]*data-log="{name}"[^>]*>(.*?)</\1>', html, re.S)
-    assert found, f"no {name} in the panel"
-    return unescape(re.sub(r"<[^>]+>", " ", found.group(2))).strip()
-
-
-def page(client: Client, path: str) -> str:
-    response = client.get(path)
-    assert response.status_code == 200
-    html: str = response.content.decode()
-    return html
-
-
-def submission_page(strategy_id: str) -> str:
-    return f"/admin/controlplane/strategysubmission/{strategy_id}/change/"
 
 
 @pytest.fixture

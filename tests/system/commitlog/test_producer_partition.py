@@ -12,9 +12,8 @@ import pytest
 
 from commitlog.kafka.admin import ensure_topic
 from commitlog.kafka.producer import OutgoingRecord, PublishError, TransactionalWriter
-from devstack.kafka import EmbeddedKafka
-from devstack.net import free_port
-from reliability.proxy import FaultProxy, Link
+from reliability.proxy import Link
+from tests.support.brokers import broker_behind_proxy
 
 TOPIC = "partitioned-commits"
 RECORD = OutgoingRecord(key=b"k", value=b"v")
@@ -22,21 +21,11 @@ RECORD = OutgoingRecord(key=b"k", value=b"v")
 
 @pytest.fixture
 def kafka_link(tmp_path: Path) -> Iterator[Link]:
-    """A broker reached only through a proxy link: it advertises the proxy's address."""
-    proxy = FaultProxy().start()
-    link = proxy.add("kafka", free_port())
-    broker = EmbeddedKafka(
-        port=link.upstream_port, advertised_port=link.port, log_file=tmp_path / "kafka.log"
-    )
-    broker.start()
-    try:
+    with broker_behind_proxy(tmp_path / "kafka.log") as link:
         ensure_topic(
             bootstrap=link.address, topic=TOPIC, partitions=1, replication_factor=1, config={}
         )
         yield link
-    finally:
-        broker.stop()
-        proxy.stop()
 
 
 class _PartitionBeforeCommit:
