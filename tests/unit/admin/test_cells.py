@@ -88,6 +88,24 @@ def test_a_rendered_page_shows_stored_characters_escaped_but_keeps_its_markup() 
     assert data.content.decode() == "a\u202eb"  # an export is data, not a page
 
 
+def test_a_rendered_page_leaves_the_values_a_form_posts_back_as_stored() -> None:
+    from django.http import HttpResponse
+
+    form = (
+        '<input type="text" name="n" value="a\u202eb" title="t\u202e">'
+        '<textarea name="w">\nx\u202ey\x07</textarea>'
+        '<select name="g"><option value="v\u202e" selected>g\u202e</option></select>'
+        "<p>a\u202eb</p>"
+    )
+    page = visible_page(HttpResponse(form)).content.decode()
+    assert page == (
+        '<input type="text" name="n" value="a\u202eb" title="t\\u202e">'
+        '<textarea name="w">\nx\u202ey\x07</textarea>'
+        '<select name="g"><option value="v\u202e" selected>g\\u202e</option></select>'
+        "<p>a\\u202eb</p>"
+    )
+
+
 def test_pretty_json_shows_a_stored_override_escaped() -> None:
     shown = pretty_json({"note": "a\u202eb\nc"})
     assert "\u202e" not in shown
