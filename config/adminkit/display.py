@@ -10,7 +10,7 @@ from django.http import HttpResponse, HttpResponseBase
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from config.visible import visible
+from config.visible import printable, visible
 
 # The whitespace the admin's own markup is written with (Django writes a no-break space in
 # some of its texts); every other unprintable character on a page came from stored text.
@@ -41,9 +41,8 @@ def visible_markup(html: str) -> str:
     but in the values a form posts back: those keep what was stored, so saving a form
     unchanged writes back what was read (the form's fields say what they hold beside
     their box: templates/admin/includes/fieldset.html)."""
-    shown = visible(html, keep=PAGE_KEEPS)
-    if shown is html:
-        return html  # the common case: nothing to escape, one pass at C speed
+    if printable(html, keep=PAGE_KEEPS):
+        return html  # the common case: nothing to escape
     parts, end = [], 0
     for widget in _WIDGET_VALUE.finditer(html):
         start, stop = widget.span("value" if widget.group("value") is not None else "body")
