@@ -17,8 +17,18 @@ def escaped(char: str) -> str:
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
+def printable(text: str, *, keep: str = "") -> bool:
+    """Whether every character of `text` prints, or is one of `keep`; at C speed (a page
+    is long): str.replace per kept character, several times faster than str.translate."""
+    if text.isprintable():
+        return True
+    for char in keep:
+        text = text.replace(char, "")
+    return bool(keep) and text.isprintable()
+
+
 def visible(text: str, *, keep: str = "") -> str:
     """`text` with every unprintable character but those of `keep` escaped."""
-    if text.isprintable() or (keep and text.translate(dict.fromkeys(map(ord, keep))).isprintable()):
-        return text  # the common case, checked at C speed (a page is long)
+    if printable(text, keep=keep):
+        return text  # the common case
     return "".join(c if c.isprintable() or c in keep else escaped(c) for c in text)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, TypeVar
 
 from django.http import HttpResponse, HttpResponseBase
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from config.visible import visible
+from config.visible import printable, visible
 
 # The whitespace the admin's own markup is written with (Django writes a no-break space in
 # some of its texts); every other unprintable character on a page came from stored text.
@@ -25,19 +26,45 @@ def pretty_json(value: Any) -> SafeString:
 
 Response = TypeVar("Response", bound=HttpResponseBase)
 
+# What a form posts back: an <input>'s or an <option>'s value attribute and a <textarea>'s
+# body. Django writes its tags with double-quoted attributes and escapes `>` and `"` in
+# them and `<` in a textarea's body, so these patterns find exactly those spans.
+_WIDGET_VALUE = re.compile(
+    r'<(?:input|option)\b[^>]*?\svalue="(?P<value>[^"]*)"'
+    r"|<textarea\b[^>]*>(?P<body>.*?)</textarea",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def visible_markup(html: str) -> str:
+    """`html` with every stored control or bidirectional character shown as its escape,
+    but in the values a form posts back: those keep what was stored, so saving a form
+    unchanged writes back what was read (the form's fields say what they hold beside
+    their box: templates/admin/includes/fieldset.html)."""
+    if printable(html, keep=PAGE_KEEPS):
+        return html  # the common case: nothing to escape
+    parts, end = [], 0
+    for widget in _WIDGET_VALUE.finditer(html):
+        start, stop = widget.span("value" if widget.group("value") is not None else "body")
+        parts += [visible(html[end:start], keep=PAGE_KEEPS), html[start:stop]]
+        end = stop
+    parts.append(visible(html[end:], keep=PAGE_KEEPS))
+    return "".join(parts)
+
 
 def visible_page(response: Response) -> Response:
-    """An HTML page with every stored control or bidirectional character shown as its
-    escape, wherever the page writes it: a list's cell, a detail page's field, a filter's
-    choices, a title or a tooltip. The cells escape what they write already; this covers
-    what Django and other pages write as it was stored."""
+    """An admin page with stored control and bidirectional characters escaped wherever
+    it writes them (visible_markup). The project's own cells, charts and templates escape
+    what they write; this pass stays for what Django's and django-axes' templates write
+    as stored: an object's name in titles, breadcrumbs, messages and recent actions,
+    read-only fields, filters' choices, select options' labels, error messages."""
     if not isinstance(response, HttpResponse):
         return response  # a streamed or a file response: no page of stored text
     if not response.get("Content-Type", "").startswith("text/html"):
         return response
     charset = response.charset or "utf-8"
     text = response.content.decode(charset)
-    shown = visible(text, keep=PAGE_KEEPS)
+    shown = visible_markup(text)
     if shown is not text:
         response.content = shown.encode(charset)
     return response

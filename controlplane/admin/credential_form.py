@@ -3,6 +3,7 @@ what the page showing a newly issued token offers next."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django import forms
@@ -21,6 +22,7 @@ class CredentialForm(forms.ModelForm[ApiCredential]):
     allowed_worlds = forms.CharField(
         label="Worlds",
         required=False,
+        strip=False,  # the box as posted: an untouched box keeps its worlds as stored
         widget=forms.Textarea(attrs={"rows": 4, "cols": 40}),
         help_text=(
             "One world id a line. Empty: every world. A global rebalance batch's world is "
@@ -47,17 +49,25 @@ class CredentialForm(forms.ModelForm[ApiCredential]):
 
     def clean_allowed_worlds(self) -> list[str]:
         # A list, even when clean() refuses it: the model's own checks read it as one.
-        return str(self.cleaned_data.get("allowed_worlds") or "").splitlines()
+        # Lines end at a newline only (a browser posts CRLF): splitlines() would also cut a
+        # stored world at the other separators it knows (\x1c, \u2028, ...).
+        text = str(self.cleaned_data.get("allowed_worlds") or "").replace("\r\n", "\n")
+        if self.instance.pk is not None and text == self.initial.get("allowed_worlds"):
+            return list(self.instance.allowed_worlds)  # untouched: as stored, byte for byte
+        return text.split("\n") if text else []
 
     def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean() or {}
+        worlds = cleaned.get("allowed_worlds") or []
+        untouched = self.instance.pk is not None and worlds == self.instance.allowed_worlds
         try:
             self.limits = credential_limits(
-                worlds=cleaned.get("allowed_worlds") or [],
-                scopes=cleaned.get("allowed_scopes") or [],
+                worlds=[] if untouched else worlds, scopes=cleaned.get("allowed_scopes") or []
             )
         except ValueError as error:
             raise forms.ValidationError(str(error)) from None
+        if untouched:  # kept as stored (before today's cleaning, or by hand), not stripped
+            self.limits = replace(self.limits, worlds=list(self.instance.allowed_worlds))
         cleaned["allowed_worlds"] = self.limits.worlds
         cleaned["allowed_scopes"] = self.limits.scopes
         return cleaned

@@ -1,5 +1,6 @@
 """The list cells and the one rule for stored text (config.visible) as template filters,
-for pages the admin's lists do not draw: the overview and the dashboard."""
+for pages the admin's lists do not draw: the overview, the dashboard and the edit forms'
+notes beside a box whose stored value does not print."""
 
 from __future__ import annotations
 
@@ -18,6 +19,16 @@ register = template.Library()
 def visible_filter(value: object) -> str:
     """Stored text with its control and bidirectional characters escaped (then autoescaped)."""
     return visible(str(value))
+
+
+@register.filter
+def unprintable(value: object) -> str:
+    """A form field's value as `visible` shows it when it holds a character that does not
+    print (a list's items joined by `, `); empty when every character prints."""
+    items = value if isinstance(value, list | tuple) else [value]
+    texts = [item for item in items if isinstance(item, str)]
+    shown = [visible(text) for text in texts]
+    return ", ".join(shown) if shown != texts else ""
 
 
 @register.filter

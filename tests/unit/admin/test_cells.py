@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from config.adminkit.cells import id_cell, short_id, text_cell, utc_cell
-from config.adminkit.display import pretty_json, visible_page
-from config.visible import visible
+from config.adminkit.display import PAGE_KEEPS, pretty_json, visible_page
+from config.visible import printable, visible
 from controlplane.admin.dashboard.charts import Bar, bar_chart
 
 
@@ -86,6 +86,32 @@ def test_a_rendered_page_shows_stored_characters_escaped_but_keeps_its_markup() 
     assert page.content.decode() == "<td>\n\tfx\\u202elive\xa0<b>x\\u0007</b></td>"
     data = visible_page(HttpResponse("a\u202eb", content_type="text/csv"))
     assert data.content.decode() == "a\u202eb"  # an export is data, not a page
+
+
+def test_printable_text_is_told_apart_but_for_the_characters_kept() -> None:
+    assert printable("a b")
+    assert printable("a\n\tb\xa0", keep=PAGE_KEEPS)
+    assert not printable("a\nb")
+    assert not printable("a\n\u202e", keep=PAGE_KEEPS)
+    assert visible("a\n\u202e", keep="\n") == "a\n\\u202e"
+
+
+def test_a_rendered_page_leaves_the_values_a_form_posts_back_as_stored() -> None:
+    from django.http import HttpResponse
+
+    form = (
+        '<input type="text" name="n" value="a\u202eb" title="t\u202e">'
+        '<textarea name="w">\nx\u202ey\x07</textarea>'
+        '<select name="g"><option value="v\u202e" selected>g\u202e</option></select>'
+        "<p>a\u202eb</p>"
+    )
+    page = visible_page(HttpResponse(form)).content.decode()
+    assert page == (
+        '<input type="text" name="n" value="a\u202eb" title="t\\u202e">'
+        '<textarea name="w">\nx\u202ey\x07</textarea>'
+        '<select name="g"><option value="v\u202e" selected>g\\u202e</option></select>'
+        "<p>a\\u202eb</p>"
+    )
 
 
 def test_pretty_json_shows_a_stored_override_escaped() -> None:
