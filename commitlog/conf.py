@@ -96,8 +96,8 @@ class CommitLogSettings:
     )
     consumer_invalid_record_max_bytes: int = _setting(
         4096,
-        "bytes kept of an invalid record's value, key and headers each (with its length and "
-        "digest)",
+        "bytes kept of an invalid record's value, key and headers each, and of a conflicting "
+        "record's value (with their lengths and the value's digest)",
         minimum=1,
     )
     consumer_pause_before_offset_commit_seconds: float = _setting(

@@ -157,14 +157,16 @@ class InvalidRecord(models.Model):
 
 class RecordConflict(models.Model):
     """A record whose key was already applied with different content, or whose state
-    clashes with what this database holds: flagged, never silently applied or dropped."""
+    clashes with what this database holds: flagged, never silently applied or dropped.
+    Its value is cut as an invalid record's is (commitlog.consumer.kept)."""
 
     key = models.CharField(max_length=300, db_index=True)
     event = models.CharField(max_length=40)
     record_id = models.CharField(max_length=250, db_index=True)
     reason = models.TextField(help_text="What clashes.")
-    value = models.BinaryField(help_text="The conflicting record's value.")
-    value_sha256 = models.CharField(max_length=64)
+    value = models.BinaryField(help_text="The conflicting record's value (the first of its bytes).")
+    value_length = models.IntegerField(null=True, help_text="Length of the whole value.")
+    value_sha256 = models.CharField(max_length=64, help_text="SHA-256 of the whole value.")
     applied_sha256 = models.CharField(
         max_length=64, blank=True, default="", help_text="SHA-256 of the value applied for the key."
     )

@@ -9,12 +9,16 @@ from commitlog.records import RecordRefused, decode_value
 from config.adminkit.display import pretty_json
 
 
-def decoded_value(raw: bytes | memoryview | None) -> SafeString:
+def decoded_value(raw: bytes | memoryview | None, length: int | None = None) -> SafeString:
     """A stored record's value as the admin shows it: decoded and indented, or the reason
-    it does not decode beside its first bytes."""
+    it does not decode beside its first bytes. `length`: of the whole value, when only
+    its first bytes were kept (commitlog.consumer.kept); those are shown as text."""
     if raw is None:
         return format_html("<pre>{}</pre>", "(no value)")
     data = bytes(raw)
+    if length is not None and len(data) < length:  # cut JSON never decodes: not tried
+        text = data.decode("utf-8", errors="replace")
+        return format_html("<pre>{}\n\n{}</pre>", f"not decoded, {kept_size(data, length)}", text)
     try:
         record = decode_value(data)
     except RecordRefused as exc:
@@ -24,11 +28,11 @@ def decoded_value(raw: bytes | memoryview | None) -> SafeString:
 
 
 def kept_size(raw: bytes | memoryview | None, length: int | None) -> str:
-    """How much of an invalid record's part the row holds (commitlog.consumer.refused)."""
+    """How much of a stored record's part the row holds (commitlog.consumer.kept)."""
     if raw is None:
         return "-"
     kept = len(bytes(raw))
-    if length is None:  # stored before invalid records were cut
+    if length is None:  # stored before records were cut
         return f"whole: {kept} bytes"
     if kept < length:
         return f"truncated: {kept} of {length} bytes"

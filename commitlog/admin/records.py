@@ -97,7 +97,7 @@ class InvalidRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[InvalidRecord]):
 
     @admin.display(description="value")
     def value_text(self, obj: InvalidRecord) -> SafeString:
-        return decoded_value(obj.value)
+        return decoded_value(obj.value, obj.value_length)
 
 
 @admin.register(RecordConflict)
@@ -119,7 +119,7 @@ class RecordConflictAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[RecordConflict]):
         "key",
         "record",
         "reason",
-        "value_sha256",
+        "value_kept",
         "applied_sha256",
         "topic",
         "partition",
@@ -138,6 +138,10 @@ class RecordConflictAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[RecordConflict]):
     ) -> tuple[QuerySet[RecordConflict], bool]:
         return by_key(queryset, search_term), False
 
+    @admin.display(description="value kept")
+    def value_kept(self, obj: RecordConflict) -> str:
+        return f"{kept_size(obj.value, obj.value_length)}, sha256 {obj.value_sha256}"
+
     @admin.display(description="conflicting value (decoded)")
     def value_json(self, obj: RecordConflict) -> SafeString:
-        return decoded_value(obj.value)
+        return decoded_value(obj.value, obj.value_length)

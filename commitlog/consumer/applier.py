@@ -16,6 +16,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from commitlog.consumer.kept import kept_bound, kept_part
 from commitlog.consumer.refused import refused_store
 from commitlog.models import ConsumedRecord, RecordConflict
 from commitlog.records import (
@@ -147,24 +148,31 @@ def _applied_digests(keys: list[str]) -> dict[str, str]:
     return dict(ConsumedRecord.objects.filter(key__in=keys).values_list("key", "value_sha256"))
 
 
+def _conflict_row(c: Conflict, bound: int) -> RecordConflict:
+    """Its value cut as a refused record's is (commitlog.consumer.kept): whoever can write
+    to the topic could otherwise grow the table by whole records."""
+    value = kept_part(c.decoded.raw.value, bound)
+    return RecordConflict(
+        key=c.decoded.record.key,
+        event=c.decoded.record.event,
+        record_id=c.decoded.record.id,
+        reason=c.reason,
+        value=value.data,
+        value_length=value.length,
+        value_sha256=c.decoded.digest,  # of the whole value
+        applied_sha256=c.applied_digest,
+        topic=c.decoded.raw.topic,
+        partition=c.decoded.raw.partition,
+        offset=c.decoded.raw.offset,
+    )
+
+
 def _store_conflicts(conflicts: list[Conflict]) -> None:
+    if not conflicts:
+        return
+    bound = kept_bound()
     RecordConflict.objects.bulk_create(
-        [
-            RecordConflict(
-                key=c.decoded.record.key,
-                event=c.decoded.record.event,
-                record_id=c.decoded.record.id,
-                reason=c.reason,
-                value=c.decoded.raw.value,
-                value_sha256=c.decoded.digest,
-                applied_sha256=c.applied_digest,
-                topic=c.decoded.raw.topic,
-                partition=c.decoded.raw.partition,
-                offset=c.decoded.raw.offset,
-            )
-            for c in conflicts
-        ],
-        ignore_conflicts=True,
+        [_conflict_row(c, bound) for c in conflicts], ignore_conflicts=True
     )
 
 

@@ -1,6 +1,7 @@
 """Security checks (issue 7): every route the URL resolver knows is protected, prod refuses
-to start without a secret key, the body and depth limits hold on every write route, and
-SQL never gets request data spliced into its text.
+to start without a secret key, the body and depth limits hold on every write route, SQL
+never gets request data spliced into its text, a Host outside ALLOWED_HOSTS is refused
+and static paths do not leave the static files.
 
 The routes come from `get_resolver()`, not from a list in this file: a new route that
 answers without a credential (API) or a staff login (admin) fails these tests.
@@ -266,3 +267,48 @@ def test_bodies_that_are_not_json_are_400(client: Client, route: str, body: byte
         assert response.status_code == 400
         assert response.json()["code"] == "E_MALFORMED_JSON"
     assert _rows() == (0, 0, 0)
+
+
+# --- The Host header ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("host", ["evil.example", "cp.example.evil.example", "cp.example@evil"])
+def test_a_host_outside_allowed_hosts_is_400_and_writes_nothing(host: str) -> None:
+    """Nothing is answered for, or built from, a host the operator did not list."""
+    body = json.dumps(submission_body())
+    with override_settings(ALLOWED_HOSTS=["cp.example"]):
+        client = Client(HTTP_AUTHORIZATION="Bearer cp_not_a_real_token")
+        for response in (
+            client.get("/healthz", HTTP_HOST=host),
+            client.post("/strategies", body, content_type="application/json", HTTP_HOST=host),
+            Client().get("/admin/login/", HTTP_HOST=host),
+        ):
+            assert response.status_code == 400, (host, response)
+            assert host.encode() not in response.content
+        assert Client().get("/healthz", HTTP_HOST="cp.example").status_code == 200
+    assert OutboxEvent.objects.count() == 0
+
+
+# --- Static files ---------------------------------------------------------------------------
+
+TRAVERSALS = [
+    "/static/../manage.py",
+    "/static/%2e%2e/manage.py",
+    "/static/..%2fmanage.py",
+    "/static/controlplane/..%2f..%2f..%2fmanage.py",
+    "/static//etc/passwd",
+    "/static/%2fetc%2fpasswd",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", TRAVERSALS)
+def test_static_paths_do_not_leave_the_static_files(path: str) -> None:
+    """whitenoise, as dev and the tests run it (from the apps' static folders)."""
+    assert Client().get("/static/controlplane/api_docs.js").status_code == 200  # served
+    response = Client().get(path)
+    content = response.getvalue()  # streamed or not
+    assert response.status_code == 404, (path, response.status_code)
+    assert b"DJANGO_SETTINGS_MODULE" not in content
+    assert b"root:" not in content

@@ -1,7 +1,8 @@
 """The admin's defences against a real server (pytest-django's live server, spoken to over
-HTTP): login lockout and its log lines, the Content-Security-Policy header, session
-length, revocations in the admin history, issued tokens kept out of cookies, and staff
-without permissions kept from the dashboard, /metrics and the API docs."""
+HTTP): login lockout (with no way round it through a variant of the name) and its log
+lines, the Content-Security-Policy header, session length, revocations in the admin
+history, issued tokens kept out of cookies, and staff without permissions kept from the
+dashboard, /metrics and the API docs."""
 
 from __future__ import annotations
 
@@ -93,6 +94,25 @@ def test_logins_lock_out_after_the_failure_limit_and_each_failure_is_logged(
     other = browser()
     assert log_in(other, "colleague", "typo").status_code == 200
     assert log_in(other, "colleague", PASSWORD).status_code == 302
+
+
+# Spellings of "operator" a lockout counted by the exact name could miss.
+VARIANTS = ["Operator", "OPERATOR", " operator", "operator ", "\uff4fperator", "operator\u200b"]
+
+
+def test_a_locked_out_user_name_is_not_reached_through_a_variant_of_it(
+    browser: Callable[[], httpx.Client], settings: Any
+) -> None:
+    settings.AXES_FAILURE_LIMIT = 2
+    User.objects.create_superuser("operator", "", PASSWORD)
+    http = browser()
+    assert [log_in(http, "operator", "guess").status_code for _ in range(2)] == [200, 429]
+
+    for variant in VARIANTS:
+        answer = log_in(browser(), variant, PASSWORD)  # the right password, another spelling
+        assert answer.status_code in (200, 429), (variant, answer.status_code)
+        assert "sessionid" not in answer.headers.get("set-cookie", ""), variant
+    assert log_in(browser(), "operator", PASSWORD).status_code == 429
 
 
 def test_a_user_name_cannot_forge_a_log_line(

@@ -78,6 +78,16 @@ def test_a_malformed_request_is_a_json_400(blackhole: Blackhole) -> None:
         assert not blackhole.arrived.is_set()
 
 
+def test_a_request_line_or_header_over_the_proxy_s_buffers_is_json(blackhole: Blackhole) -> None:
+    """nginx's large_client_header_buffers (8 KiB a line by default)."""
+    with running_proxy(f"127.0.0.1:{blackhole.port}") as proxy:
+        long_line = b"GET /" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+        assert_api_error(exchange(proxy.port, long_line), 414, "E_INVALID_REQUEST")
+        long_header = b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20_000 + b"\r\n\r\n"
+        assert_api_error(exchange(proxy.port, long_header), 400, "E_INVALID_REQUEST")
+        assert not blackhole.arrived.is_set()
+
+
 def test_a_body_over_the_proxy_s_limit_is_a_json_413(blackhole: Blackhole) -> None:
     with running_proxy(f"127.0.0.1:{blackhole.port}") as proxy:
         request = (
