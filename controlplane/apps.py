@@ -14,7 +14,10 @@ class ControlPlaneConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.core.signals import request_started
+
         from commitlog.upkeep.prune import AgedTable, register_aged
+        from config.db_retry import arm_connections
         from controlplane.admin import (
             in_the_log,
             login_audit,
@@ -24,6 +27,8 @@ class ControlPlaneConfig(AppConfig):
         from controlplane.services.idempotency import KEPT_AT_LEAST
         from controlplane.services.lifecycle import register_handlers
 
+        # A kept connection the server dropped is replaced at the request's first statement.
+        request_started.connect(arm_connections, dispatch_uid="config.db_retry")
         register_handlers()  # what the commit log's records do to this app's state
         login_audit.connect()
         in_the_log.add_to_the_outbox_page()
