@@ -61,7 +61,9 @@ def arm_connections(**kwargs: Any) -> None:
         guard = next((w for w in db.execute_wrappers if isinstance(w, FirstStatementGuard)), None)
         if guard is None:
             guard = FirstStatementGuard()
-            db.execute_wrappers.append(guard)
+            # First: outermost, and a `connection.execute_wrapper()` block open now still
+            # pops its own wrapper (the last) when it ends.
+            db.execute_wrappers.insert(0, guard)
         guard.armed = True
 
 
@@ -88,18 +90,16 @@ class FirstStatementGuard:
         atomic = db.in_atomic_block
         if _gone_while_idle(db):
             _replace(db, context["cursor"])
-            result = execute(sql, params, many, context)
             _said(db, when="before_statement", atomic=atomic, error="closed while idle")
-            return result
+            return execute(sql, params, many, context)
         try:
             return execute(sql, params, many, context)
         except (OperationalError, InterfaceError) as exc:
             if not (_closed(db) and _unchanged_by(sql, many, atomic=atomic)):
                 raise
             _replace(db, context["cursor"])
-            result = execute(sql, params, many, context)
             _said(db, when="statement_failed", atomic=atomic, error=exc)
-            return result
+            return execute(sql, params, many, context)
 
 
 def _nothing_to_lose(db: BaseDatabaseWrapper) -> bool:
@@ -211,7 +211,7 @@ def _said(db: BaseDatabaseWrapper, *, when: str, atomic: bool, error: object) ->
         atomic,
         error,
     )
-    # After the caller's transaction commits (at once in autocommit): the counter's row
+    # When the caller's transaction commits (at once in autocommit): the counter's row
     # lock is never held by a request's transaction.
     db.on_commit(_count, robust=True)
 

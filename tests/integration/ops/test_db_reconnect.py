@@ -105,7 +105,7 @@ def test_a_read_whose_connection_fails_on_the_wire_is_retried_once(
     strategy_id = _submitted(client, "a", "b")
     with terminated_at_statement(1) as sent:
         assert client.get(f"/strategies/{strategy_id}/status").status_code == 200
-    assert sent[0] == sent[1]  # the same SELECT, twice
+    assert sent.count(sent[0]) == 2  # the same SELECT, twice
     (line,) = _reconnections(caplog)
     assert "when=statement_failed in_atomic_block=False" in line
     assert _counted() == 1
@@ -144,7 +144,7 @@ def test_a_transaction_whose_first_statement_fails_on_the_wire_is_run_once(
     with terminated_at_statement(1) as sent:
         response = client.post("/rebalancing/batches", REBALANCE, format="json")
     assert response.status_code == 202, response.content
-    assert sent[0] == sent[1]
+    assert sent.count(sent[0]) == 2
     assert RebalanceBatch.objects.count() == 1
     assert OutboxEvent.objects.count() == 1
     (line,) = _reconnections(caplog)
@@ -211,3 +211,23 @@ def test_a_query_error_on_a_first_statement_is_raised_once(
         cursor.execute(cancelling_function)
     assert sent == [cancelling_function]
     assert _backend_pid() == before
+
+
+def test_an_atomic_block_keeps_its_on_commit_callbacks_across_the_new_connection() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE test_reconnect_rows (n int)")
+    try:
+        committed: list[str] = []
+        request_started.send(sender=None)  # what a request's start does
+        with terminated_at_statement(1), transaction.atomic():
+            transaction.on_commit(lambda: committed.append("done"))
+            with connection.cursor() as cursor:
+                cursor.execute("INSERT INTO test_reconnect_rows VALUES (1)")
+                cursor.execute("INSERT INTO test_reconnect_rows VALUES (2)")
+        assert committed == ["done"]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT n FROM test_reconnect_rows ORDER BY n")
+            assert cursor.fetchall() == [(1,), (2,)]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE test_reconnect_rows")
