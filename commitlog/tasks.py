@@ -16,7 +16,6 @@ from commitlog.relay.writer import process_writer
 from commitlog.telemetry.progress import relay_progress_save
 from commitlog.upkeep.prune import commitlog_prune
 from commitlog.upkeep.reconcile import outbox_republish_unread
-from config.db_retry import arm_connections
 
 RECONCILE_TASK = "commitlog.reconcile_outbox"
 PRUNE_TASK = "commitlog.prune_commitlog"
@@ -60,23 +59,15 @@ def _close_writer(**kwargs: Any) -> None:
     process_writer.close()
 
 
+@task_prerun.connect
 @task_postrun.connect
 def _check_connections(**kwargs: Any) -> None:
     # Celery's own fixup closes the database connection around every task, unless
     # CELERY_DB_REUSE_MAX is set (the project's settings set it): a new connection per relay run
     # was a third of a nudged run's time. Instead, as Django does around a request,
     # connections past CONN_MAX_AGE or with errors are closed, and one the server dropped
-    # is replaced at the next task's first statement (config/db_retry.py). Inside a
-    # transaction (a task run eagerly by a caller) the caller's connection is left alone.
+    # is replaced at the task's first statement (the project's config.db_retry, armed on
+    # task_prerun). Inside a transaction (a task run eagerly by a caller) the caller's
+    # connection is left alone.
     if not connection.in_atomic_block:
         close_old_connections()
-
-
-@task_prerun.connect
-def _check_connections_before(task: Any = None, **kwargs: Any) -> None:
-    _check_connections()
-    # An eager task runs inside its caller's request, which may have sent statements.
-    if not connection.in_atomic_block and not getattr(
-        getattr(task, "request", None), "is_eager", False
-    ):
-        arm_connections()

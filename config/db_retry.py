@@ -2,8 +2,9 @@
 Celery tasks) is replaced at the first statement of the next one, instead of Django's
 health check (`CONN_HEALTH_CHECKS`), which costs every request a `SELECT 1` round trip.
 
-`arm_connections()` runs when a request or a task starts: the next statement on each
-kept connection is then its first one since. Only that statement is guarded, and only
+`arm_connections()` runs when a request or a Celery task starts (`install()`, called by
+ControlPlaneConfig.ready): the next statement on each kept connection is then its first
+one since. Only that statement is guarded, and only
 when nothing can be lost by changing connections: no transaction is open on the server
 (libpq's transaction status is idle) and either the connection is in autocommit outside
 any atomic block, or it is in an outermost `atomic()` block (entered in autocommit) that
@@ -37,6 +38,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
+from celery.signals import task_prerun
+from django.core.signals import request_started
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg.pq import TransactionStatus
@@ -49,12 +52,21 @@ logger = logging.getLogger(__name__)
 EVENT = "db_reconnected"
 
 
-def arm_connections(**kwargs: Any) -> None:
-    """A request or a task starts: guard the next statement on each kept connection.
+def install() -> None:
+    """Arm the guard when a request (Django's request_started) or a Celery task starts."""
+    request_started.connect(arm_connections, dispatch_uid="config.db_retry.request")
+    task_prerun.connect(_arm_for_task, dispatch_uid="config.db_retry.task", weak=False)
 
-    A receiver of Django's request_started (connected in ControlPlaneConfig.ready); the
-    relay worker calls it before each task.
-    """
+
+def _arm_for_task(task: Any = None, **kwargs: Any) -> None:
+    # An eager task runs inside its caller, which may have sent statements already.
+    eager = getattr(getattr(task, "request", None), "is_eager", False)
+    if not eager and not connections["default"].in_atomic_block:
+        arm_connections()
+
+
+def arm_connections(**kwargs: Any) -> None:
+    """A request or a task starts: guard the next statement on each kept connection."""
     for db in connections.all(initialized_only=True):
         if db.connection is None:
             continue  # a new connection will be opened: nothing to replace

@@ -14,10 +14,8 @@ class ControlPlaneConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.core.signals import request_started
-
         from commitlog.upkeep.prune import AgedTable, register_aged
-        from config.db_retry import arm_connections
+        from config import db_retry
         from controlplane.admin import (
             in_the_log,
             login_audit,
@@ -27,8 +25,9 @@ class ControlPlaneConfig(AppConfig):
         from controlplane.services.idempotency import KEPT_AT_LEAST
         from controlplane.services.lifecycle import register_handlers
 
-        # A kept connection the server dropped is replaced at the request's first statement.
-        request_started.connect(arm_connections, dispatch_uid="config.db_retry")
+        # A kept connection the server dropped is replaced at a request's or task's first
+        # statement.
+        db_retry.install()
         register_handlers()  # what the commit log's records do to this app's state
         login_audit.connect()
         in_the_log.add_to_the_outbox_page()
