@@ -65,8 +65,9 @@ def _check_connections(**kwargs: Any) -> None:
     # Celery's own fixup closes the database connection around every task, unless
     # CELERY_DB_REUSE_MAX is set (the project's settings set it): a new connection per relay run
     # was a third of a nudged run's time. Instead, as Django does around a request,
-    # connections past CONN_MAX_AGE or with errors are closed, and the next query
-    # health-checks the connection first (CONN_HEALTH_CHECKS). Inside a transaction (a
-    # task run eagerly by a caller) the caller's connection is left alone.
+    # connections past CONN_MAX_AGE or with errors are closed, and one the server dropped
+    # is replaced at the task's first statement (the project's config.db_retry, armed on
+    # task_prerun). Inside a transaction (a task run eagerly by a caller) the caller's
+    # connection is left alone.
     if not connection.in_atomic_block:
         close_old_connections()

@@ -15,6 +15,7 @@ class ControlPlaneConfig(AppConfig):
 
     def ready(self) -> None:
         from commitlog.upkeep.prune import AgedTable, register_aged
+        from config import db_retry
         from controlplane.admin import (
             in_the_log,
             login_audit,
@@ -24,6 +25,9 @@ class ControlPlaneConfig(AppConfig):
         from controlplane.services.idempotency import KEPT_AT_LEAST
         from controlplane.services.lifecycle import register_handlers
 
+        # A kept connection the server dropped is replaced at a request's or task's first
+        # statement.
+        db_retry.install()
         register_handlers()  # what the commit log's records do to this app's state
         login_audit.connect()
         in_the_log.add_to_the_outbox_page()

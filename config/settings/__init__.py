@@ -68,7 +68,9 @@ if not _database_url.startswith(("postgres://", "postgresql://")):
     _database_url = _DEV_DATABASE
 DATABASES = {"default": env.db_url_config(_database_url)}
 DATABASES["default"].setdefault("CONN_MAX_AGE", read.integer("DATABASE_CONN_MAX_AGE", 60))
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# No `SELECT 1` before each request's first statement on a kept connection: a connection
+# the server dropped is replaced at that statement instead (config/db_retry.py).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
 # PostgreSQL's JIT compiles any statement the planner costs above jit_above_cost, and on a
 # table with millions of rows even the planner's row estimate (EXPLAIN) of a page count
 # crosses it: each new connection's first such statement then spends tens of
