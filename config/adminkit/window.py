@@ -114,7 +114,6 @@ class WindowedChangeList(ChangeList):
             and spec.chosen()
             and (exclude_parameters is None or spec.expected_parameters() != exclude_parameters)
         ]
-        self.filter_window, self.filter_window_note = None, ""
         if not chosen:
             return queryset
         model_admin: Any = self.model_admin  # a FilterWindow (checked by the filters)
@@ -122,10 +121,11 @@ class WindowedChangeList(ChangeList):
         window = latest_rows(queryset, model_admin.filter_window_order, rows)
         if window is not None:
             queryset = window
-            self.filter_window = rows
-            self.filter_window_note = (
-                f"Filtered among the latest {rows:,} rows; {model_admin.filter_window_hint}."
-            )
+            if exclude_parameters is None:  # the list's own rows, not a facet's count
+                self.filter_window = rows
+                self.filter_window_note = (
+                    f"Filtered among the latest {rows:,} rows; {model_admin.filter_window_hint}."
+                )
         for spec in chosen:
             applied = spec.apply(request, queryset)
             queryset = applied if applied is not None else queryset
