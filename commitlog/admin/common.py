@@ -21,6 +21,7 @@ from commitlog.records import record_key
 from commitlog.registry import admin_url, registered_events
 from config.adminkit.filters import closed_choices_filter
 from config.adminkit.search import text_prefix
+from config.adminkit.window import windowed
 
 
 def aggregate_url(obj: OutboxEvent) -> str | None:
@@ -62,7 +63,7 @@ TopicFilter = closed_choices_filter(
 )
 
 
-class LastErrorFilter(admin.SimpleListFilter):
+class _LastError(admin.SimpleListFilter):
     title = "last error"
     parameter_name = "error"
 
@@ -77,3 +78,7 @@ class LastErrorFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.filter(last_error="")
         return queryset
+
+
+# Windowed: `last_error` has no index (config.adminkit.window).
+LastErrorFilter = windowed(_LastError)

@@ -33,10 +33,13 @@ from config.adminkit.columns import (
 from config.adminkit.display import ReadOnlyAdminMixin
 from config.adminkit.estimates import EstimatedCountPaginator
 from config.adminkit.export_admin import ExportMixin
+from config.adminkit.window import FilterWindow
 
 
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(ExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin[OutboxEvent]):
+class OutboxEventAdmin(
+    ExportMixin, FilterWindow, ReadOnlyAdminMixin, admin.ModelAdmin[OutboxEvent]
+):
     list_display = (
         "id",
         "event_name",
@@ -50,6 +53,9 @@ class OutboxEventAdmin(ExportMixin, ReadOnlyAdminMixin, admin.ModelAdmin[OutboxE
         "position",
     )
     list_filter = ("state", EventFilter, LastErrorFilter)
+    filter_window_order = ("-id",)
+    # Pending and dead rows are in partial indexes: the state filter searches all of them.
+    filter_window_hint = "choose a state (pending, dead) to search all rows in it"
     search_fields = ("=id", "=key")  # as get_search_results reads them
     search_help_text = (
         "An outbox id, or a record key or a strategy or batch id, or their first characters."

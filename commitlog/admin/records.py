@@ -28,10 +28,11 @@ from config.adminkit.columns import (
 )
 from config.adminkit.display import ReadOnlyAdminMixin
 from config.adminkit.estimates import EstimatedCountPaginator
+from config.adminkit.window import FilterWindow, windowed
 
 
 @admin.register(ConsumedRecord)
-class ConsumedRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[ConsumedRecord]):
+class ConsumedRecordAdmin(FilterWindow, ReadOnlyAdminMixin, admin.ModelAdmin[ConsumedRecord]):
     list_display = (
         id_column("key", "key", link=change_url),
         "event",
@@ -43,7 +44,9 @@ class ConsumedRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[ConsumedRecord]):
         time_column("consumed_at", "consumed"),
     )
     list_display_links = None  # the key links to the row, beside its copy button
-    list_filter = (EventFilter, "rebuilt")
+    list_filter = (EventFilter, ("rebuilt", windowed(admin.BooleanFieldListFilter)))
+    filter_window_order = ("-id",)
+    filter_window_hint = "search a record key to find an older one"
     search_fields = ("=key",)  # as get_search_results reads them
     search_help_text = "A record key or a strategy or batch id, or their first characters."
     list_per_page = 100

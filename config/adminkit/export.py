@@ -25,7 +25,7 @@ CHUNK_ROWS = 2000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _after(order: Sequence[str], last: Sequence[Any]) -> Q:
+def rows_after(order: Sequence[str], last: Sequence[Any]) -> Q:
     """Rows after `last` in `order` (lexicographic; `-field` descending).
 
     The first field's bound comes first and on its own: the index on that field then
@@ -55,7 +55,7 @@ def keyset_rows(
     last: tuple[Any, ...] | None = None
     sent = 0
     while sent < limit:
-        page = ordered if last is None else ordered.filter(_after(order, last))
+        page = ordered if last is None else ordered.filter(rows_after(order, last))
         size = min(CHUNK_ROWS, limit - sent)
         chunk = list(page.values_list(*fields, *keys)[:size])
         for row in chunk:

@@ -105,5 +105,9 @@ class ExportMixin(ModelAdminMixin):
         stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
         response["Content-Disposition"] = f'attachment; filename="{opts.model_name}-{stamp}.{kind}"'
         response["X-Export-Max-Rows"] = str(limit)
+        window = getattr(changelist, "filter_window", None)
+        if window is not None:
+            # Windowed filters (config.adminkit.window) searched only the latest rows.
+            response["X-Filter-Window-Rows"] = str(window)
         add_never_cache_headers(response)
         return response

@@ -200,6 +200,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 DASHBOARD_REFRESH_SECONDS = read.integer("DASHBOARD_REFRESH_SECONDS", 15)
 # Most rows one admin export (CSV or JSON) sends (config.adminkit.export_admin).
 ADMIN_EXPORT_MAX_ROWS = read.integer("ADMIN_EXPORT_MAX_ROWS", 100_000, minimum=1)
+# A filter on a column without an index searches only this many of the latest rows the
+# other filters select (config.adminkit.window): as many as an export sends at most.
+ADMIN_FILTER_SCAN_ROWS = read.integer("ADMIN_FILTER_SCAN_ROWS", 100_000, minimum=1)
 
 # --- The commit log (commitlog.conf declares each setting, its default and minimum) ------
 

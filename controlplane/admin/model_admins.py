@@ -10,6 +10,7 @@ from django.utils.safestring import SafeString
 
 from config.adminkit.display import pretty_json
 from config.adminkit.estimates import EstimatedCountPaginator
+from config.adminkit.window import FilterWindow, windowed
 from controlplane.admin.columns import BATCH_COLUMNS, CREDENTIAL_COLUMNS, SUBMISSION_COLUMNS
 from controlplane.admin.credential_form import CredentialForm, issued_token_page
 from controlplane.admin.in_the_log import InTheLog
@@ -33,19 +34,24 @@ from controlplane.services.credentials import (
 
 
 @admin.register(StrategySubmission)
-class StrategySubmissionAdmin(InTheLog, SubmissionTools, admin.ModelAdmin[StrategySubmission]):
+class StrategySubmissionAdmin(
+    InTheLog, SubmissionTools, FilterWindow, admin.ModelAdmin[StrategySubmission]
+):
     list_display = SUBMISSION_COLUMNS
     list_display_links = None  # the id links to the row, beside its copy button
     list_select_related = ("credential",)
+    # Windowed: the columns without an index (config.adminkit.window).
     list_filter = (
-        "status",
+        ("status", windowed(admin.ChoicesFieldListFilter)),
         WorldFilter,
         "credential",
         recent_values_filter("execution_domain", "execution domain"),
-        "downgraded",
-        DowngradeFilter,
+        ("downgraded", windowed(admin.BooleanFieldListFilter)),
+        windowed(DowngradeFilter),
         ("submitted_at", admin.DateFieldListFilter),
     )
+    filter_window_order = ("-submitted_at", "-pk")  # as the list, along its index
+    filter_window_hint = "choose a date range (submitted at) to search older ones"
     search_fields = ("strategy_id", "dag_hash", "world_id")  # as get_search_results reads them
     search_help_text = (
         "A strategy id or DAG hash, or their first characters (an id begins with its time: "
@@ -115,19 +121,21 @@ class StrategySubmissionAdmin(InTheLog, SubmissionTools, admin.ModelAdmin[Strate
 
 
 @admin.register(RebalanceBatch)
-class RebalanceBatchAdmin(InTheLog, BatchTools, admin.ModelAdmin[RebalanceBatch]):
+class RebalanceBatchAdmin(InTheLog, BatchTools, FilterWindow, admin.ModelAdmin[RebalanceBatch]):
     list_display = BATCH_COLUMNS
     list_display_links = None  # the id links to the row, beside its copy button
     list_select_related = ("credential",)
     list_filter = (
-        "status",
-        "scope",
+        ("status", windowed(admin.ChoicesFieldListFilter)),
+        ("scope", windowed(admin.ChoicesFieldListFilter)),
         "credential",
         recent_values_filter("world_id", "world"),
-        recent_values_filter("mode", "mode"),
-        "shared_account",
+        windowed(recent_values_filter("mode", "mode")),
+        ("shared_account", windowed(admin.BooleanFieldListFilter)),
         ("submitted_at", admin.DateFieldListFilter),
     )
+    filter_window_order = ("-submitted_at", "-pk")
+    filter_window_hint = "choose a date range (submitted at) to search older ones"
     search_fields = ("batch_id", "=world_id", "=idempotency_key")  # as BatchTools reads them
     search_help_text = (
         "A batch id or its first characters (it begins with its world id), a world id, "

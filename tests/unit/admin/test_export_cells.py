@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from config.adminkit.export import _after, csv_cell, csv_lines
+from config.adminkit.export import csv_cell, csv_lines, rows_after
 
 
 @pytest.mark.parametrize(
@@ -38,8 +38,8 @@ def test_csv_lines_quote_and_stop_at_the_limit() -> None:
 
 
 def test_the_keyset_condition_is_lexicographic_in_the_order() -> None:
-    condition = str(_after(("-submitted_at", "-pk"), (1, 2)))
+    condition = str(rows_after(("-submitted_at", "-pk"), (1, 2)))
     assert condition.startswith("(AND: ('submitted_at__lte', 1)")  # the index's start
     assert "('submitted_at__lt', 1)" in condition
     assert "('submitted_at', 1), ('pk__lt', 2)" in condition
-    assert "('id__gt', 5)" in str(_after(("id",), (5,)))
+    assert "('id__gt', 5)" in str(rows_after(("id",), (5,)))
