@@ -68,9 +68,6 @@ class CommitLogSettings:
     relay_publish_timeout_seconds: float = _setting(
         10.0, "how long a Kafka transaction may take to commit"
     )
-    relay_worker_nice: int = _setting(
-        0, "niceness the relay's worker process takes at start (0-19; 0: as started)", minimum=0
-    )
     relay_beat_seconds: float = _setting(5.0, "beat's relay run interval (the safety net)")
     relay_nudge_enabled: bool = _setting(True, "wake the relay after each write commits")
     relay_nudge_expires_seconds: float = _setting(60.0, "a queued nudge older than this is dropped")

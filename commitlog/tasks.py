@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
-from celery.signals import (
-    task_postrun,
-    task_prerun,
-    worker_process_init,
-    worker_process_shutdown,
-)
+from celery.signals import task_postrun, task_prerun, worker_process_shutdown
 from django.db import close_old_connections, connection
 
 from commitlog.conf import commitlog_settings
@@ -58,15 +52,6 @@ def reconcile_outbox_task() -> int:
 def prune_commitlog_task() -> dict[str, int]:
     run = commitlog_prune(budget_s=commitlog_settings().commitlog_prune_budget_seconds)
     return run.deleted
-
-
-@worker_process_init.connect
-def _lower_priority(**kwargs: Any) -> None:
-    # A backlog's drain takes every core it is given; a lower priority leaves the web
-    # processes theirs, and on an idle machine it costs the relay nothing.
-    nice = min(commitlog_settings().relay_worker_nice, 19)
-    if nice:
-        os.nice(nice)
 
 
 @worker_process_shutdown.connect
