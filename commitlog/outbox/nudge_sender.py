@@ -6,18 +6,25 @@ config.settings), while commits keep raising the flag.
 The flag is a queue of one: the nudges asked for while one is being sent are sent as one,
 next. That keeps the nudge's promise (a relay run starts after each commit): a flag raised
 after a commit is sent after it, and a send always starts after the flag it answers. A
-send that fails is not retried; beat's periodic relay covers those commits."""
+send that fails is not retried; beat's periodic relay covers those commits.
+
+A process that exits right after its last commit (a command, a worker retiring) waits for
+the thread's send, up to FLUSH_AT_EXIT_S, so that commit's nudge is not lost with it."""
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 
 from django.db import connections
 
 logger = logging.getLogger(__name__)
+
+FLUSH_AT_EXIT_S = 2.5  # a little over the broker's connect and send timeouts
 
 
 class NudgeSender:
@@ -46,13 +53,25 @@ class NudgeSender:
                     target=self._run, name="relay-nudge-sender", daemon=True
                 )
                 self._thread.start()
+                atexit.register(self.flush, FLUSH_AT_EXIT_S)
+
+    def flush(self, timeout_s: float) -> bool:
+        """Wait until no nudge is asked for or being sent, up to `timeout_s`; whether so."""
+        deadline = time.monotonic() + timeout_s
+        # `sending` is raised before `_wanted` is lowered, so one of them is always up
+        # until the send is over.
+        while self._wanted.is_set() or self.sending.is_set():
+            if self._pid != os.getpid() or time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+        return True
 
     def _run(self) -> None:
         wanted = self._wanted
         while True:
             wanted.wait()
-            wanted.clear()
             self.sending.set()
+            wanted.clear()
             try:
                 self._send()
             except Exception:  # the thread must outlive any one send
