@@ -7,7 +7,6 @@ The queued-nudge mark is tested against a real Redis (the Celery broker of the t
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,14 +19,6 @@ from config.celery import app as celery_app
 from tests.support.processes import wait_for
 
 # --- The queued-nudge mark (a Redis broker) ------------------------------------------
-
-
-@pytest.fixture
-def broker(celery_broker_url: str, celery_queue: str) -> Iterator[redis.Redis]:
-    """The Celery broker's Redis; this test's queue and mark are removed afterwards."""
-    client = redis.Redis.from_url(celery_broker_url)
-    yield client
-    client.delete(celery_queue, f"relay-nudge-queued:{celery_queue}")
 
 
 def test_a_queued_nudge_spares_later_commits_theirs_until_its_relay_run_starts(

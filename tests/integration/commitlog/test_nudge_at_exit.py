@@ -7,10 +7,8 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import redis
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -33,13 +31,6 @@ CHILD = textwrap.dedent(
     nudge.sender.request()
     """
 )
-
-
-@pytest.fixture
-def broker(celery_broker_url: str, celery_queue: str) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(celery_broker_url)
-    yield client
-    client.delete(celery_queue, f"relay-nudge-queued:{celery_queue}")
 
 
 def test_a_process_exiting_after_its_commit_still_sends_the_nudge(
