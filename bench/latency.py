@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from bench.harness import percentile, progress, run_header, save_plot, table, write_section
@@ -28,8 +31,8 @@ from bench.latency_load import (
     Submitted,
     generate,
 )
+from bench.latency_probe import describe_missing, relay_runs
 from bench.stack import BenchStack
-from devstack.process import ChildProcess
 
 SECTION = "latency"
 GOALS_MS = {"kafka p50": 20.0, "kafka p99": 100.0}
@@ -108,6 +111,13 @@ def _measure(reader: KafkaReader, phase: Phase, seconds: float, salt: str) -> Ra
         if s.strategy_id in recorded
     ]
     last = max(s.committed for s in submitted)
+    arrived = recorded.keys() & reader.seen.keys()
+    late = [s for s in submitted if s.strategy_id not in arrived]
+    for line in describe_missing(late, reader):
+        progress(f"{phase.label}: not arrived in time: {line}")
+    if late:
+        before_end = (last - max(s.committed for s in late)) * 1000
+        progress(f"{phase.label}: the last of them committed {before_end:.0f} ms before the end")
     return RateResult(
         phase=phase,
         submitted=len(submitted),
@@ -150,12 +160,6 @@ def _fmt(values: list[float], pct: float) -> str:
     return f"{percentile(values, pct):.1f}" if values else "-"
 
 
-def _relay_runs(worker: ChildProcess) -> tuple[int, int]:
-    """Relay task runs the worker has logged so far, and how many published nothing."""
-    text = worker.output()
-    return text.count("succeeded in"), text.count("'published': 0,")
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rates", default="50,500")
@@ -172,9 +176,10 @@ def main(argv: list[str] | None = None) -> None:
     if not args.service_only:
         phases.append(Phase(max(rates), "direct"))
     results: list[RateResult] = []
-    relay_runs: list[tuple[int, int]] = []  # per phase: relay task runs, of which empty
+    runs_per_phase: list[tuple[int, int]] = []  # per phase: relay task runs, of which published
     with BenchStack("latency") as stack:
         python = sys.executable
+        worker_name = f"{stack.celery_queue}@bench"
         worker = stack.spawn(
             "worker",
             [
@@ -192,6 +197,8 @@ def main(argv: list[str] | None = None) -> None:
                 stack.celery_queue,
                 "--without-gossip",
                 "--without-mingle",
+                "--hostname",
+                worker_name,
                 "--loglevel",
                 "INFO",
             ],
@@ -205,22 +212,30 @@ def main(argv: list[str] | None = None) -> None:
             warm = _measure(reader, Phase(20, "service"), 2, "warm")
             progress(f"warm-up: {warm.submitted} submissions recorded")
             for number, phase in enumerate(phases):
-                runs_before = _relay_runs(worker)
+                runs_before = relay_runs(worker, worker_name)
                 result = _measure(reader, phase, args.seconds, f"p{number}")
                 results.append(result)
-                runs_after = _relay_runs(worker)
-                relay_runs.append((runs_after[0] - runs_before[0], runs_after[1] - runs_before[1]))
+                runs_after = relay_runs(worker, worker_name)
+                runs_per_phase.append(
+                    (runs_after[0] - runs_before[0], runs_after[1] - runs_before[1])
+                )
                 progress(
                     f"{phase.label}: achieved {result.achieved:.0f}/s, commit->Kafka p50 "
                     f"{_fmt(result.kafka_ms, 50)} p99 {_fmt(result.kafka_ms, 99)} ms, "
                     f"commit->recorded p50 {_fmt(result.recorded_ms, 50)} p99 "
-                    f"{_fmt(result.recorded_ms, 99)} ms; relay runs {relay_runs[-1][0]} "
-                    f"({relay_runs[-1][1]} empty)"
+                    f"{_fmt(result.recorded_ms, 99)} ms; relay runs {runs_per_phase[-1][0]} "
+                    f"({runs_per_phase[-1][1]} published)"
                 )
         finally:
             reader.close()
         # Each one a batch the consumer rolled back and retried (a deadlock, for one).
         consumer_retries = consumer.output().count("event=consumer_db_error")
+        if any(r.missing_kafka or r.missing_recorded for r in results):
+            kept = Path(tempfile.mkdtemp(prefix="bench-latency-missing-"))
+            for child in (worker, consumer):
+                if child.log_path is not None:
+                    shutil.copy(child.log_path, kept)
+            progress(f"submissions did not arrive in time; worker's and consumer's logs: {kept}")
         progress(f"consumer batches retried after a database error: {consumer_retries}")
         machine = stack.machine()
 
@@ -263,8 +278,8 @@ def main(argv: list[str] | None = None) -> None:
     body += table(["rate", "path", "submissions", "p50", "p95", "p99", "max"], rows)
     worst = max((r.max_behind_ms for r in results), default=0.0)
     runs = "; ".join(
-        f"{result.phase.label} {total:,} ({empty:,} published nothing)"
-        for result, (total, empty) in zip(results, relay_runs, strict=True)
+        f"{result.phase.label} {total:,} ({total - published:,} published nothing)"
+        for result, (total, published) in zip(results, runs_per_phase, strict=True)
     )
     body += (
         f"\n\nThe generators' worst lag behind their schedule was {worst:.0f} ms. Relay task "

@@ -72,7 +72,12 @@ def generate(
     phase: Phase, seconds: float, offset: int, salt: str, start_at: float, out: Connection
 ) -> None:
     """Runs in a spawned process: submit on a fixed schedule until the phase's time is up."""
+    import os
+
     import django
+
+    # Each submission's INFO line would bury the benchmark's progress on the terminal.
+    os.environ["LOG_LEVEL"] = "WARNING"
 
     django.setup()
     from django.db import connection, transaction

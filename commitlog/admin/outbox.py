@@ -35,6 +35,18 @@ from config.adminkit.estimates import EstimatedCountPaginator
 from config.adminkit.export_admin import ExportMixin
 from config.adminkit.window import FilterWindow
 
+# A row's delivery, in the order the detail page and the export both show it.
+_DELIVERY_FIELDS = (
+    "state",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "created_at",
+    "published_at",
+    "published_partition",
+    "published_offset",
+)
+
 
 @admin.register(OutboxEvent)
 class OutboxEventAdmin(
@@ -63,37 +75,11 @@ class OutboxEventAdmin(
     list_per_page = 100
     show_full_result_count = False
     paginator = EstimatedCountPaginator
-    fields = (
-        "id",
-        "event",
-        "aggregate",
-        "key",
-        "state",
-        "attempts",
-        "next_attempt_at",
-        "last_error",
-        "created_at",
-        "published_at",
-        "published_partition",
-        "published_offset",
-        "value_json",
-    )
+    # The page links the aggregate and shows the value; the export has the bare id, no value.
+    fields = ("id", "event", "aggregate", "key", *_DELIVERY_FIELDS, "value_json")
     readonly_fields = fields
     actions = ("requeue_dead", "republish")
-    export_fields = (
-        "id",
-        "event",
-        "aggregate_id",
-        "key",
-        "state",
-        "attempts",
-        "next_attempt_at",
-        "last_error",
-        "created_at",
-        "published_at",
-        "published_partition",
-        "published_offset",
-    )
+    export_fields = ("id", "event", "aggregate_id", "key", *_DELIVERY_FIELDS)
     export_order = ("id",)  # the outbox order
 
     def get_search_results(
