@@ -123,8 +123,9 @@ class WindowedChangeList(ChangeList):
             queryset = window
             if exclude_parameters is None:  # the list's own rows, not a facet's count
                 self.filter_window = rows
+                latest = "the latest row" if rows == 1 else f"the latest {rows:,} rows"
                 self.filter_window_note = (
-                    f"Filtered among the latest {rows:,} rows; {model_admin.filter_window_hint}."
+                    f"Filtered among {latest}; {model_admin.filter_window_hint}."
                 )
         for spec in chosen:
             applied = spec.apply(request, queryset)
