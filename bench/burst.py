@@ -128,7 +128,8 @@ def _drain(rows: int) -> tuple[float, list[tuple[float, int]]]:
 
 def _reference(rows: int) -> float:
     """The relay alone: rows/s of `relay_outbox` in this process over `rows` new rows."""
-    from commitlog.relay.run import RelayPolicy, relay_outbox
+    from commitlog.relay.policy import RelayPolicy
+    from commitlog.relay.run import relay_outbox
     from commitlog.relay.writer import ProcessWriter
 
     _fill(rows, "burst-reference", reset=False)

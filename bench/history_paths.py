@@ -96,7 +96,8 @@ class Paths:
         self._ok(response, 202)
 
     def relay_batch(self) -> None:
-        from commitlog.relay.run import RelayPolicy, relay_outbox
+        from commitlog.relay.policy import RelayPolicy
+        from commitlog.relay.run import relay_outbox
 
         run = relay_outbox(
             writers=self.writers, policy=RelayPolicy.from_settings(batch_size=BATCH_ROWS)

@@ -18,12 +18,10 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
 
-from bench.harness import percentile, progress, run_header, save_plot, table, write_section
+from bench.harness import progress
 from bench.latency_load import (
     GENERATORS,
     KafkaReader,
@@ -31,11 +29,9 @@ from bench.latency_load import (
     Submitted,
     generate,
 )
-from bench.latency_probe import describe_missing, relay_runs
+from bench.latency_probe import PhaseRelay, describe_missing, phase_relay, relay_counts
+from bench.latency_report import RateResult, fmt, result_lines, write_report
 from bench.stack import BenchStack
-
-SECTION = "latency"
-GOALS_MS = {"kafka p50": 20.0, "kafka p99": 100.0}
 
 
 def _run_phase(phase: Phase, seconds: float, salt: str) -> tuple[list[Submitted], float]:
@@ -79,18 +75,6 @@ def _wait_recorded(ids: list[str], timeout_s: float) -> dict[str, float]:
         time.sleep(0.5)
 
 
-@dataclass
-class RateResult:
-    phase: Phase
-    submitted: int
-    achieved: float
-    max_behind_ms: float
-    kafka_ms: list[float]
-    recorded_ms: list[float]
-    missing_kafka: int
-    missing_recorded: int
-
-
 def _measure(reader: KafkaReader, phase: Phase, seconds: float, salt: str) -> RateResult:
     progress(f"{phase.label} for {seconds:g} s: generating")
     submitted, start_at = _run_phase(phase, seconds, salt)
@@ -130,36 +114,6 @@ def _measure(reader: KafkaReader, phase: Phase, seconds: float, salt: str) -> Ra
     )
 
 
-def _plot(results: list[RateResult]) -> str:
-    def draw(figure: Any) -> None:
-        axes = figure.add_subplot(1, 1, 1)
-        for result in results:
-            for label, values, style in (
-                ("commit -> Kafka", result.kafka_ms, "-"),
-                ("commit -> recorded", result.recorded_ms, "--"),
-            ):
-                ordered = sorted(values)
-                if not ordered:
-                    continue
-                fractions = [(n + 1) / len(ordered) for n in range(len(ordered))]
-                axes.plot(ordered, fractions, style, label=f"{result.phase.label} {label}")
-        axes.axvline(20, color="grey", linestyle=":", label="goal p50 20 ms")
-        axes.axvline(100, color="grey", linestyle="-.", label="goal p99 100 ms")
-        axes.set_xscale("log")
-        axes.set_xlabel("latency after the submission's DB commit (ms)")
-        axes.set_ylabel("fraction of submissions")
-        axes.set_title("End-to-end latency (cumulative distribution)")
-        figure.set_size_inches(11, 5)
-        axes.grid(True, which="both", alpha=0.3)
-        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
-
-    return save_plot(SECTION, draw)
-
-
-def _fmt(values: list[float], pct: float) -> str:
-    return f"{percentile(values, pct):.1f}" if values else "-"
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rates", default="50,500")
@@ -176,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.service_only:
         phases.append(Phase(max(rates), "direct"))
     results: list[RateResult] = []
-    runs_per_phase: list[tuple[int, int]] = []  # per phase: relay task runs, of which published
+    relays: list[PhaseRelay] = []
     with BenchStack("latency") as stack:
         python = sys.executable
         worker_name = f"{stack.celery_queue}@bench"
@@ -212,19 +166,17 @@ def main(argv: list[str] | None = None) -> None:
             warm = _measure(reader, Phase(20, "service"), 2, "warm")
             progress(f"warm-up: {warm.submitted} submissions recorded")
             for number, phase in enumerate(phases):
-                runs_before = relay_runs(worker, worker_name)
+                before = relay_counts(worker, worker_name)
                 result = _measure(reader, phase, args.seconds, f"p{number}")
                 results.append(result)
-                runs_after = relay_runs(worker, worker_name)
-                runs_per_phase.append(
-                    (runs_after[0] - runs_before[0], runs_after[1] - runs_before[1])
-                )
+                relay = phase_relay(worker, before, relay_counts(worker, worker_name))
+                relays.append(relay)
                 progress(
                     f"{phase.label}: achieved {result.achieved:.0f}/s, commit->Kafka p50 "
-                    f"{_fmt(result.kafka_ms, 50)} p99 {_fmt(result.kafka_ms, 99)} ms, "
-                    f"commit->recorded p50 {_fmt(result.recorded_ms, 50)} p99 "
-                    f"{_fmt(result.recorded_ms, 99)} ms; relay runs {runs_per_phase[-1][0]} "
-                    f"({runs_per_phase[-1][1]} published)"
+                    f"{fmt(result.kafka_ms, 50)} p99 {fmt(result.kafka_ms, 99)} ms, "
+                    f"commit->recorded p50 {fmt(result.recorded_ms, 50)} p99 "
+                    f"{fmt(result.recorded_ms, 99)} ms; relay runs {relay.runs} "
+                    f"({relay.published_runs} published), batch p50 {fmt(relay.batch_ms, 50)} ms"
                 )
         finally:
             reader.close()
@@ -239,55 +191,10 @@ def main(argv: list[str] | None = None) -> None:
         progress(f"consumer batches retried after a database error: {consumer_retries}")
         machine = stack.machine()
 
-    rows = []
-    for result in results:
-        for label, values, missing in (
-            ("commit -> readable in Kafka", result.kafka_ms, result.missing_kafka),
-            ("commit -> recorded by the consumer", result.recorded_ms, result.missing_recorded),
-        ):
-            rows.append(
-                [
-                    f"{result.phase.label} (achieved {result.achieved:.0f}/s)",
-                    label,
-                    f"{len(values):,}" + (f" ({missing} missing)" if missing else ""),
-                    _fmt(values, 50),
-                    _fmt(values, 95),
-                    _fmt(values, 99),
-                    f"{max(values):.0f}" if values else "-",
-                ]
-            )
-    for row in rows:
-        progress(" | ".join(row))
-    if args.no_write:
-        return
-    image = _plot(results)
-    body = run_header("End-to-end latency", command, machine)
-    body += (
-        f"\nSteady submission rates for {args.seconds:g} s each, from {GENERATORS} generator "
-        "processes calling `strategy_submit` (a 20-node DAG per submission); a generator that "
-        "falls behind its schedule for the whole phase stops at its end, so *achieved* is what "
-        "the machine sustained. *Direct insert* writes the same two rows and sends the same "
-        "nudge without the service's validation, to reach the rate the service alone cannot "
-        "on this machine. Processes: a Celery "
-        "worker (`celery -A config worker --concurrency 1`, woken by the on_commit nudge "
-        "through Redis) and `manage.py consume_commitlog`, both with `DJANGO_DEBUG=false`. "
-        "*Readable in Kafka*: a read_committed reader in the benchmark process receives the "
-        "record (`fetch.wait.max.ms=5`). *Recorded*: the submission's `recorded_at`. All "
-        "times in ms after the submission's transaction committed.\n\n"
-    )
-    body += table(["rate", "path", "submissions", "p50", "p95", "p99", "max"], rows)
-    worst = max((r.max_behind_ms for r in results), default=0.0)
-    runs = "; ".join(
-        f"{result.phase.label} {total:,} ({total - published:,} published nothing)"
-        for result, (total, published) in zip(results, runs_per_phase, strict=True)
-    )
-    body += (
-        f"\n\nThe generators' worst lag behind their schedule was {worst:.0f} ms. Relay task "
-        f"runs the worker logged during each phase: {runs}. Consumer batches rolled back on a "
-        f"database error and retried: {consumer_retries}.\n\n"
-        f"![latency distribution]({image})\n"
-    )
-    write_section(SECTION, body)
+    for line in result_lines(results):
+        progress(line)
+    if not args.no_write:
+        write_report(results, relays, command, machine, args.seconds, consumer_retries)
 
 
 if __name__ == "__main__":

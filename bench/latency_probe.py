@@ -1,20 +1,41 @@
-"""What the latency section reads besides its timings: how many relay runs the worker
-made, and where each submission that did not arrive in time stands."""
+"""What the latency section reads besides its timings: the relay's runs and Kafka
+transactions in each phase (a record waits at least for one transaction), and where each
+submission that did not arrive in time stands."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from bench.latency_load import KafkaReader, Submitted
 from devstack.process import ChildProcess
 
 
-def relay_runs(worker: ChildProcess, hostname: str) -> tuple[int, int]:
-    """Relay task runs the worker has made so far, and how many of them published.
+@dataclass(frozen=True)
+class RelayCounts:
+    """What the worker had done by one moment: relay task runs, and how far its log was."""
 
-    The total is the worker's own count (Celery's remote-control stats): its per-task
-    lines are DEBUG, below the level it runs at. Runs that published log `event=relay_run`.
-    """
+    runs: int
+    log_chars: int
+
+
+@dataclass(frozen=True)
+class PhaseRelay:
+    """The relay's work over one phase: its runs and its Kafka transactions."""
+
+    runs: int
+    published_runs: int
+    batch_ms: list[float]  # per batch: from its publish starting to its rows marked
+    batch_rows: list[int]
+
+
+_BATCH = re.compile(r"event=relay_batch rows=(\d+) .*? duration_ms=([\d.]+)")
+
+
+def relay_counts(worker: ChildProcess, hostname: str) -> RelayCounts:
+    """The total is the worker's own count (Celery's remote-control stats): its per-task
+    lines are DEBUG, below the level it runs at."""
     from celery import current_app
 
     from commitlog.outbox.nudge import RELAY_TASK
@@ -23,7 +44,20 @@ def relay_runs(worker: ChildProcess, hostname: str) -> tuple[int, int]:
         current_app.control.inspect(destination=[hostname], timeout=5).stats() or {}
     )
     total = int(replies.get(hostname, {}).get("total", {}).get(RELAY_TASK, 0))
-    return total, worker.output().count("event=relay_run ")
+    return RelayCounts(total, len(worker.output()))
+
+
+def phase_relay(worker: ChildProcess, before: RelayCounts, after: RelayCounts) -> PhaseRelay:
+    """From the worker's log between two counts: runs that published log `relay_run`,
+    each batch `relay_batch` with its rows and duration."""
+    text = worker.output()[before.log_chars : after.log_chars]
+    batches = _BATCH.findall(text)
+    return PhaseRelay(
+        runs=after.runs - before.runs,
+        published_runs=text.count("event=relay_run "),
+        batch_ms=[float(ms) for _, ms in batches],
+        batch_rows=[int(rows) for rows, _ in batches],
+    )
 
 
 def describe_missing(missing: list[Submitted], reader: KafkaReader) -> list[str]:

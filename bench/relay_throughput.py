@@ -67,7 +67,8 @@ def _run_relay(
     """The relay draining the rows; with `kafka=False`, to a writer that answers at once."""
     from bench.workload import copy_rows, reset_tables, vacuum_analyze
     from commitlog.models import OutboxEvent, OutboxState
-    from commitlog.relay.run import RelayPolicy, relay_outbox
+    from commitlog.relay.policy import RelayPolicy
+    from commitlog.relay.run import relay_outbox
     from commitlog.relay.writer import ProcessWriter
     from controlplane.models import StrategySubmission
 

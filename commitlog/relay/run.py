@@ -16,22 +16,21 @@ from __future__ import annotations
 
 import functools
 import logging
-import random
 import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from django.db import DatabaseError, connection
 
-from commitlog.conf import built_from_settings, commitlog_settings
+from commitlog.conf import commitlog_settings
 from commitlog.kafka import OutgoingRecord, Position, PublishError
 from commitlog.locks import advisory_lock
-from commitlog.relay.store import Row, claim, mark_rows_published, record_failures
+from commitlog.relay.policy import RelayPolicy
+from commitlog.relay.store import Row, claim, claim_more, mark_rows_published, record_failures
 from commitlog.signing import record_signer
 from commitlog.telemetry.activity import relay_activity_save
 
@@ -48,36 +47,6 @@ class WriterSource(Protocol):
     def get(self) -> Writer: ...
 
     def discard(self) -> None: ...
-
-
-# RelayPolicy's fields and the settings they default to.
-_POLICY_SETTINGS = {
-    "batch_size": "relay_batch_size",
-    "max_attempts": "relay_max_attempts",
-    "backoff_base_s": "relay_backoff_base_seconds",
-    "backoff_max_s": "relay_backoff_max_seconds",
-    "run_budget_s": "relay_run_budget_seconds",
-}
-
-
-@dataclass(frozen=True)
-class RelayPolicy:
-    """How a run batches and retries; values and defaults from commitlog.conf."""
-
-    batch_size: int
-    max_attempts: int
-    backoff_base_s: float
-    backoff_max_s: float
-    run_budget_s: float
-
-    @classmethod
-    def from_settings(cls, **overrides: Any) -> RelayPolicy:
-        return built_from_settings(cls, _POLICY_SETTINGS, overrides)
-
-    def backoff(self, attempts: int) -> timedelta:
-        """Exponential in the attempts so far, with jitter so failed rows do not retry in step."""
-        ceiling = min(self.backoff_max_s, self.backoff_base_s * 2 ** max(0, attempts - 1))
-        return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311
 
 
 @dataclass
@@ -212,6 +181,11 @@ def _relay_batches(
             rows = claim(policy.batch_size) if time.monotonic() < deadline else []
             continue
         committed = _Committed(rows, positions, started)
+        if len(upcoming) < policy.batch_size and time.monotonic() < deadline:
+            # `upcoming` was claimed as this batch started: rows committed during its
+            # transaction join the next one instead of waiting a transaction more, or for
+            # the next nudge when that claim found none. A drain's batches are full.
+            upcoming = claim_more(upcoming, policy.batch_size, in_flight=rows)
         rows = upcoming
     if committed is not None:
         _mark_committed(committed, run)

@@ -54,6 +54,14 @@ def claim(batch_size: int, *, skip: Sequence[int] = ()) -> list[Row]:
         return list(map(Row._make, cursor.fetchall()))
 
 
+def claim_more(claimed: list[Row], batch_size: int, *, in_flight: list[Row]) -> list[Row]:
+    """`claimed` and the due rows it and `in_flight` leave out, up to `batch_size`, in
+    outbox order."""
+    skip = [row.id for row in in_flight] + [row.id for row in claimed]
+    more = claim(batch_size - len(claimed), skip=skip)
+    return sorted(claimed + more, key=lambda row: row.id) if more else claimed
+
+
 def mark_rows_published(rows: list[Row], positions: list[Position]) -> None:
     now = timezone.now()
     ids = [row.id for row in rows]

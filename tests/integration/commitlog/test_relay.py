@@ -15,7 +15,8 @@ import commitlog.relay.run as relay_module
 import commitlog.relay.store as relay_store
 from commitlog.conf import CommitLogSettings
 from commitlog.models import ActivityMinute, OutboxEvent, OutboxState
-from commitlog.relay.run import RelayPolicy, RelayRun, relay_lock, relay_outbox
+from commitlog.relay.policy import RelayPolicy
+from commitlog.relay.run import RelayRun, relay_lock, relay_outbox
 from commitlog.relay.writer import ProcessWriter
 from commitlog.telemetry.activity import RELAY
 from controlplane.models import RebalanceBatch, StrategySubmission
